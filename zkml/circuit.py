@@ -1,0 +1,228 @@
+"""ezkl settings with explicit visibility, calibration on real samples, compilation, fidelity."""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zkml import _ezkl
+from zkml.errors import CircuitError, InputError
+from zkml.export import ExportedModel
+from zkml.layout import ModelLayout, atomic_path, read_json, write_json
+
+# ezkl's Python PyRunArgs defaults to *public* inputs; every visibility is set here on purpose.
+INPUT_VISIBILITY = {"private": "private", "hashed": "hashed/public"}
+WEIGHT_VISIBILITY = {"fixed": "fixed", "hashed": "hashed/public"}
+FIDELITY_SAMPLES = 50
+
+
+@dataclass(frozen=True)
+class CircuitOptions:
+    """How the circuit is built; every field is part of the compile stage's cache key."""
+
+    # private: the input is a secret witness; hashed: also publish its Poseidon hash, so a
+    # verifier can tie the proof to an input committed elsewhere
+    input_visibility: str = "private"
+    # fixed: weights baked into the circuit (verifying key pins them); hashed: weights are a
+    # private witness and only their Poseidon hash is public (a proprietary model)
+    weights: str = "fixed"
+    # decomposition of range checks: 256^4 instead of ezkl's 16384^2 shrinks the lookup tables,
+    # logrows 15 -> 11 and a 138 MB -> 9 MB proving key on the bundled MLP, same outputs
+    decomp_base: int = 256
+    decomp_legs: int = 4
+    calibration_target: str = "resources"
+    # compile fails when the circuit's argmax agrees with the float model less often than this
+    min_agreement: float = 0.95
+
+    def __post_init__(self) -> None:
+        if self.input_visibility not in INPUT_VISIBILITY:
+            raise CircuitError(f"input visibility must be one of {sorted(INPUT_VISIBILITY)}")
+        if self.weights not in WEIGHT_VISIBILITY:
+            raise CircuitError(f"weights must be one of {sorted(WEIGHT_VISIBILITY)}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CircuitSettings:
+    """The parts of ezkl's settings.json that zkml reads."""
+
+    logrows: int
+    num_rows: int
+    input_scale: int
+    output_scales: list[int]
+    decomp_base: int
+    decomp_legs: int
+    input_visibility: str
+    param_visibility: str
+
+    @classmethod
+    def load(cls, layout: ModelLayout) -> CircuitSettings:
+        layout.require(layout.settings, stage="compile")
+        raw = read_json(layout.settings, "circuit settings")
+        try:
+            args = raw["run_args"]
+            return cls(
+                logrows=int(args["logrows"]),
+                num_rows=int(raw["num_rows"]),
+                input_scale=int(args["input_scale"]),
+                output_scales=[int(s) for s in raw["model_output_scales"]],
+                decomp_base=int(args["decomp_base"]),
+                decomp_legs=int(args["decomp_legs"]),
+                input_visibility=str(args["input_visibility"]),
+                param_visibility=str(args["param_visibility"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CircuitError(
+                f"{layout.settings} is not an ezkl settings file ({exc})",
+                hint=f"run `zkml compile {layout.name} --force`",
+            ) from None
+
+    @property
+    def input_limit(self) -> float:
+        """Largest |x| the input's fixed-point encoding can hold."""
+        return (self.decomp_base**self.decomp_legs) / 2 / 2**self.input_scale
+
+
+def _ezkl_data(samples: np.ndarray) -> dict[str, Any]:
+    """ezkl's data-file format: all samples flattened into one list per model input."""
+    return {"input_data": [np.asarray(samples, dtype=np.float64).ravel().tolist()]}
+
+
+def make_settings(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions) -> None:
+    """gen_settings with explicit visibilities, then calibrate on the model's real samples."""
+    import ezkl
+
+    run_args = ezkl.PyRunArgs()
+    run_args.input_visibility = INPUT_VISIBILITY[options.input_visibility]
+    run_args.output_visibility = "public"
+    run_args.param_visibility = WEIGHT_VISIBILITY[options.weights]
+    run_args.decomp_base = options.decomp_base
+    run_args.decomp_legs = options.decomp_legs
+    write_json(layout.calibration_data, _ezkl_data(exported.calibration))
+    with atomic_path(layout.settings) as tmp:
+        try:
+            _ezkl.call("gen_settings", str(layout.onnx), str(tmp), py_run_args=run_args)
+            _ezkl.call(
+                "calibrate_settings",
+                str(layout.calibration_data),
+                str(layout.onnx),
+                str(tmp),
+                options.calibration_target,
+            )
+        except _ezkl.EzklFailure as exc:
+            raise _circuit_error(exc, layout) from exc
+
+
+def _circuit_error(exc: _ezkl.EzklFailure, layout: ModelLayout) -> CircuitError:
+    text = f"{exc} {exc.log}"
+    if "unsupported" in text.lower() or "not implemented" in text.lower() or "Unknown op" in text:
+        return CircuitError(
+            f"ezkl cannot build a circuit for {layout.onnx}: {exc}",
+            hint="the graph uses an ONNX operator ezkl does not support; replace that layer",
+        )
+    return CircuitError(f"building the circuit failed: {exc}")
+
+
+def compile_circuit(layout: ModelLayout) -> None:
+    with atomic_path(layout.compiled) as tmp:
+        try:
+            _ezkl.call("compile_circuit", str(layout.onnx), str(tmp), str(layout.settings))
+        except _ezkl.EzklFailure as exc:
+            raise _circuit_error(exc, layout) from exc
+
+
+def check_input_range(settings: CircuitSettings, array: np.ndarray, source: str) -> None:
+    limit = settings.input_limit
+    worst = float(np.max(np.abs(array)))
+    if worst >= limit:
+        raise InputError(
+            f"{source} holds {worst:.6g}, outside the circuit's input range (|x| < {limit:.6g})",
+            hint="scale the input like the samples the circuit was calibrated on",
+        )
+
+
+def witness(layout: ModelLayout, sample: np.ndarray, output: Path | None = None,
+            vk: Path | None = None, srs: Path | None = None) -> dict[str, Any]:
+    """Run the compiled circuit on one sample; its outputs are what a proof would publish."""
+    with tempfile.TemporaryDirectory(prefix="zkml-input-") as private_dir:
+        data = Path(private_dir) / "input.json"
+        data.write_text(json.dumps(_ezkl_data(sample)))
+        try:
+            return _ezkl.call(
+                "gen_witness",
+                str(data),
+                str(layout.compiled),
+                None if output is None else str(output),
+                vk_path=None if vk is None else str(vk),
+                srs_path=None if srs is None else str(srs),
+            )
+        except _ezkl.EzklFailure as exc:
+            text = f"{exc} {exc.log}"
+            if any(k in text for k in ("too large", "synthesis error", "decomposition", "lookup")):
+                raise InputError(
+                    "the input drives values outside what the circuit can represent",
+                    hint="use inputs scaled like the calibration samples, or recompile with "
+                    "samples that cover this range",
+                ) from exc
+            raise CircuitError(f"running the circuit failed: {exc}") from exc
+
+
+def felts_to_floats(felts: list[str], scale: int) -> list[float]:
+    import ezkl
+
+    return [float(ezkl.felt_to_float(f, scale)) for f in felts]
+
+
+def fidelity_report(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions) -> dict:
+    """Compare circuit outputs with the float model on held-out samples; fail below the bound."""
+    settings = CircuitSettings.load(layout)
+    count = min(FIDELITY_SAMPLES, len(exported.holdout))
+    circuit_outputs: list[list[list[float]]] = [[] for _ in exported.output_shapes]
+    for sample in exported.holdout[:count]:
+        outputs = witness(layout, sample)["outputs"]
+        for i, (felts, scale) in enumerate(zip(outputs, settings.output_scales, strict=True)):
+            circuit_outputs[i].append(felts_to_floats(felts, scale))
+    per_output = []
+    for i, shape in enumerate(exported.output_shapes):
+        circuit = np.asarray(circuit_outputs[i])
+        reference = exported.holdout_reference[i][:count].reshape(count, -1)
+        error = np.abs(circuit - reference)
+        entry = {
+            "output": i,
+            "shape": list(shape),
+            "max_abs_error": float(error.max()),
+            "mean_abs_error": float(error.mean()),
+            "max_abs_error_per_element": error.max(axis=0).tolist(),
+            "argmax_agreement": float(np.mean(circuit.argmax(1) == reference.argmax(1))),
+        }
+        if exported.holdout_labels is not None and i == 0:
+            labels = exported.holdout_labels[:count]
+            entry["float_accuracy"] = float(np.mean(reference.argmax(1) == labels))
+            entry["circuit_accuracy"] = float(np.mean(circuit.argmax(1) == labels))
+        per_output.append(entry)
+    report = {
+        "samples": count,
+        "logrows": settings.logrows,
+        "num_rows": settings.num_rows,
+        "input_scale": settings.input_scale,
+        "output_scales": settings.output_scales,
+        "min_agreement": options.min_agreement,
+        "outputs": per_output,
+    }
+    write_json(layout.fidelity, report)
+    worst = min(o["argmax_agreement"] for o in per_output)
+    if worst < options.min_agreement and math.prod(exported.output_shapes[0]) > 1:
+        raise CircuitError(
+            f"the circuit's argmax agrees with the float model on {worst:.1%} of {count} held-out "
+            f"samples, below the bound {options.min_agreement:.0%} (see {layout.fidelity})",
+            hint="calibrate with --target accuracy, or lower --min-agreement if that is acceptable",
+        )
+    return report

@@ -1,0 +1,311 @@
+"""The `zkml` command: parse options, call the library, render. Nothing else lives here."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from zkml.errors import VerificationFailed, ZkmlError
+from zkml.layout import ModelLayout, default_circuits_dir
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+class Context:
+    def __init__(self, verbose: bool, as_json: bool, circuits_dir: Path):
+        self.verbose = verbose
+        self.as_json = as_json
+        self.circuits_dir = circuits_dir
+        self.summary: dict[str, Any] = {}
+
+    def layout(self, name: str) -> ModelLayout:
+        return ModelLayout.for_model(name, self.circuits_dir)
+
+    def stage(self, label: str, action: Callable[[], Any]) -> Any:
+        """Run one stage under a spinner, then print one line with its timing (to stderr)."""
+        start = time.perf_counter()
+        with err.status(f"[bold]{label}[/] …"):
+            result = action()
+        elapsed = time.perf_counter() - start
+        cached = getattr(result, "cached", False)
+        note = "[dim]cached, nothing to do[/]" if cached else f"{elapsed:6.2f} s"
+        err.print(f"[green]✓[/] {label:<8} {note}")
+        for warning in getattr(result, "warnings", []):
+            err.print(f"[bold yellow]WARNING[/] {warning}")
+        if hasattr(result, "as_dict"):
+            self.summary.setdefault("stages", []).append(result.as_dict())
+        return result
+
+
+class ZkmlGroup(click.Group):
+    """The one place where errors meet the user: one line, a hint, exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ZkmlError as exc:
+            verbose = "-v" in sys.argv or "--verbose" in sys.argv
+            if verbose:
+                err.print(traceback.format_exc(), markup=False)
+            label = "INVALID" if isinstance(exc, VerificationFailed) else "error"
+            err.print(f"[bold red]{label}:[/] {exc.message}", markup=True, soft_wrap=True)
+            if exc.hint:
+                err.print(f"[dim]hint:[/] {exc.hint}", soft_wrap=True)
+            obj = ctx.obj
+            if isinstance(obj, Context) and obj.as_json:
+                out.print_json(json.dumps({**obj.summary, "ok": False, "error": exc.message}))
+            ctx.exit(1)
+
+
+@click.group(cls=ZkmlGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@click.option("--circuits-dir", type=click.Path(path_type=Path), default=None,
+              help="Where model artifacts live [default: ./circuits or $ZKML_CIRCUITS_DIR].")
+@click.version_option(package_name="zkml")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool, as_json: bool, circuits_dir: Path | None) -> None:
+    """Prove ML inference in zero knowledge: export, compile, setup, prove, verify."""
+    ctx.obj = Context(verbose, as_json, circuits_dir or default_circuits_dir())
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def source_options(fn: Callable) -> Callable:
+    fn = click.option("--name", help="Artifact folder name [default: from MODEL].")(fn)
+    fn = click.option("--weights", type=click.Path(path_type=Path),
+                      help="State dict for MODEL given as file.py:Class.")(fn)
+    fn = click.option("--samples", type=click.Path(path_type=Path),
+                      help="Real sample inputs (JSON/CSV/.npy rows) for calibration.")(fn)
+    return fn
+
+
+def circuit_options(fn: Callable) -> Callable:
+    fn = click.option("--input-visibility", type=click.Choice(["private", "hashed"]),
+                      default="private", show_default=True,
+                      help="hashed also publishes a Poseidon hash of the private input.")(fn)
+    fn = click.option("--weights-visibility", "weights_visibility",
+                      type=click.Choice(["fixed", "hashed"]), default="fixed", show_default=True,
+                      help="hashed keeps weights private, committed by a public Poseidon hash.")(fn)
+    fn = click.option("--min-agreement", type=click.FloatRange(0, 1), default=0.95,
+                      show_default=True, help="Least argmax agreement circuit vs float model.")(fn)
+    fn = click.option("--target", type=click.Choice(["resources", "accuracy"]),
+                      default="resources", show_default=True, help="ezkl calibration target.")(fn)
+    return fn
+
+
+def force_option(fn: Callable) -> Callable:
+    return click.option("--force", is_flag=True, help="Redo the stage even if cached.")(fn)
+
+
+def _options(input_visibility: str, weights_visibility: str, min_agreement: float, target: str):
+    from zkml.circuit import CircuitOptions
+
+    return CircuitOptions(input_visibility=input_visibility, weights=weights_visibility,
+                          min_agreement=min_agreement, calibration_target=target)
+
+
+def _finish(obj: Context) -> None:
+    if obj.as_json:
+        out.print_json(json.dumps({**obj.summary, "ok": True}))
+
+
+def _do_export(obj: Context, model: str, name: str | None, weights: Path | None,
+               samples: Path | None) -> ModelLayout:
+    from zkml import models, pipeline
+
+    loaded = obj.stage("load", lambda: models.resolve(model, name=name, weights=weights,
+                                                      samples=samples))
+    layout = obj.layout(loaded.name)
+    obj.summary["model"] = loaded.name
+    result = obj.stage("export", lambda: pipeline.export_model(loaded, layout))
+    if result.details["max_abs_difference"] is not None:
+        err.print(f"  torch vs onnxruntime: max |diff| {result.details['max_abs_difference']:.2e}"
+                  f" on {result.details['checked_samples']} samples")
+    return layout
+
+
+def _do_compile(obj: Context, layout: ModelLayout, options: Any, force: bool) -> None:
+    from zkml import pipeline
+
+    result = obj.stage("compile", lambda: pipeline.compile_model(layout, options, force))
+    from zkml.layout import read_json
+
+    _render_fidelity(read_json(layout.fidelity, "fidelity report"))
+    err.print(f"  logrows {result.details['logrows']}, rows {result.details['num_rows']}")
+
+
+def _render_fidelity(report: dict) -> None:
+    table = Table(title=f"fidelity: circuit vs float model on {report['samples']} held-out samples",
+                  title_justify="left")
+    for column in ("output", "max |err|", "mean |err|", "argmax agree", "float acc",
+                   "circuit acc"):
+        table.add_column(column, justify="right")
+    for o in report["outputs"]:
+        pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
+        table.add_row(str(o["output"]), f"{o['max_abs_error']:.2e}", f"{o['mean_abs_error']:.2e}",
+                      pct(o["argmax_agreement"]), pct(o.get("float_accuracy")),
+                      pct(o.get("circuit_accuracy")))
+    err.print(table)
+
+
+def _do_setup(obj: Context, layout: ModelLayout, srs_file: Path | None, force: bool) -> None:
+    from zkml import pipeline
+
+    result = obj.stage("setup", lambda: pipeline.setup_keys(layout, srs_file, force))
+    d = result.details
+    err.print(f"  proving key {d['pk_bytes'] / 1e6:.1f} MB, verifying key {d['vk_bytes'] / 1e3:.1f}"
+              f" kB, SRS {d['srs']}")
+
+
+def _render_outputs(instances: Any, classes: list[str] | None) -> None:
+    for i, values in enumerate(instances.outputs):
+        shown = ", ".join(f"{v:.4f}" for v in values)
+        line = f"public output {i}: [{shown}]"
+        if classes and len(classes) == len(values):
+            best = max(range(len(values)), key=values.__getitem__)
+            line += f"  -> {classes[best]}"
+        out.print(line)
+    if instances.input_hash:
+        out.print(f"input hash: {', '.join(instances.input_hash)}")
+    if instances.weights_commitment:
+        out.print(f"weights commitment: {', '.join(instances.weights_commitment)}")
+
+
+def _do_prove(obj: Context, layout: ModelLayout, input_file: Path | None,
+              output: Path | None) -> Any:
+    from zkml import proof
+    from zkml.circuit import CircuitSettings
+    from zkml.export import ExportedModel
+    from zkml.inputs import load_input
+
+    exported = ExportedModel.load(layout)
+    if input_file is None:
+        private_input, source = exported.holdout[0], "held-out sample 0"
+    else:
+        private_input, source = load_input(input_file, exported.input_shape), str(input_file)
+    CircuitSettings.load(layout)
+    result = obj.stage("prove", lambda: proof.prove(layout, private_input, output or layout.proof,
+                                                     source))
+    err.print(f"  proof {result.path} ({result.size / 1e3:.1f} kB), verified before writing")
+    obj.summary["proof"] = {"path": str(result.path), "bytes": result.size,
+                            "seconds": round(result.seconds, 3), **result.instances.as_dict()}
+    return result
+
+
+def _do_verify(obj: Context, layout: ModelLayout, proof_file: Path | None,
+               vk: Path | None) -> None:
+    from zkml import proof
+    from zkml.export import ExportedModel
+
+    path = proof_file or layout.proof
+    result = obj.stage("verify", lambda: proof.verify(layout, path, vk))
+    obj.summary["verification"] = {"valid": True, "proof": str(path),
+                                   **result.instances.as_dict()}
+    out.print(f"[bold green]verified[/]: {path} is a valid proof for model {layout.name}")
+    _render_outputs(result.instances, ExportedModel.load(layout).classes)
+    if result.local_srs:
+        err.print("[yellow]note:[/] keys use a locally generated development SRS")
+
+
+@main.command("export")
+@click.argument("model")
+@source_options
+@pass_ctx
+def export_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
+               samples: Path | None) -> None:
+    """Export MODEL to ONNX and check it against onnxruntime.
+
+    MODEL is a bundled model (breast_cancer, digits), a file.onnx, or file.py:callable where
+    callable() returns (module, example_input); with --weights, file.py:Class.
+    """
+    _do_export(obj, model, name, weights, samples)
+    _finish(obj)
+
+
+@main.command("compile")
+@click.argument("model")
+@circuit_options
+@force_option
+@pass_ctx
+def compile_cmd(obj: Context, model: str, force: bool, **circuit: Any) -> None:
+    """Build MODEL's circuit: settings, calibration on its samples, fidelity report."""
+    _do_compile(obj, obj.layout(model), _options(**circuit), force)
+    _finish(obj)
+
+
+@main.command("setup")
+@click.argument("model")
+@click.option("--srs", "srs_file", type=click.Path(path_type=Path),
+              help="SRS from a KZG ceremony [default: a cached local one, development only].")
+@force_option
+@pass_ctx
+def setup_cmd(obj: Context, model: str, srs_file: Path | None, force: bool) -> None:
+    """Make MODEL's proving and verifying keys against an SRS."""
+    _do_setup(obj, obj.layout(model), srs_file, force)
+    _finish(obj)
+
+
+@main.command("prove")
+@click.argument("model")
+@click.option("--input", "input_file", type=click.Path(path_type=Path), required=True,
+              help="The private input: JSON list, {\"input_data\": ...}, CSV row or .npy.")
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="Proof file [default: circuits/MODEL/proof.json].")
+@pass_ctx
+def prove_cmd(obj: Context, model: str, input_file: Path, output: Path | None) -> None:
+    """Prove MODEL's inference on a private input; the proof is verified before it is written."""
+    result = _do_prove(obj, obj.layout(model), input_file, output)
+    _render_outputs(result.instances, None)
+    _finish(obj)
+
+
+@main.command("verify")
+@click.argument("model")
+@click.argument("proof_file", required=False, type=click.Path(path_type=Path))
+@click.option("--vk", type=click.Path(path_type=Path), help="Verifying key [default: MODEL's].")
+@pass_ctx
+def verify_cmd(obj: Context, model: str, proof_file: Path | None, vk: Path | None) -> None:
+    """Verify PROOF_FILE against MODEL's key; print its bound public outputs. Exit 1 if invalid."""
+    _do_verify(obj, obj.layout(model), proof_file, vk)
+    _finish(obj)
+
+
+@main.command("run")
+@click.argument("model", default="breast_cancer")
+@source_options
+@circuit_options
+@click.option("--input", "input_file", type=click.Path(path_type=Path),
+              help="Private input to prove [default: the first held-out sample].")
+@click.option("--srs", "srs_file", type=click.Path(path_type=Path), help="Ceremony SRS file.")
+@force_option
+@pass_ctx
+def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
+            samples: Path | None, input_file: Path | None, srs_file: Path | None, force: bool,
+            **circuit: Any) -> None:
+    """All stages on MODEL: export, compile, setup, prove, verify."""
+    start = time.perf_counter()
+    layout = _do_export(obj, model, name, weights, samples)
+    _do_compile(obj, layout, _options(**circuit), force)
+    _do_setup(obj, layout, srs_file, force)
+    _do_prove(obj, layout, input_file, None)
+    _do_verify(obj, layout, None, None)
+    total = time.perf_counter() - start
+    obj.summary["seconds"] = round(total, 3)
+    err.print(f"[bold]done[/] in {total:.1f} s")
+    _finish(obj)
+
+
+if __name__ == "__main__":
+    main()

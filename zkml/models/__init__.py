@@ -1,0 +1,163 @@
+"""Model sources: bundled example models, a user's torch code, or an existing ONNX file.
+
+Every source resolves to a `LoadedModel`: the network plus real sample data, which calibration
+and the fidelity report need (calibrating on random noise gives circuits that are wrong on data).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zkml.errors import ModelError
+
+DEFAULT_MODEL = "breast_cancer"
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    description: str
+    input_shape: tuple[int, ...]
+    calibration: np.ndarray  # (N, *input_shape[1:]) float32 samples that set the circuit's scales
+    holdout: np.ndarray  # samples kept out of calibration, for the fidelity report
+    holdout_labels: np.ndarray | None = None
+    module: Any = None  # torch.nn.Module, when the source is torch
+    onnx_path: Path | None = None  # when the source is already ONNX
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def bundled_models() -> dict[str, Callable[[], LoadedModel]]:
+    from zkml.models import bundled
+
+    return {"breast_cancer": bundled.breast_cancer, "digits": bundled.digits}
+
+
+def resolve(
+    source: str,
+    *,
+    name: str | None = None,
+    weights: Path | None = None,
+    samples: Path | None = None,
+) -> LoadedModel:
+    """Turn what the user typed into a LoadedModel.
+
+    source is a bundled name, `file.onnx`, or `file.py:attr` where attr is either a callable
+    returning `(module, example_input)` or, with `weights`, an nn.Module class whose
+    constructor takes no arguments and whose state dict is in that file.
+    """
+    catalogue = bundled_models()
+    if source in catalogue:
+        model = catalogue[source]()
+    elif source.endswith(".onnx"):
+        model = _from_onnx(Path(source), samples)
+    elif ":" in source:
+        path, _, attr = source.rpartition(":")
+        model = _from_python(Path(path), attr, weights, samples)
+    else:
+        raise ModelError(
+            f"unknown model {source!r}",
+            hint=f"use a bundled model ({', '.join(catalogue)}), a .onnx file, or file.py:callable",
+        )
+    if name:
+        model.name = name
+    return model
+
+
+def _load_attr(path: Path, attr: str) -> Any:
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    spec = importlib.util.spec_from_file_location(f"zkml_user_model_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[spec.name] = module  # type: ignore[union-attr]
+    try:
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    except Exception as exc:
+        raise ModelError(f"importing {path} failed: {type(exc).__name__}: {exc}") from exc
+    if not hasattr(module, attr):
+        raise ModelError(f"{path} has no attribute {attr!r}")
+    return getattr(module, attr)
+
+
+def _from_python(path: Path, attr: str, weights: Path | None, samples: Path | None) -> LoadedModel:
+    import torch
+
+    obj = _load_attr(path, attr)
+    if weights is not None:
+        if not (isinstance(obj, type) and issubclass(obj, torch.nn.Module)):
+            raise ModelError(f"with --weights, {path}:{attr} must be an nn.Module class")
+        if not weights.is_file():
+            raise ModelError(f"weights file not found: {weights}")
+        module = obj()
+        try:
+            state = torch.load(weights, map_location="cpu", weights_only=True)
+            module.load_state_dict(state)
+        except Exception as exc:
+            raise ModelError(f"cannot load state dict {weights} into {attr}: {exc}") from exc
+        example = getattr(module, "example_input", None)
+        if example is None:
+            raise ModelError(
+                f"{attr} needs an `example_input` attribute (a tensor of the input's shape)",
+                hint="set self.example_input = torch.zeros(1, ...) in __init__",
+            )
+    else:
+        try:
+            module, example = obj()
+        except Exception as exc:
+            raise ModelError(
+                f"{path}:{attr}() must return (module, example_input): {exc}"
+            ) from exc
+    example = np.asarray(torch.as_tensor(example).detach().numpy(), dtype=np.float32)
+    module.eval()
+    calibration, holdout = _user_samples(samples, example)
+    return LoadedModel(
+        name=path.stem,
+        description=f"{path}:{attr}",
+        input_shape=tuple(example.shape),
+        calibration=calibration,
+        holdout=holdout,
+        module=module,
+    )
+
+
+def _from_onnx(path: Path, samples: Path | None) -> LoadedModel:
+    import onnx
+
+    if not path.is_file():
+        raise ModelError(f"ONNX file not found: {path}")
+    try:
+        graph = onnx.load(str(path)).graph
+    except Exception as exc:
+        raise ModelError(f"{path} is not a readable ONNX model: {exc}") from None
+    if len(graph.input) != 1:
+        raise ModelError(f"{path} has {len(graph.input)} inputs; zkml supports one input")
+    dims = graph.input[0].type.tensor_type.shape.dim
+    shape = tuple(d.dim_value if d.dim_value > 0 else 1 for d in dims)
+    calibration, holdout = _user_samples(samples, np.zeros(shape, dtype=np.float32))
+    return LoadedModel(
+        name=path.stem,
+        description=str(path),
+        input_shape=shape,
+        calibration=calibration,
+        holdout=holdout,
+        onnx_path=path,
+    )
+
+
+def _user_samples(samples: Path | None, example: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split a user's sample file (or, lacking one, the example input) into calibration/holdout."""
+    from zkml.inputs import load_samples
+
+    if samples is None:
+        return example.copy(), example.copy()
+    data = load_samples(samples, example.shape)
+    if len(data) < 2:
+        return data, data
+    cut = max(1, int(len(data) * 0.75))
+    return data[:cut], data[cut:]

@@ -1,0 +1,89 @@
+"""Bundled example models, trained deterministically in about a second on scikit-learn's datasets.
+
+No downloads: scikit-learn ships these datasets inside the package.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkml.models import LoadedModel
+
+SEED = 0
+CALIBRATION_SAMPLES = 64
+HOLDOUT_SAMPLES = 100
+
+
+def _train(module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float):
+    """Full-batch Adam: deterministic on CPU for a fixed seed, and fast on these small sets."""
+    import torch
+
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    optimizer = torch.optim.Adam(module.parameters(), lr=lr)
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(module(xt), yt)
+        loss.backward()
+        optimizer.step()
+    return module.eval()
+
+
+def _split(x: np.ndarray, y: np.ndarray):
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(x, y, test_size=0.25, random_state=SEED, stratify=y)
+
+
+def breast_cancer() -> LoadedModel:
+    """A clinic's diagnosis MLP: 30 standardised measurements -> (malignant, benign) logits."""
+    import torch
+    from sklearn.datasets import load_breast_cancer
+
+    torch.manual_seed(SEED)
+    x, y = load_breast_cancer(return_X_y=True)
+    x_train, x_test, y_train, y_test = _split(x, y)
+    mean, std = x_train.mean(0), x_train.std(0)
+    x_train = ((x_train - mean) / std).astype(np.float32)
+    x_test = ((x_test - mean) / std).astype(np.float32)
+    module = torch.nn.Sequential(
+        torch.nn.Linear(30, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2)
+    )
+    _train(module, x_train, y_train.astype(np.int64), epochs=200, lr=1e-2)
+    return LoadedModel(
+        name="breast_cancer",
+        description="breast-cancer diagnosis MLP 30-16-2 (scikit-learn breast_cancer dataset)",
+        input_shape=(1, 30),
+        calibration=x_train[:CALIBRATION_SAMPLES],
+        holdout=x_test[:HOLDOUT_SAMPLES],
+        holdout_labels=y_test[:HOLDOUT_SAMPLES],
+        module=module,
+        extra={"classes": ["malignant", "benign"]},
+    )
+
+
+def digits() -> LoadedModel:
+    """A small CNN on scikit-learn's 8x8 handwritten digits (pixels scaled to [0, 1])."""
+    import torch
+    from sklearn.datasets import load_digits
+
+    torch.manual_seed(SEED)
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
+    x_train, x_test, y_train, y_test = _split(x, y)
+    module = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, kernel_size=3),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.Linear(4 * 6 * 6, 10),
+    )
+    _train(module, x_train, y_train.astype(np.int64), epochs=150, lr=2e-2)
+    return LoadedModel(
+        name="digits",
+        description="handwritten-digit CNN conv3x3(4)-relu-dense(10) (scikit-learn digits dataset)",
+        input_shape=(1, 1, 8, 8),
+        calibration=x_train[:CALIBRATION_SAMPLES],
+        holdout=x_test[:HOLDOUT_SAMPLES],
+        holdout_labels=y_test[:HOLDOUT_SAMPLES],
+        module=module,
+        extra={"classes": [str(d) for d in range(10)]},
+    )

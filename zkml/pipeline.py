@@ -1,0 +1,151 @@
+"""The stages in order, each cached in the model's manifest: export -> compile -> setup.
+
+A stage whose inputs, options and outputs are unchanged does no work and says so; `force`
+redoes it. Proving and verifying (zkml.proof) read what these stages leave.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zkml import _ezkl, circuit, export, srs
+from zkml.circuit import CircuitOptions, CircuitSettings
+from zkml.errors import SetupError
+from zkml.export import ExportedModel
+from zkml.layout import Manifest, ModelLayout, atomic_path, sha256_file, write_json
+from zkml.models import LoadedModel
+from zkml.proof import KeyRecord
+
+
+@dataclass
+class StageResult:
+    stage: str
+    cached: bool
+    seconds: float
+    details: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "cached": self.cached,
+            "seconds": round(self.seconds, 3),
+            **self.details,
+            "warnings": self.warnings,
+        }
+
+
+def _cached_stage(
+    layout: ModelLayout,
+    stage: str,
+    inputs: list[Path],
+    options: dict[str, Any],
+    outputs: list[Path],
+    work: Callable[[], dict[str, Any]],
+    force: bool,
+) -> StageResult:
+    """Run work() unless the manifest shows the same inputs and options already made outputs."""
+    manifest = Manifest(layout)
+    key = manifest.stage_key(inputs, options)
+    if not force and manifest.is_fresh(stage, key):
+        return StageResult(stage, True, 0.0)
+    manifest.invalidate_from([stage])
+    manifest.save()
+    start = time.perf_counter()
+    details = work()
+    seconds = time.perf_counter() - start
+    manifest = Manifest(layout)
+    manifest.record(stage, key, outputs, seconds)
+    return StageResult(stage, False, seconds, details)
+
+
+def export_model(model: LoadedModel, layout: ModelLayout,
+                 atol: float = export.DEFAULT_ATOL) -> StageResult:
+    """Always re-exports (a second at most); later stages stay cached if the bytes are the same."""
+    start = time.perf_counter()
+    report = export.export(model, layout, atol)
+    seconds = time.perf_counter() - start
+    manifest = Manifest(layout)
+    manifest.record("export", "", [layout.onnx, layout.samples, layout.export_report], seconds)
+    diffs = report["max_abs_difference"]
+    return StageResult("export", False, seconds, {
+        "onnx": str(layout.onnx),
+        "max_abs_difference": None if diffs is None else max(diffs),
+        "checked_samples": report["checked_samples"],
+    })
+
+
+def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
+                  force: bool = False) -> StageResult:
+    options = options or CircuitOptions()
+    layout.require(layout.onnx, layout.samples, stage="export")
+    import ezkl
+
+    def work() -> dict[str, Any]:
+        exported = ExportedModel.load(layout)
+        circuit.make_settings(layout, exported, options)
+        circuit.compile_circuit(layout)
+        fidelity = circuit.fidelity_report(layout, exported, options)
+        return {"fidelity": fidelity}
+
+    result = _cached_stage(
+        layout,
+        "compile",
+        [layout.onnx, layout.samples],
+        {**options.as_dict(), "ezkl": ezkl.__version__},
+        [layout.settings, layout.calibration_data, layout.compiled, layout.fidelity],
+        work,
+        force,
+    )
+    settings = CircuitSettings.load(layout)
+    result.details.update({"logrows": settings.logrows, "num_rows": settings.num_rows})
+    return result
+
+
+def setup_keys(layout: ModelLayout, srs_file: Path | None = None, force: bool = False,
+               cache_dir: Path | None = None) -> StageResult:
+    layout.require(layout.compiled, layout.settings, stage="compile")
+    settings = CircuitSettings.load(layout)
+    start = time.perf_counter()
+    chosen = srs.resolve(settings.logrows, srs_file, cache_dir)
+    srs_seconds = time.perf_counter() - start
+
+    def work() -> dict[str, Any]:
+        # both keys appear together or not at all: a vk without its pk is a broken cache
+        with atomic_path(layout.vk) as vk_tmp, atomic_path(layout.pk) as pk_tmp:
+            try:
+                _ezkl.call("setup", str(layout.compiled), str(vk_tmp), str(pk_tmp),
+                           srs_path=str(chosen.path))
+            except _ezkl.EzklFailure as exc:
+                raise SetupError(f"key generation failed: {exc}") from exc
+        exported = ExportedModel.load(layout)
+        probe = circuit.witness(layout, exported.holdout[0], vk=layout.vk, srs=chosen.path)
+        record = KeyRecord(
+            srs_path=chosen.path,
+            srs_sha256=sha256_file(chosen.path),
+            srs_local=chosen.local,
+            vk_sha256=sha256_file(layout.vk),
+            weights_commitment=probe.get("processed_params", {}).get("poseidon_hash", []),
+            input_hash_count=len(probe.get("processed_inputs", {}).get("poseidon_hash", [])),
+        )
+        write_json(layout.srs_record, record.as_dict())
+        return {}
+
+    result = _cached_stage(
+        layout, "setup", [layout.compiled, layout.settings, chosen.path], {},
+        [layout.vk, layout.pk, layout.srs_record], work, force,
+    )
+    result.seconds += srs_seconds
+    result.details.update({
+        "srs": str(chosen.path),
+        "logrows": settings.logrows,
+        "pk_bytes": layout.pk.stat().st_size,
+        "vk_bytes": layout.vk.stat().st_size,
+    })
+    if chosen.local:
+        result.warnings.append(srs.LOCAL_SRS_WARNING)
+    return result
