@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -47,12 +48,37 @@ def _captured_native_output() -> Iterator[Callable[[], str]]:
                 os.close(fd)
 
 
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _captured_ezkl_logging() -> Iterator[_Records]:
+    """ezkl also logs through Python logging (logger 'ezkl'); keep those records, not spam."""
+    logger = logging.getLogger("ezkl")
+    records = _Records()
+    saved = logger.propagate
+    logger.addHandler(records)
+    logger.propagate = False
+    try:
+        yield records
+    finally:
+        logger.removeHandler(records)
+        logger.propagate = saved
+
+
 def call(function: str, *args: Any, **kwargs: Any) -> Any:
     """Run ezkl.<function>; raise EzklFailure on any ezkl error or panic."""
     import ezkl
 
     fn = getattr(ezkl, function)
-    with _captured_native_output() as read_log:
+    with _captured_native_output() as read_native, _captured_ezkl_logging() as records:
+        read_log = lambda: "\n".join([*records.lines, read_native()])  # noqa: E731
         try:
             result = fn(*args, **kwargs)
             if inspect.isawaitable(result):

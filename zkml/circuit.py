@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -121,12 +122,23 @@ def make_settings(layout: ModelLayout, exported: ExportedModel, options: Circuit
             raise _circuit_error(exc, layout) from exc
 
 
+UNSUPPORTED_OP = re.compile(
+    r"Unimplemented\((\w+)\)|Unknown op: (\w+)|Failed analyse for node .* (\w+)$"
+)
+
+
 def _circuit_error(exc: _ezkl.EzklFailure, layout: ModelLayout) -> CircuitError:
-    text = f"{exc} {exc.log}"
-    if "unsupported" in text.lower() or "not implemented" in text.lower() or "Unknown op" in text:
+    found = UNSUPPORTED_OP.search(f"{exc}\n{exc.log}")
+    if found:
+        op = next(g for g in found.groups() if g)
         return CircuitError(
-            f"ezkl cannot build a circuit for {layout.onnx}: {exc}",
-            hint="the graph uses an ONNX operator ezkl does not support; replace that layer",
+            f"ezkl cannot build a circuit for {layout.onnx}: unsupported ONNX operator {op}",
+            hint=f"replace the {op} layer with supported ops (see ezkl's operator list)",
+        )
+    if "Reading proto model" in str(exc):
+        return CircuitError(
+            f"{layout.onnx} is not a readable ONNX model",
+            hint=f"re-export it with `zkml export {layout.name}`",
         )
     return CircuitError(f"building the circuit failed: {exc}")
 

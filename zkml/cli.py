@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -12,13 +11,14 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from zkml.errors import VerificationFailed, ZkmlError
 from zkml.layout import ModelLayout, default_circuits_dir
 
 err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 
 class Context:
@@ -27,6 +27,8 @@ class Context:
         self.as_json = as_json
         self.circuits_dir = circuits_dir
         self.summary: dict[str, Any] = {}
+        # with --json, stdout carries only the JSON summary; human lines move to stderr
+        self.out = err if as_json else out
 
     def layout(self, name: str) -> ModelLayout:
         return ModelLayout.for_model(name, self.circuits_dir)
@@ -54,13 +56,11 @@ class ZkmlGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ZkmlError as exc:
-            verbose = "-v" in sys.argv or "--verbose" in sys.argv
-            if verbose:
+            if isinstance(ctx.obj, Context) and ctx.obj.verbose:
                 err.print(traceback.format_exc(), markup=False)
             label = "INVALID" if isinstance(exc, VerificationFailed) else "error"
-            err.print(f"[bold red]{label}:[/] {exc.message}", markup=True, soft_wrap=True)
-            if exc.hint:
-                err.print(f"[dim]hint:[/] {exc.hint}", soft_wrap=True)
+            hint = f" [dim]— {escape(exc.hint)}[/]" if exc.hint else ""
+            err.print(f"[bold red]{label}:[/] {escape(exc.message)}{hint}", soft_wrap=True)
             obj = ctx.obj
             if isinstance(obj, Context) and obj.as_json:
                 out.print_json(json.dumps({**obj.summary, "ok": False, "error": exc.message}))
@@ -169,18 +169,18 @@ def _do_setup(obj: Context, layout: ModelLayout, srs_file: Path | None, force: b
               f" kB, SRS {d['srs']}")
 
 
-def _render_outputs(instances: Any, classes: list[str] | None) -> None:
+def _render_outputs(console: Console, instances: Any, classes: list[str] | None) -> None:
     for i, values in enumerate(instances.outputs):
         shown = ", ".join(f"{v:.4f}" for v in values)
         line = f"public output {i}: [{shown}]"
         if classes and len(classes) == len(values):
             best = max(range(len(values)), key=values.__getitem__)
             line += f"  -> {classes[best]}"
-        out.print(line)
+        console.print(line)
     if instances.input_hash:
-        out.print(f"input hash: {', '.join(instances.input_hash)}")
+        console.print(f"input hash: {', '.join(instances.input_hash)}")
     if instances.weights_commitment:
-        out.print(f"weights commitment: {', '.join(instances.weights_commitment)}")
+        console.print(f"weights commitment: {', '.join(instances.weights_commitment)}")
 
 
 def _do_prove(obj: Context, layout: ModelLayout, input_file: Path | None,
@@ -213,8 +213,8 @@ def _do_verify(obj: Context, layout: ModelLayout, proof_file: Path | None,
     result = obj.stage("verify", lambda: proof.verify(layout, path, vk))
     obj.summary["verification"] = {"valid": True, "proof": str(path),
                                    **result.instances.as_dict()}
-    out.print(f"[bold green]verified[/]: {path} is a valid proof for model {layout.name}")
-    _render_outputs(result.instances, ExportedModel.load(layout).classes)
+    obj.out.print(f"[bold green]verified[/]: {path} is a valid proof for model {layout.name}")
+    _render_outputs(obj.out, result.instances, ExportedModel.load(layout).classes)
     if result.local_srs:
         err.print("[yellow]note:[/] keys use a locally generated development SRS")
 
@@ -267,7 +267,7 @@ def setup_cmd(obj: Context, model: str, srs_file: Path | None, force: bool) -> N
 def prove_cmd(obj: Context, model: str, input_file: Path, output: Path | None) -> None:
     """Prove MODEL's inference on a private input; the proof is verified before it is written."""
     result = _do_prove(obj, obj.layout(model), input_file, output)
-    _render_outputs(result.instances, None)
+    _render_outputs(obj.out, result.instances, None)
     _finish(obj)
 
 

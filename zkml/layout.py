@@ -126,6 +126,9 @@ class Manifest:
                 if loaded.get("version") == MANIFEST_VERSION:
                     self.data = loaded
 
+    def _name(self, path: Path) -> str:
+        return self.layout.relative(path) if path.is_relative_to(self.layout.root) else path.name
+
     def digest(self, path: Path) -> str:
         rel = self.layout.relative(path) if path.is_relative_to(self.layout.root) else str(path)
         stat = path.stat()
@@ -133,11 +136,17 @@ class Manifest:
         if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
             return known["sha256"]
         sha = sha256_file(path)
-        self.data["files"][rel] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha}
+        self.data["files"][rel] = {
+            "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha
+        }
         return sha
 
     def stage_key(self, inputs: list[Path], options: dict[str, Any]) -> str:
-        material = {"inputs": {str(p): self.digest(p) for p in inputs}, "options": options}
+        # named relative to the model folder (or by file name outside it), so a moved or copied
+        # folder stays fresh: only content and options decide
+        names = [self._name(p) for p in inputs]
+        material = {"inputs": dict(zip(names, map(self.digest, inputs), strict=True)),
+                    "options": options}
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
     def is_fresh(self, stage: str, key: str) -> bool:

@@ -24,6 +24,17 @@ from zkml.export import ExportedModel
 from zkml.layout import ModelLayout, atomic_path, read_json, sha256_file
 
 FELT = re.compile(r"^[0-9a-f]{64}$")
+# BN254 scalar field: every public instance is an element of it
+FIELD_MODULUS = 0x30644E72E131A029B85045B68181585D2833E84879B9709143E1F593F0000001
+
+
+def felt_to_int(felt: str) -> int:
+    """ezkl writes field elements as 32 little-endian bytes in hex."""
+    return int.from_bytes(bytes.fromhex(felt), "little")
+
+
+def int_to_felt(value: int) -> str:
+    return value.to_bytes(32, "little").hex()
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,9 @@ def read_proof(path: Path) -> dict[str, Any]:
             f"{path} is not an ezkl proof (missing or malformed `proof`/`instances`)",
             hint="pass a proof.json written by `zkml prove`",
         )
+    if any(felt_to_int(f) >= FIELD_MODULUS for row in instances for f in row):
+        # a non-canonical encoding could alias a valid value: never accept it
+        raise VerificationFailed(f"{path} has a public instance outside the scalar field")
     return data
 
 
@@ -193,7 +207,6 @@ def prove(layout: ModelLayout, private_input: np.ndarray, proof_path: Path,
     accepts) for a witness the circuit does not satisfy; verifying here catches that.
     """
     settings = CircuitSettings.load(layout)
-    exported = ExportedModel.load(layout)
     keys = KeyRecord.load(layout)
     layout.require(layout.compiled, stage="compile")
     layout.require(layout.pk, stage="setup")

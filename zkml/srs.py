@@ -56,7 +56,7 @@ def local_srs(logrows: int, cache_dir: Path | None = None) -> Srs:
             try:
                 _ezkl.call("gen_srs", str(tmp), logrows)
             except _ezkl.EzklFailure as exc:
-                raise SrsError(f"generating a local SRS for logrows {logrows} failed: {exc}") from exc
+                raise SrsError(f"generating a local SRS (logrows {logrows}) failed: {exc}") from exc
     return Srs(path=path, logrows=srs_logrows(path), local=True)
 
 
@@ -68,6 +68,6 @@ def resolve(logrows: int, user_srs: Path | None = None, cache_dir: Path | None =
     if k < logrows:
         raise SrsError(
             f"SRS {user_srs} has logrows {k} but the circuit needs {logrows}",
-            hint=f"use an SRS with at least 2^{logrows} points (e.g. a ceremony's k={logrows} file)",
+            hint=f"use an SRS with at least 2^{logrows} points (a ceremony's k={logrows} file)",
         )
     return Srs(path=user_srs.resolve(), logrows=k, local=False)

@@ -1,0 +1,203 @@
+"""The CLI over a real model: exit codes, one-line errors, --json, for every error class."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from zkml.cli import main
+from zkml.export import ExportedModel
+from zkml.proof import felt_to_int, int_to_felt
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def model_dir(breast_cancer, tmp_path):
+    """A private copy of circuits/ holding the built default model."""
+    root = tmp_path / "circuits"
+    shutil.copytree(breast_cancer.root, root / "breast_cancer")
+    return root
+
+
+def zkml(circuits, *args):
+    result = CliRunner().invoke(main, ["--circuits-dir", str(circuits), *map(str, args)])
+    return result
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("error:", "INVALID:"))]
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+def write_input(tmp_path, values):
+    path = tmp_path / "input.json"
+    path.write_text(json.dumps(values))
+    return path
+
+
+def test_verify_valid_proof(model_dir):
+    result = zkml(model_dir, "verify", "breast_cancer")
+    assert result.exit_code == 0, result.stderr
+    assert "verified" in result.stdout and "public output 0" in result.stdout
+
+
+def test_verify_json_summary(model_dir):
+    result = zkml(model_dir, "--json", "verify", "breast_cancer")
+    summary = json.loads(result.stdout)
+    assert summary["ok"] and summary["verification"]["valid"]
+    assert len(summary["verification"]["outputs"][0]) == 2
+
+
+def test_prove_then_verify_a_user_input(model_dir, tmp_path):
+    values = ExportedModel.load(model_dir_layout(model_dir)).holdout[3].tolist()
+    out = tmp_path / "p.json"
+    result = zkml(model_dir, "prove", "breast_cancer", "--input", write_input(tmp_path, values),
+                  "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert zkml(model_dir, "verify", "breast_cancer", out).exit_code == 0
+
+
+def model_dir_layout(model_dir):
+    from zkml.layout import ModelLayout
+
+    return ModelLayout.for_model("breast_cancer", model_dir)
+
+
+def test_tampered_instance_fails_verify(model_dir, tmp_path):
+    data = json.loads((model_dir / "breast_cancer" / "proof.json").read_text())
+    data["instances"][0][1] = int_to_felt(felt_to_int(data["instances"][0][1]) + 1)
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(data))
+    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", path), "INVALID", "NOT verify")
+
+
+@pytest.mark.parametrize(
+    ("values", "fragments"),
+    [
+        ([0.1] * 29, ["has 29 values but the model takes 30"]),
+        ("nan", ["NaN or infinite"]),
+        ("inf", ["NaN or infinite"]),
+        ("text", ["non-numeric"]),
+        ([1e6] * 30, ["outside the circuit's input range"]),
+        ([1e5] * 30, ["outside what the circuit can represent"]),
+    ],
+)
+def test_bad_private_inputs(model_dir, tmp_path, values, fragments):
+    path = tmp_path / "input.json"
+    if values == "nan":
+        path.write_text("[" + ", ".join(["0.1"] * 29 + ["NaN"]) + "]")
+    elif values == "inf":
+        path.write_text("[" + ", ".join(["0.1"] * 29 + ["Infinity"]) + "]")
+    elif values == "text":
+        path.write_text(json.dumps(["a"] * 30))
+    else:
+        path.write_text(json.dumps(values))
+    before = sorted(p.name for p in (model_dir / "breast_cancer").iterdir())
+    result = zkml(model_dir, "prove", "breast_cancer", "--input", path, "-o", tmp_path / "p.json")
+    assert_one_line_error(result, *fragments)
+    assert not (tmp_path / "p.json").exists()
+    assert sorted(p.name for p in (model_dir / "breast_cancer").iterdir()) == before
+
+
+def test_missing_files(model_dir, tmp_path):
+    assert_one_line_error(zkml(model_dir, "prove", "nosuch", "--input", tmp_path / "x.json"),
+                          "missing", "zkml export nosuch")
+    assert_one_line_error(zkml(model_dir, "prove", "breast_cancer", "--input",
+                               tmp_path / "x.json"), "input file not found")
+    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", tmp_path / "none.json"),
+                          "proof file not found")
+    (model_dir / "breast_cancer" / "pk.key").unlink()
+    path = write_input(tmp_path, [0.0] * 30)
+    assert_one_line_error(zkml(model_dir, "prove", "breast_cancer", "--input", path),
+                          "pk.key is missing", "zkml setup breast_cancer")
+
+
+def test_corrupt_proof_and_settings(model_dir, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", bad), "not a proof")
+    bad.write_text(json.dumps({"instances": "x"}))
+    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", bad), "not an ezkl proof")
+    (model_dir / "breast_cancer" / "settings.json").write_text("[]")
+    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer"), "not an ezkl settings")
+
+
+def test_wrong_vk(model_dir, tmp_path):
+    garbage = tmp_path / "vk.key"
+    garbage.write_bytes(b"\x00" * 64)
+    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", "--vk", garbage),
+                          "not a verifying key")
+
+
+def test_keys_from_another_srs_reject_the_proof(model_dir, tmp_path):
+    import ezkl
+
+    other_srs = tmp_path / "other.srs"
+    ezkl.gen_srs(str(other_srs), 11)
+    proof_path = tmp_path / "proof.json"
+    shutil.copy(model_dir / "breast_cancer" / "proof.json", proof_path)
+    result = zkml(model_dir, "setup", "breast_cancer", "--srs", other_srs)
+    assert result.exit_code == 0, result.stderr
+    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", proof_path), "INVALID")
+
+
+def test_srs_changed_after_setup(model_dir, tmp_path):
+    import ezkl
+
+    srs = tmp_path / "mine.srs"
+    ezkl.gen_srs(str(srs), 11)
+    assert zkml(model_dir, "setup", "breast_cancer", "--srs", srs).exit_code == 0
+    ezkl.gen_srs(str(srs), 11)  # a different random SRS at the same path
+    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer"),
+                          "changed since the keys were made", "--force")
+
+
+def test_srs_too_small_or_corrupt(model_dir, tmp_path):
+    import ezkl
+
+    small = tmp_path / "k8.srs"
+    ezkl.gen_srs(str(small), 8)
+    assert_one_line_error(zkml(model_dir, "setup", "breast_cancer", "--srs", small),
+                          "has logrows 8 but the circuit needs 11")
+    small.write_bytes(small.read_bytes()[:1000])
+    assert_one_line_error(zkml(model_dir, "setup", "breast_cancer", "--srs", small),
+                          "not a valid KZG SRS")
+
+
+def test_corrupt_onnx(model_dir, tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"garbage")
+    assert_one_line_error(zkml(model_dir, "export", bad), "not a readable ONNX model")
+    (model_dir / "breast_cancer" / "model.onnx").write_bytes(b"garbage")
+    assert_one_line_error(zkml(model_dir, "compile", "breast_cancer"),
+                          "not a readable ONNX model")
+
+
+def test_unsupported_onnx_operator(model_dir, tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Det", ["x"], ["y"])], "det",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+    )
+    path = tmp_path / "det.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), path)
+    samples = tmp_path / "samples.json"
+    samples.write_text(json.dumps(np.random.default_rng(0).normal(size=(8, 2, 2)).tolist()))
+    assert zkml(model_dir, "export", path, "--samples", samples).exit_code == 0
+    assert_one_line_error(zkml(model_dir, "compile", "det"), "unsupported ONNX operator Det")
+
+
+def test_verbose_shows_traceback(model_dir, tmp_path):
+    result = zkml(model_dir, "-v", "verify", "breast_cancer", tmp_path / "none.json")
+    assert result.exit_code == 1 and "Traceback" in result.stderr

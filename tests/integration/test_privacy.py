@@ -1,0 +1,43 @@
+"""The private input's values must not occur anywhere in the proof file."""
+
+import json
+
+import numpy as np
+import pytest
+
+from zkml.circuit import CircuitSettings
+from zkml.export import ExportedModel
+from zkml.proof import FIELD_MODULUS, int_to_felt
+
+pytestmark = pytest.mark.integration
+
+
+def encodings(value: float, scale: int) -> set[str]:
+    """Every way the value could plausibly be written: floats, fixed point, field elements."""
+    fixed = int(round(value * 2**scale))
+    felt = int_to_felt(fixed % FIELD_MODULUS)
+    forms = {repr(float(np.float32(value))), f"{value:.6f}", felt, bytes.fromhex(felt)[::-1].hex()}
+    if abs(fixed) >= 1000:  # short integers occur by chance in the proof's byte list
+        forms |= {str(fixed), str(fixed % FIELD_MODULUS)}
+    return forms
+
+
+def test_private_input_not_in_proof(breast_cancer):
+    private = ExportedModel.load(breast_cancer).holdout[0].ravel()
+    scale = CircuitSettings.load(breast_cancer).input_scale
+    text = breast_cancer.proof.read_text()
+    data = json.loads(text)
+    assert data["pretty_public_inputs"]["inputs"] == []
+    found = [(v, form) for v in private for form in encodings(float(v), scale) if form in text]
+    assert not found, f"private input values found in the proof: {found[:5]}"
+
+
+def test_search_finds_values_where_they_are(breast_cancer, tmp_path):
+    """Positive control: the same search finds the input in the witness, which holds it."""
+    from zkml.circuit import witness
+
+    private = ExportedModel.load(breast_cancer).holdout[0]
+    scale = CircuitSettings.load(breast_cancer).input_scale
+    witness(breast_cancer, private, tmp_path / "witness.json")
+    text = (tmp_path / "witness.json").read_text()
+    assert all(any(form in text for form in encodings(float(v), scale)) for v in private.ravel())

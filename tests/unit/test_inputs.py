@@ -1,0 +1,62 @@
+import json
+
+import numpy as np
+import pytest
+
+from zkml.errors import InputError
+from zkml.inputs import load_input, load_samples
+
+SHAPE = (1, 3)
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[1, 2, 3]", "[[1, 2, 3]]", '{"input_data": [[1, 2, 3]]}', '{"input": [1, 2, 3]}'],
+)
+def test_accepted_json_forms(tmp_path, text):
+    array = load_input(write(tmp_path, "x.json", text), SHAPE)
+    assert array.shape == SHAPE and array.dtype == np.float32
+    assert array.ravel().tolist() == [1, 2, 3]
+
+
+def test_csv_and_npy(tmp_path):
+    assert load_input(write(tmp_path, "x.csv", "1,2,3\n"), SHAPE).ravel().tolist() == [1, 2, 3]
+    np.save(tmp_path / "x.npy", np.array([4.0, 5.0, 6.0]))
+    assert load_input(tmp_path / "x.npy", SHAPE).ravel().tolist() == [4, 5, 6]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("x.json", "[1, 2]", "has 2 values but the model takes 3"),
+        ("x.json", "[1, 2, NaN]", "NaN or infinite"),
+        ("x.json", "[1, 2, Infinity]", "NaN or infinite"),
+        ("x.json", '[1, "a", 3]', "non-numeric"),
+        ("x.json", "[[1, 2], [3]]", "non-numeric or ragged"),
+        ("x.json", "[1, 2,", "not a readable"),
+        ("x.json", '{"values": [1, 2, 3]}', "none of the keys"),
+        ("x.csv", "1,2,x\n", "non-numeric"),
+    ],
+)
+def test_bad_inputs_have_one_line_errors(tmp_path, name, text, message):
+    with pytest.raises(InputError, match=message) as info:
+        load_input(write(tmp_path, name, text), SHAPE)
+    assert "\n" not in info.value.message
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        load_input(tmp_path / "nope.json", SHAPE)
+
+
+def test_samples_must_be_whole_rows(tmp_path):
+    good = write(tmp_path, "s.json", json.dumps([[1, 2, 3], [4, 5, 6]]))
+    assert load_samples(good, SHAPE).shape == (2, 3)
+    with pytest.raises(InputError, match="not a whole number of samples"):
+        load_samples(write(tmp_path, "t.json", "[1, 2, 3, 4]"), SHAPE)
