@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import os
 import tempfile
@@ -80,10 +79,9 @@ def call(function: str, *args: Any, **kwargs: Any) -> Any:
     with _captured_native_output() as read_native, _captured_ezkl_logging() as records:
         read_log = lambda: "\n".join([*records.lines, read_native()])  # noqa: E731
         try:
-            result = fn(*args, **kwargs)
-            if inspect.isawaitable(result):
-                result = asyncio.run(_await(result))
-            return result
+            if function in ASYNC_FUNCTIONS:
+                return asyncio.run(_in_event_loop(fn, *args, **kwargs))
+            return fn(*args, **kwargs)
         except (KeyboardInterrupt, SystemExit, ZkmlError):
             raise
         except BaseException as exc:  # noqa: BLE001 - PanicException is a BaseException
@@ -91,5 +89,9 @@ def call(function: str, *args: Any, **kwargs: Any) -> Any:
             raise EzklFailure(message, read_log()) from exc
 
 
-async def _await(awaitable: Any) -> Any:
-    return await awaitable
+# these return futures that need a running event loop at call time, not only when awaited
+ASYNC_FUNCTIONS = {"create_evm_verifier", "deploy_evm", "verify_evm", "get_srs"}
+
+
+async def _in_event_loop(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await fn(*args, **kwargs)
