@@ -219,6 +219,35 @@ def _do_verify(obj: Context, layout: ModelLayout, proof_file: Path | None,
         err.print("[yellow]note:[/] keys use a locally generated development SRS")
 
 
+def _do_verifier(obj: Context, layout: ModelLayout, force: bool) -> None:
+    from zkml import pipeline
+
+    result = obj.stage("verifier", lambda: pipeline.evm_verifier(layout, force))
+    err.print(f"  {layout.verifier_sol}: {result.details['verifier_bytes']:,} bytes of runtime "
+              "code (optimizer on, runs=1)")
+
+
+def _do_onchain(obj: Context, layout: ModelLayout, proof_file: Path | None,
+                rpc_url: str | None) -> None:
+    from zkml import pipeline
+
+    label = "onchain"
+    result = obj.stage(label, lambda: pipeline.onchain_verify(layout, proof_file or layout.proof,
+                                                               rpc_url))
+    d = result.details
+    if d["deployed_now"]:
+        err.print(f"  deployed verifier {d['verifier']} ({d['verifier_gas']:,} gas) and registry "
+                  f"{d['registry']} ({d['registry_gas']:,} gas) on chain {d['chain_id']}")
+    obj.out.print(f"[bold green]verified on-chain[/] ({d['rpc_url']}, chain {d['chain_id']}): "
+                  f"verifyProof {d['verify_gas']:,} gas, registry.submit {d['submit_gas']:,} gas, "
+                  f"prediction {d['prediction']}")
+
+
+def rpc_option(fn: Callable) -> Callable:
+    return click.option("--rpc-url", envvar="ZKML_RPC_URL",
+                        help="Use this node [default: a throwaway local Anvil; $ZKML_RPC_URL].")(fn)
+
+
 @main.command("export")
 @click.argument("model")
 @source_options
@@ -282,6 +311,57 @@ def verify_cmd(obj: Context, model: str, proof_file: Path | None, vk: Path | Non
     _finish(obj)
 
 
+@main.command("verifier")
+@click.argument("model")
+@force_option
+@pass_ctx
+def verifier_cmd(obj: Context, model: str, force: bool) -> None:
+    """Generate and compile MODEL's Solidity verifier and its registry contract."""
+    _do_verifier(obj, obj.layout(model), force)
+    _finish(obj)
+
+
+@main.command("deploy")
+@click.argument("model")
+@click.option("--rpc-url", envvar="ZKML_RPC_URL", required=True,
+              help="The node to deploy to (e.g. from `zkml anvil`) [$ZKML_RPC_URL].")
+@pass_ctx
+def deploy_cmd(obj: Context, model: str, rpc_url: str) -> None:
+    """Deploy MODEL's verifier and registry; addresses go to deployments.json per chain id."""
+    from zkml import pipeline
+
+    result = obj.stage("deploy", lambda: pipeline.deploy_contracts(obj.layout(model), rpc_url))
+    d = result.details
+    obj.out.print(f"verifier {d['verifier']} ({d['verifier_gas']:,} gas), registry "
+                  f"{d['registry']} ({d['registry_gas']:,} gas) on chain {d['chain_id']}")
+    _finish(obj)
+
+
+@main.command("onchain")
+@click.argument("model")
+@click.argument("proof_file", required=False, type=click.Path(path_type=Path))
+@rpc_option
+@pass_ctx
+def onchain_cmd(obj: Context, model: str, proof_file: Path | None, rpc_url: str | None) -> None:
+    """Verify a proof on-chain (eth_call and transactions) and print the gas. Exit 1 if rejected."""
+    _do_onchain(obj, obj.layout(model), proof_file, rpc_url)
+    _finish(obj)
+
+
+@main.command("anvil")
+def anvil_cmd() -> None:
+    """Run a local Anvil node on a free loopback port until Ctrl-C."""
+    from zkml.evm.anvil import Anvil
+
+    with Anvil() as node:
+        out.print(f"Anvil at {node.url} (chain 31337). Ctrl-C stops it.")
+        out.print(f"  export ZKML_RPC_URL={node.url}")
+        try:
+            node.process.wait()  # type: ignore[union-attr]
+        except KeyboardInterrupt:
+            err.print("stopping Anvil")
+
+
 @main.command("run")
 @click.argument("model", default="breast_cancer")
 @source_options
@@ -289,18 +369,24 @@ def verify_cmd(obj: Context, model: str, proof_file: Path | None, vk: Path | Non
 @click.option("--input", "input_file", type=click.Path(path_type=Path),
               help="Private input to prove [default: the first held-out sample].")
 @click.option("--srs", "srs_file", type=click.Path(path_type=Path), help="Ceremony SRS file.")
+@click.option("--chain/--no-chain", default=True, show_default=True,
+              help="Also verify on-chain.")
+@rpc_option
 @force_option
 @pass_ctx
 def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
-            samples: Path | None, input_file: Path | None, srs_file: Path | None, force: bool,
-            **circuit: Any) -> None:
-    """All stages on MODEL: export, compile, setup, prove, verify."""
+            samples: Path | None, input_file: Path | None, srs_file: Path | None, chain: bool,
+            rpc_url: str | None, force: bool, **circuit: Any) -> None:
+    """All stages on MODEL: export, compile, setup, prove, verify, verify on-chain."""
     start = time.perf_counter()
     layout = _do_export(obj, model, name, weights, samples)
     _do_compile(obj, layout, _options(**circuit), force)
     _do_setup(obj, layout, srs_file, force)
     _do_prove(obj, layout, input_file, None)
     _do_verify(obj, layout, None, None)
+    if chain:
+        _do_verifier(obj, layout, force)
+        _do_onchain(obj, layout, None, rpc_url)
     total = time.perf_counter() - start
     obj.summary["seconds"] = round(total, 3)
     err.print(f"[bold]done[/] in {total:.1f} s")

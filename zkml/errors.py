@@ -50,3 +50,7 @@ class ArtifactError(ZkmlError):
 
 class ToolMissing(ZkmlError):
     """An external program zkml needs is not installed."""
+
+
+class ChainError(ZkmlError):
+    """The RPC is unreachable, the chain is not the expected one, or a transaction failed."""

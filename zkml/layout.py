@@ -53,6 +53,9 @@ class ModelLayout:
     pk = property(lambda self: self.root / "pk.key")
     proof = property(lambda self: self.root / "proof.json")
     manifest = property(lambda self: self.root / "manifest.json")
+    verifier_sol = property(lambda self: self.root / "Verifier.sol")
+    evm_build = property(lambda self: self.root / "evm.json")  # ABIs and bytecode
+    deployments = property(lambda self: self.root / "deployments.json")  # per chain id
 
     def require(self, *paths: Path, stage: str) -> None:
         """Fail with the command that makes a missing artifact, instead of an ezkl I/O error."""

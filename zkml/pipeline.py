@@ -149,3 +149,73 @@ def setup_keys(layout: ModelLayout, srs_file: Path | None = None, force: bool = 
     if chosen.local:
         result.warnings.append(srs.LOCAL_SRS_WARNING)
     return result
+
+
+def evm_verifier(layout: ModelLayout, force: bool = False) -> StageResult:
+    """Generate and compile the model's Solidity verifier, with the registry contract."""
+    from zkml.evm import verifier
+
+    layout.require(layout.vk, layout.srs_record, stage="setup")
+
+    def work() -> dict[str, Any]:
+        verifier.generate_verifier(layout)
+        verifier.build(layout)
+        return {}
+
+    result = _cached_stage(
+        layout, "verifier", [layout.vk, layout.settings, layout.srs_record,
+                             verifier.REGISTRY_SOURCE], {},
+        [layout.verifier_sol, layout.evm_build], work, force,
+    )
+    from zkml.layout import read_json
+
+    size = read_json(layout.evm_build, "EVM build")["verifier"]["runtime_size"]
+    result.details["verifier_bytes"] = size
+    warning = verifier.size_warning(size)
+    if warning:
+        result.warnings.append(warning)
+    return result
+
+
+def deploy_contracts(layout: ModelLayout, rpc_url: str) -> StageResult:
+    """Deploy verifier and registry to an existing node; the addresses go to deployments.json."""
+    from zkml.evm import chain, verifier
+
+    layout.require(layout.evm_build, stage="verifier")
+    start = time.perf_counter()
+    deployment = verifier.deploy(chain.connect(rpc_url), layout)
+    return StageResult("deploy", False, time.perf_counter() - start, deployment.as_dict())
+
+
+def onchain_verify(layout: ModelLayout, proof_path: Path, rpc_url: str | None = None
+                   ) -> StageResult:
+    """Verify a proof on a chain (eth_call, then transactions), deploying first if needed.
+
+    Without rpc_url a throwaway Anvil node is started on loopback and stopped afterwards.
+    """
+    from contextlib import ExitStack
+
+    from zkml.evm import chain, verifier
+    from zkml.evm.anvil import Anvil
+
+    layout.require(layout.evm_build, stage="verifier")
+    start = time.perf_counter()
+    with ExitStack() as stack:
+        url = rpc_url or stack.enter_context(Anvil()).url
+        connection = chain.connect(url)
+        deployment = None if rpc_url is None else verifier.recorded_deployment(connection, layout)
+        deployed_now = deployment is None
+        if deployment is None:
+            deployment = verifier.deploy(connection, layout)
+        outcome = verifier.submit(connection, deployment, layout, proof_path)
+    details = {
+        "chain_id": connection.chain_id,
+        "rpc_url": url if rpc_url else "ephemeral anvil",
+        "deployed_now": deployed_now,
+        **deployment.as_dict(),
+        "verify_gas": outcome.verify_gas,
+        "submit_gas": outcome.submit_gas,
+        "prediction": outcome.prediction,
+        "outputs_fixed_point": outcome.outputs,
+    }
+    return StageResult("onchain", False, time.perf_counter() - start, details)

@@ -1,0 +1,93 @@
+"""web3 connection, the account that signs, and transactions with their gas."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from zkml.errors import ChainError
+
+# Anvil's first well-known dev account: public knowledge, so only ever used on a local chain.
+ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+KEY_ENV = "ZKML_PRIVATE_KEY"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass
+class Chain:
+    w3: Any  # web3.Web3
+    url: str
+    chain_id: int
+    account: Any  # eth_account LocalAccount
+    local: bool
+
+
+def connect(url: str) -> Chain:
+    from web3 import Web3
+
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+    try:
+        chain_id = w3.eth.chain_id
+        client = w3.client_version
+    except Exception as exc:
+        raise ChainError(
+            f"cannot reach an Ethereum RPC at {url} ({type(exc).__name__})",
+            hint="start a node (`zkml anvil`) or check --rpc-url",
+        ) from None
+    local = urlparse(url).hostname in LOOPBACK and client.lower().startswith("anvil")
+    key = os.environ.get(KEY_ENV)
+    if key is None:
+        if not local:
+            raise ChainError(
+                f"{url} is not a local Anvil node, and no signing key is set",
+                hint=f"export {KEY_ENV}=0x... with a funded key for that chain",
+            )
+        key = ANVIL_DEV_KEY
+    elif key.lower() == ANVIL_DEV_KEY and not local:
+        raise ChainError(
+            f"refusing to send Anvil's public dev key to {url}: anyone can drain its funds there",
+            hint=f"set {KEY_ENV} to a key of your own",
+        )
+    try:
+        account = w3.eth.account.from_key(key)
+    except Exception:
+        raise ChainError(f"{KEY_ENV} is not a valid private key") from None
+    return Chain(w3, url, chain_id, account, local)
+
+
+def send(chain: Chain, tx: dict[str, Any]) -> Any:
+    """Sign, send and wait for a transaction; a revert raises ChainError with the receipt."""
+    tx = {
+        "from": chain.account.address,
+        "nonce": chain.w3.eth.get_transaction_count(chain.account.address),
+        "chainId": chain.chain_id,
+        **tx,
+    }
+    if "gas" not in tx:
+        tx["gas"] = chain.w3.eth.estimate_gas(tx)
+    if "gasPrice" not in tx and "maxFeePerGas" not in tx:
+        tx["gasPrice"] = chain.w3.eth.gas_price
+    signed = chain.account.sign_transaction(tx)
+    tx_hash = chain.w3.eth.send_raw_transaction(signed.raw_transaction)
+    receipt = chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+    if receipt["status"] != 1:
+        raise ChainError(f"transaction {tx_hash.hex()} reverted")
+    return receipt
+
+
+def deploy(chain: Chain, abi: list, bytecode: str, *args: Any) -> tuple[str, int]:
+    """Deploy a contract; return its address and the gas the deployment used."""
+    contract = chain.w3.eth.contract(abi=abi, bytecode=bytecode)
+    data = contract.constructor(*args).build_transaction({"from": chain.account.address})["data"]
+    try:
+        receipt = send(chain, {"data": data, "gas": 30_000_000})
+    except Exception as exc:
+        size = (len(bytecode) - 2) // 2
+        raise ChainError(
+            f"deploying a contract of {size} bytes failed: {exc}",
+            hint="a contract above 24 KB needs the optimizer and, on a local node, Anvil's "
+            "--code-size-limit raised",
+        ) from None
+    return receipt["contractAddress"], receipt["gasUsed"]
