@@ -46,6 +46,16 @@ def breast_cancer(circuits):
     return layout
 
 
+@pytest.fixture(scope="session")
+def digits(circuits):
+    from zkml import proof
+    from zkml.export import ExportedModel
+
+    layout = build("digits", circuits)
+    proof.prove(layout, ExportedModel.load(layout).holdout[0], layout.proof)
+    return layout
+
+
 @pytest.fixture
 def copy_of(tmp_path):
     """A private copy of a built model directory, for tests that damage artifacts."""

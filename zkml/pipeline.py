@@ -20,6 +20,8 @@ from zkml.layout import Manifest, ModelLayout, atomic_path, sha256_file, write_j
 from zkml.models import LoadedModel
 from zkml.proof import KeyRecord
 
+KEY_RECORD_VERSION = 2  # bump when srs.json gains fields, so older caches redo setup
+
 
 @dataclass
 class StageResult:
@@ -122,8 +124,7 @@ def setup_keys(layout: ModelLayout, srs_file: Path | None = None, force: bool = 
                            srs_path=str(chosen.path))
             except _ezkl.EzklFailure as exc:
                 raise SetupError(f"key generation failed: {exc}") from exc
-        exported = ExportedModel.load(layout)
-        probe = circuit.witness(layout, exported.holdout[0], vk=layout.vk, srs=chosen.path)
+        probe, proof_bytes = _probe_proof(layout, chosen.path)
         record = KeyRecord(
             srs_path=chosen.path,
             srs_sha256=sha256_file(chosen.path),
@@ -131,12 +132,14 @@ def setup_keys(layout: ModelLayout, srs_file: Path | None = None, force: bool = 
             vk_sha256=sha256_file(layout.vk),
             weights_commitment=probe.get("processed_params", {}).get("poseidon_hash", []),
             input_hash_count=len(probe.get("processed_inputs", {}).get("poseidon_hash", [])),
+            proof_bytes=proof_bytes,
         )
         write_json(layout.srs_record, record.as_dict())
         return {}
 
     result = _cached_stage(
-        layout, "setup", [layout.compiled, layout.settings, chosen.path], {},
+        layout, "setup", [layout.compiled, layout.settings, chosen.path],
+        {"key_record": KEY_RECORD_VERSION},
         [layout.vk, layout.pk, layout.srs_record], work, force,
     )
     result.seconds += srs_seconds
@@ -149,6 +152,24 @@ def setup_keys(layout: ModelLayout, srs_file: Path | None = None, force: bool = 
     if chosen.local:
         result.warnings.append(srs.LOCAL_SRS_WARNING)
     return result
+
+
+def _probe_proof(layout: ModelLayout, srs_path: Path) -> tuple[dict[str, Any], int]:
+    """Prove one held-out sample with the new keys: checks them end to end, and tells what the
+    circuit publishes besides outputs (hashes, commitments) and how long its proofs are."""
+    import json
+    import tempfile
+
+    sample = ExportedModel.load(layout).holdout[0]
+    with tempfile.TemporaryDirectory(prefix="zkml-probe-") as scratch:
+        witness_path, proof_path = Path(scratch) / "witness.json", Path(scratch) / "proof.json"
+        probe = circuit.witness(layout, sample, witness_path, vk=layout.vk, srs=srs_path)
+        try:
+            _ezkl.call("prove", str(witness_path), str(layout.compiled), str(layout.pk),
+                       str(proof_path), srs_path=str(srs_path))
+        except _ezkl.EzklFailure as exc:
+            raise SetupError(f"the new keys cannot prove a held-out sample: {exc}") from exc
+        return probe, len(json.loads(proof_path.read_text())["proof"])
 
 
 def evm_verifier(layout: ModelLayout, force: bool = False) -> StageResult:
@@ -181,7 +202,7 @@ def deploy_contracts(layout: ModelLayout, rpc_url: str) -> StageResult:
     """Deploy verifier and registry to an existing node; the addresses go to deployments.json."""
     from zkml.evm import chain, verifier
 
-    layout.require(layout.evm_build, stage="verifier")
+    evm_verifier(layout)  # cached: a no-op when the verifier is built and current
     start = time.perf_counter()
     deployment = verifier.deploy(chain.connect(rpc_url), layout)
     return StageResult("deploy", False, time.perf_counter() - start, deployment.as_dict())
@@ -198,7 +219,7 @@ def onchain_verify(layout: ModelLayout, proof_path: Path, rpc_url: str | None = 
     from zkml.evm import chain, verifier
     from zkml.evm.anvil import Anvil
 
-    layout.require(layout.evm_build, stage="verifier")
+    evm_verifier(layout)  # cached: a no-op when the verifier is built and current
     start = time.perf_counter()
     with ExitStack() as stack:
         url = rpc_url or stack.enter_context(Anvil()).url

@@ -47,19 +47,27 @@ class KeyRecord:
     vk_sha256: str
     weights_commitment: list[str] = field(default_factory=list)  # Poseidon hash, hashed weights
     input_hash_count: int = 0  # instances before the weights hash / outputs
+    proof_bytes: int = 0  # every proof of this circuit has this length
 
     @classmethod
     def load(cls, layout: ModelLayout) -> KeyRecord:
         layout.require(layout.srs_record, layout.vk, stage="setup")
         raw = read_json(layout.srs_record, "key record")
-        return cls(
-            srs_path=Path(raw["srs_path"]),
-            srs_sha256=raw["srs_sha256"],
-            srs_local=raw["srs_local"],
-            vk_sha256=raw["vk_sha256"],
-            weights_commitment=raw["weights_commitment"],
-            input_hash_count=raw["input_hash_count"],
-        )
+        try:
+            return cls(
+                srs_path=Path(raw["srs_path"]),
+                srs_sha256=raw["srs_sha256"],
+                srs_local=raw["srs_local"],
+                vk_sha256=raw["vk_sha256"],
+                weights_commitment=raw["weights_commitment"],
+                input_hash_count=raw["input_hash_count"],
+                proof_bytes=raw["proof_bytes"],
+            )
+        except (KeyError, TypeError):
+            raise ArtifactError(
+                f"{layout.srs_record} is incomplete or from another zkml version",
+                hint=f"run `zkml setup {layout.name} --force`",
+            ) from None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +77,7 @@ class KeyRecord:
             "vk_sha256": self.vk_sha256,
             "weights_commitment": self.weights_commitment,
             "input_hash_count": self.input_hash_count,
+            "proof_bytes": self.proof_bytes,
         }
 
     def checked_srs(self) -> Path:
@@ -115,7 +124,8 @@ def read_proof(path: Path) -> dict[str, Any]:
         or not instances
         or not all(isinstance(row, list) for row in instances)
         or not all(isinstance(f, str) and FELT.match(f) for row in instances for f in row)
-        or "proof" not in data
+        or not isinstance(data.get("proof"), list)
+        or not all(isinstance(b, int) and 0 <= b < 256 for b in data["proof"])
     ):
         raise ProofError(
             f"{path} is not an ezkl proof (missing or malformed `proof`/`instances`)",
@@ -167,6 +177,13 @@ def verify(layout: ModelLayout, proof_path: Path, vk: Path | None = None) -> Ver
     vk = vk or layout.vk
     proof = read_proof(proof_path)
     instances = public_instances(proof, settings, exported, keys)
+    if len(proof["proof"]) != keys.proof_bytes:
+        # ezkl ignores trailing bytes; a padded copy would dodge replay checks keyed on bytes
+        raise VerificationFailed(
+            f"the proof has {len(proof['proof'])} bytes; proofs of this circuit have "
+            f"{keys.proof_bytes}",
+            hint="it was truncated, padded, or made for another circuit",
+        )
     if instances.weights_commitment != keys.weights_commitment:
         raise VerificationFailed(
             "the proof's weights commitment is not this model's",

@@ -201,3 +201,41 @@ def test_unsupported_onnx_operator(model_dir, tmp_path):
 def test_verbose_shows_traceback(model_dir, tmp_path):
     result = zkml(model_dir, "-v", "verify", "breast_cancer", tmp_path / "none.json")
     assert result.exit_code == 1 and "Traceback" in result.stderr
+
+
+def test_onchain_valid_and_rejected(model_dir, tmp_path):
+    result = zkml(model_dir, "--json", "onchain", "breast_cancer")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    stage = summary["stages"][-1]
+    assert stage["deployed_now"] and stage["verify_gas"] > 0 and stage["submit_gas"] > 0
+    data = json.loads((model_dir / "breast_cancer" / "proof.json").read_text())
+    data["proof"][200] ^= 1
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(data))
+    assert_one_line_error(zkml(model_dir, "onchain", "breast_cancer", path),
+                          "INVALID", "proof rejected by the verifier")
+
+
+def test_dead_rpc(model_dir):
+    from zkml.evm.anvil import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    assert_one_line_error(zkml(model_dir, "onchain", "breast_cancer", "--rpc-url", url),
+                          "cannot reach an Ethereum RPC", "zkml anvil")
+    assert_one_line_error(zkml(model_dir, "deploy", "breast_cancer", "--rpc-url", url),
+                          "cannot reach an Ethereum RPC")
+
+
+def test_deploy_records_per_chain_then_onchain_reuses_it(model_dir):
+    from zkml.evm.anvil import Anvil
+
+    with Anvil() as node:
+        deployed = zkml(model_dir, "--json", "deploy", "breast_cancer", "--rpc-url", node.url)
+        assert deployed.exit_code == 0, deployed.stderr
+        records = json.loads((model_dir / "breast_cancer" / "deployments.json").read_text())
+        assert set(records) == {"31337"}
+        result = zkml(model_dir, "--json", "onchain", "breast_cancer", "--rpc-url", node.url)
+        assert result.exit_code == 0, result.stderr
+        stage = json.loads(result.stdout)["stages"][-1]
+        assert not stage["deployed_now"] and stage["registry"] == records["31337"]["registry"]

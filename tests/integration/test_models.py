@@ -21,8 +21,8 @@ def prove_and_verify(layout, index=0):
     return checked
 
 
-def test_digits_cnn(circuits):
-    layout = build("digits", circuits)
+def test_digits_cnn(digits):
+    layout = digits
     fidelity = json.loads(layout.fidelity.read_text())["outputs"][0]
     assert fidelity["argmax_agreement"] >= 0.95 and fidelity["circuit_accuracy"] >= 0.9
     result = prove_and_verify(layout)

@@ -24,6 +24,27 @@ class Chain:
     local: bool
 
 
+def is_local_anvil(url: str, client_version: str) -> bool:
+    return urlparse(url).hostname in LOOPBACK and client_version.lower().startswith("anvil")
+
+
+def signing_key(url: str, local: bool, configured: str | None) -> str:
+    """The dev key only on a local Anvil; anywhere else a key the user set, never the dev key."""
+    if configured is None:
+        if not local:
+            raise ChainError(
+                f"{url} is not a local Anvil node, and no signing key is set",
+                hint=f"export {KEY_ENV}=0x... with a funded key for that chain",
+            )
+        return ANVIL_DEV_KEY
+    if configured.lower() == ANVIL_DEV_KEY and not local:
+        raise ChainError(
+            f"refusing to send Anvil's public dev key to {url}: anyone can drain its funds there",
+            hint=f"set {KEY_ENV} to a key of your own",
+        )
+    return configured
+
+
 def connect(url: str) -> Chain:
     from web3 import Web3
 
@@ -36,20 +57,8 @@ def connect(url: str) -> Chain:
             f"cannot reach an Ethereum RPC at {url} ({type(exc).__name__})",
             hint="start a node (`zkml anvil`) or check --rpc-url",
         ) from None
-    local = urlparse(url).hostname in LOOPBACK and client.lower().startswith("anvil")
-    key = os.environ.get(KEY_ENV)
-    if key is None:
-        if not local:
-            raise ChainError(
-                f"{url} is not a local Anvil node, and no signing key is set",
-                hint=f"export {KEY_ENV}=0x... with a funded key for that chain",
-            )
-        key = ANVIL_DEV_KEY
-    elif key.lower() == ANVIL_DEV_KEY and not local:
-        raise ChainError(
-            f"refusing to send Anvil's public dev key to {url}: anyone can drain its funds there",
-            hint=f"set {KEY_ENV} to a key of your own",
-        )
+    local = is_local_anvil(url, client)
+    key = signing_key(url, local, os.environ.get(KEY_ENV))
     try:
         account = w3.eth.account.from_key(key)
     except Exception:

@@ -61,9 +61,7 @@ class Calldata:
 
 def calldata(proof_path: Path) -> Calldata:
     data = read_proof(proof_path)
-    raw = data["proof"]
-    proof = bytes.fromhex(raw.removeprefix("0x")) if isinstance(raw, str) else bytes(raw)
-    return Calldata(proof, [felt_to_int(f) for row in data["instances"] for f in row])
+    return Calldata(bytes(data["proof"]), [felt_to_int(f) for row in data["instances"] for f in row])
 
 
 def encode_verify_call(call: Calldata) -> bytes:
