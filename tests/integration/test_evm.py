@@ -1,4 +1,4 @@
-"""On a real Anvil node: deploy, verify, the registry, and the tamper suite natively and on-chain."""
+"""On a real Anvil node: deploy, verify, the registry, and the tamper suite (native, on-chain)."""
 
 import json
 

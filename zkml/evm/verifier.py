@@ -61,7 +61,8 @@ class Calldata:
 
 def calldata(proof_path: Path) -> Calldata:
     data = read_proof(proof_path)
-    return Calldata(bytes(data["proof"]), [felt_to_int(f) for row in data["instances"] for f in row])
+    instances = [felt_to_int(f) for row in data["instances"] for f in row]
+    return Calldata(bytes(data["proof"]), instances)
 
 
 def encode_verify_call(call: Calldata) -> bytes:
