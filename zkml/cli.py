@@ -228,12 +228,11 @@ def _do_verifier(obj: Context, layout: ModelLayout, force: bool) -> None:
 
 
 def _do_onchain(obj: Context, layout: ModelLayout, proof_file: Path | None,
-                rpc_url: str | None) -> None:
+                rpc_url: str | None, chain_id: int | None) -> None:
     from zkml import pipeline
 
-    label = "onchain"
-    result = obj.stage(label, lambda: pipeline.onchain_verify(layout, proof_file or layout.proof,
-                                                               rpc_url))
+    result = obj.stage("onchain", lambda: pipeline.onchain_verify(
+        layout, proof_file or layout.proof, rpc_url, chain_id))
     d = result.details
     if d["deployed_now"]:
         err.print(f"  deployed verifier {d['verifier']} ({d['verifier_gas']:,} gas) and registry "
@@ -244,6 +243,8 @@ def _do_onchain(obj: Context, layout: ModelLayout, proof_file: Path | None,
 
 
 def rpc_option(fn: Callable) -> Callable:
+    fn = click.option("--chain-id", type=int, envvar="ZKML_CHAIN_ID",
+                      help="Refuse an --rpc-url on any other chain [$ZKML_CHAIN_ID].")(fn)
     return click.option("--rpc-url", envvar="ZKML_RPC_URL",
                         help="Use this node [default: a throwaway local Anvil; $ZKML_RPC_URL].")(fn)
 
@@ -325,12 +326,15 @@ def verifier_cmd(obj: Context, model: str, force: bool) -> None:
 @click.argument("model")
 @click.option("--rpc-url", envvar="ZKML_RPC_URL", required=True,
               help="The node to deploy to (e.g. from `zkml anvil`) [$ZKML_RPC_URL].")
+@click.option("--chain-id", type=int, envvar="ZKML_CHAIN_ID",
+              help="Refuse an RPC on any other chain [$ZKML_CHAIN_ID].")
 @pass_ctx
-def deploy_cmd(obj: Context, model: str, rpc_url: str) -> None:
+def deploy_cmd(obj: Context, model: str, rpc_url: str, chain_id: int | None) -> None:
     """Deploy MODEL's verifier and registry; addresses go to deployments.json per chain id."""
     from zkml import pipeline
 
-    result = obj.stage("deploy", lambda: pipeline.deploy_contracts(obj.layout(model), rpc_url))
+    result = obj.stage("deploy", lambda: pipeline.deploy_contracts(obj.layout(model), rpc_url,
+                                                                   chain_id))
     d = result.details
     obj.out.print(f"verifier {d['verifier']} ({d['verifier_gas']:,} gas), registry "
                   f"{d['registry']} ({d['registry_gas']:,} gas) on chain {d['chain_id']}")
@@ -342,9 +346,10 @@ def deploy_cmd(obj: Context, model: str, rpc_url: str) -> None:
 @click.argument("proof_file", required=False, type=click.Path(path_type=Path))
 @rpc_option
 @pass_ctx
-def onchain_cmd(obj: Context, model: str, proof_file: Path | None, rpc_url: str | None) -> None:
+def onchain_cmd(obj: Context, model: str, proof_file: Path | None, rpc_url: str | None,
+                chain_id: int | None) -> None:
     """Verify a proof on-chain (eth_call and transactions) and print the gas. Exit 1 if rejected."""
-    _do_onchain(obj, obj.layout(model), proof_file, rpc_url)
+    _do_onchain(obj, obj.layout(model), proof_file, rpc_url, chain_id)
     _finish(obj)
 
 
@@ -376,7 +381,7 @@ def anvil_cmd() -> None:
 @pass_ctx
 def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
             samples: Path | None, input_file: Path | None, srs_file: Path | None, chain: bool,
-            rpc_url: str | None, force: bool, **circuit: Any) -> None:
+            rpc_url: str | None, chain_id: int | None, force: bool, **circuit: Any) -> None:
     """All stages on MODEL: export, compile, setup, prove, verify, verify on-chain."""
     start = time.perf_counter()
     layout = _do_export(obj, model, name, weights, samples)
@@ -386,7 +391,7 @@ def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
     _do_verify(obj, layout, None, None)
     if chain:
         _do_verifier(obj, layout, force)
-        _do_onchain(obj, layout, None, rpc_url)
+        _do_onchain(obj, layout, None, rpc_url, chain_id)
     total = time.perf_counter() - start
     obj.summary["seconds"] = round(total, 3)
     err.print(f"[bold]done[/] in {total:.1f} s")

@@ -198,18 +198,19 @@ def evm_verifier(layout: ModelLayout, force: bool = False) -> StageResult:
     return result
 
 
-def deploy_contracts(layout: ModelLayout, rpc_url: str) -> StageResult:
+def deploy_contracts(layout: ModelLayout, rpc_url: str,
+                     chain_id: int | None = None) -> StageResult:
     """Deploy verifier and registry to an existing node; the addresses go to deployments.json."""
     from zkml.evm import chain, verifier
 
     evm_verifier(layout)  # cached: a no-op when the verifier is built and current
     start = time.perf_counter()
-    deployment = verifier.deploy(chain.connect(rpc_url), layout)
+    deployment = verifier.deploy(chain.connect(rpc_url, chain_id), layout)
     return StageResult("deploy", False, time.perf_counter() - start, deployment.as_dict())
 
 
-def onchain_verify(layout: ModelLayout, proof_path: Path, rpc_url: str | None = None
-                   ) -> StageResult:
+def onchain_verify(layout: ModelLayout, proof_path: Path, rpc_url: str | None = None,
+                   chain_id: int | None = None) -> StageResult:
     """Verify a proof on a chain (eth_call, then transactions), deploying first if needed.
 
     Without rpc_url a throwaway Anvil node is started on loopback and stopped afterwards.
@@ -223,7 +224,7 @@ def onchain_verify(layout: ModelLayout, proof_path: Path, rpc_url: str | None = 
     start = time.perf_counter()
     with ExitStack() as stack:
         url = rpc_url or stack.enter_context(Anvil()).url
-        connection = chain.connect(url)
+        connection = chain.connect(url, chain_id if rpc_url else None)
         deployment = None if rpc_url is None else verifier.recorded_deployment(connection, layout)
         deployed_now = deployment is None
         if deployment is None:

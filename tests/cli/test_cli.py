@@ -239,3 +239,47 @@ def test_deploy_records_per_chain_then_onchain_reuses_it(model_dir):
         assert result.exit_code == 0, result.stderr
         stage = json.loads(result.stdout)["stages"][-1]
         assert not stage["deployed_now"] and stage["registry"] == records["31337"]["registry"]
+
+
+def test_wrong_chain_and_missing_anvil(model_dir, monkeypatch):
+    from zkml.evm.anvil import Anvil
+
+    with Anvil() as node:
+        assert_one_line_error(
+            zkml(model_dir, "onchain", "breast_cancer", "--rpc-url", node.url, "--chain-id", "1"),
+            "is chain 31337, not the expected chain 1")
+    monkeypatch.setenv("ANVIL", "/nonexistent/anvil")
+    assert_one_line_error(zkml(model_dir, "onchain", "breast_cancer"), "not an executable")
+
+
+def test_contract_too_large_for_the_node(breast_cancer):
+    from zkml import pipeline
+    from zkml.errors import ChainError
+    from zkml.evm import chain, verifier
+    from zkml.evm.anvil import Anvil
+
+    size = pipeline.evm_verifier(breast_cancer).details["verifier_bytes"]
+    assert size > 10_000
+    with Anvil(code_size_limit=10_000) as node, pytest.raises(ChainError) as info:
+        verifier.deploy(chain.connect(node.url), breast_cancer)
+    assert "--code-size-limit" in info.value.hint and f"{size} bytes" in info.value.message
+
+
+def test_ctrl_c_stops_anvil():
+    """`zkml anvil` under SIGINT: zkml exits and its Anvil child is gone."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "zkml.cli", "anvil"],
+                               stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    assert "Anvil at http://127.0.0.1:" in line
+    port = line.split(":")[2].split()[0]
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=20)
+    process.stdout.close()
+    time.sleep(0.5)
+    listeners = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout
+    assert f"127.0.0.1:{port} " not in listeners

@@ -45,7 +45,7 @@ def signing_key(url: str, local: bool, configured: str | None) -> str:
     return configured
 
 
-def connect(url: str) -> Chain:
+def connect(url: str, expected_chain_id: int | None = None) -> Chain:
     from web3 import Web3
 
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
@@ -57,6 +57,11 @@ def connect(url: str) -> Chain:
             f"cannot reach an Ethereum RPC at {url} ({type(exc).__name__})",
             hint="start a node (`zkml anvil`) or check --rpc-url",
         ) from None
+    if expected_chain_id is not None and chain_id != expected_chain_id:
+        raise ChainError(
+            f"the RPC at {url} is chain {chain_id}, not the expected chain {expected_chain_id}",
+            hint="check --rpc-url and --chain-id",
+        )
     local = is_local_anvil(url, client)
     key = signing_key(url, local, os.environ.get(KEY_ENV))
     try:
@@ -86,16 +91,18 @@ def send(chain: Chain, tx: dict[str, Any]) -> Any:
     return receipt
 
 
-def deploy(chain: Chain, abi: list, bytecode: str, *args: Any) -> tuple[str, int]:
-    """Deploy a contract; return its address and the gas the deployment used."""
+def deploy(chain: Chain, contract_build: dict[str, Any], *args: Any) -> tuple[str, int]:
+    """Deploy a compiled contract ({abi, bytecode, runtime_size}); return address and gas used."""
+    abi, bytecode = contract_build["abi"], contract_build["bytecode"]
     contract = chain.w3.eth.contract(abi=abi, bytecode=bytecode)
-    data = contract.constructor(*args).build_transaction({"from": chain.account.address})["data"]
+    gas = 30_000_000  # set, so that building the transaction does not estimate (and fail) early
+    data = contract.constructor(*args).build_transaction(
+        {"from": chain.account.address, "gas": gas})["data"]
     try:
-        receipt = send(chain, {"data": data, "gas": 30_000_000})
+        receipt = send(chain, {"data": data, "gas": gas})
     except Exception as exc:
-        size = (len(bytecode) - 2) // 2
         raise ChainError(
-            f"deploying a contract of {size} bytes failed: {exc}",
+            f"deploying a contract of {contract_build['runtime_size']} bytes failed: {exc}",
             hint="a contract above 24 KB needs the optimizer and, on a local node, Anvil's "
             "--code-size-limit raised",
         ) from None

@@ -93,10 +93,9 @@ def deploy(chain: chain_mod.Chain, layout: ModelLayout) -> Deployment:
     settings = CircuitSettings.load(layout)
     outputs = sum(len(r[0]) for r in ExportedModel.load(layout).holdout_reference)
     verifier = build_info["verifier"]
-    v_address, v_gas = chain_mod.deploy(chain, verifier["abi"], verifier["bytecode"])
-    registry = build_info["registry"]
+    v_address, v_gas = chain_mod.deploy(chain, verifier)
     r_address, r_gas = chain_mod.deploy(
-        chain, registry["abi"], registry["bytecode"],
+        chain, build_info["registry"],
         v_address,
         bytes.fromhex(keys.vk_sha256),
         keys.input_hash_count,
