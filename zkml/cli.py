@@ -44,8 +44,10 @@ class Context:
         err.print(f"[green]✓[/] {label:<8} {note}")
         for warning in getattr(result, "warnings", []):
             err.print(f"[bold yellow]WARNING[/] {warning}")
-        if hasattr(result, "as_dict"):
-            self.summary.setdefault("stages", []).append(result.as_dict())
+        entry = {"stage": label, "seconds": round(elapsed, 3)}
+        if hasattr(result, "as_dict") and "stage" in result.as_dict():
+            entry = {**result.as_dict(), **entry}
+        self.summary.setdefault("stages", []).append(entry)
         return result
 
 
