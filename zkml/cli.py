@@ -369,6 +369,46 @@ def anvil_cmd() -> None:
             err.print("stopping Anvil")
 
 
+@main.command("regress")
+@click.option("--update-baseline", is_flag=True, help="Rewrite the baseline with this run.")
+@click.option("--baseline", type=click.Path(path_type=Path), default=None,
+              help="Baseline file [default: regression/baseline.json].")
+@click.option("--only", multiple=True, help="Run only these zoo models (repeatable).")
+@pass_ctx
+def regress_cmd(obj: Context, update_baseline: bool, baseline: Path | None,
+                only: tuple[str, ...]) -> None:
+    """Re-run the model zoo and compare outputs, circuit shape, gas and sizes with a baseline."""
+    from zkml import regress
+    from zkml.errors import RegressionFailed
+
+    entries = [e for e in regress.ZOO if not only or e.name in only]
+    if not entries:
+        raise click.BadParameter(f"no zoo model named {', '.join(only)}", param_hint="--only")
+    report = obj.stage("regress", lambda: regress.run(
+        entries, obj.circuits_dir, baseline or regress.BASELINE, update_baseline,
+        progress=lambda name: err.print(f"  {name} …")))
+    obj.summary["regression"] = {"models": report.current,
+                                 "moved": [m.__dict__ for m in report.moved]}
+    if report.updated:
+        obj.out.print(f"baseline written: {report.baseline_path} ({len(entries)} models)")
+    elif report.moved:
+        table = Table(title="proof regression: what moved", title_justify="left")
+        for column in ("model", "metric"):
+            table.add_column(column, no_wrap=True)
+        for column in ("baseline", "now", "change", "allowed"):
+            table.add_column(column, overflow="fold")
+        for m in report.moved:
+            table.add_row(m.model, m.metric, str(m.baseline), str(m.current), m.change, m.allowed)
+        err.print(table)
+        raise RegressionFailed(
+            f"{len(report.moved)} regression(s) against {report.baseline_path}",
+            hint="fix the cause, or accept the change with `zkml regress --update-baseline`")
+    else:
+        obj.out.print(f"[bold green]no regressions[/]: {len(entries)} models match "
+                      f"{report.baseline_path}")
+    _finish(obj)
+
+
 @main.command("run")
 @click.argument("model", default="breast_cancer")
 @source_options

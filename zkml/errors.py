@@ -54,3 +54,7 @@ class ToolMissing(ZkmlError):
 
 class ChainError(ZkmlError):
     """The RPC is unreachable, the chain is not the expected one, or a transaction failed."""
+
+
+class RegressionFailed(ZkmlError):
+    """Proof regression: something proved, paid or verified differs from the baseline."""

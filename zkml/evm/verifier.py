@@ -121,6 +121,14 @@ def recorded_deployment(chain: chain_mod.Chain, layout: ModelLayout) -> Deployme
         return None
     if not chain.w3.eth.get_code(record["registry"]):
         return None  # e.g. a local chain that was restarted
+    # a restarted local chain reuses addresses: make sure the registry there is this model's
+    abi = read_json(layout.evm_build, "EVM build")["registry"]["abi"]
+    registry = chain.w3.eth.contract(address=record["registry"], abi=abi)
+    try:
+        if registry.functions.vkHash().call().hex() != record["vk_sha256"]:
+            return None
+    except Exception:
+        return None
     return Deployment(**{k: record[k] for k in Deployment.__dataclass_fields__})
 
 

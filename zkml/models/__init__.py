@@ -36,7 +36,7 @@ class LoadedModel:
 def bundled_models() -> dict[str, Callable[[], LoadedModel]]:
     from zkml.models import bundled
 
-    return {"breast_cancer": bundled.breast_cancer, "digits": bundled.digits}
+    return {"breast_cancer": bundled.breast_cancer, "digits": bundled.digits, "iris": bundled.iris}
 
 
 def resolve(

@@ -61,6 +61,31 @@ def breast_cancer() -> LoadedModel:
     )
 
 
+def iris() -> LoadedModel:
+    """A tiny MLP 4-8-3 on iris flowers: small enough to hash its weights in-circuit cheaply."""
+    import torch
+    from sklearn.datasets import load_iris
+
+    torch.manual_seed(SEED)
+    x, y = load_iris(return_X_y=True)
+    x_train, x_test, y_train, y_test = _split(x, y)
+    mean, std = x_train.mean(0), x_train.std(0)
+    x_train = ((x_train - mean) / std).astype(np.float32)
+    x_test = ((x_test - mean) / std).astype(np.float32)
+    module = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    _train(module, x_train, y_train.astype(np.int64), epochs=300, lr=1e-2)
+    return LoadedModel(
+        name="iris",
+        description="iris species MLP 4-8-3 (scikit-learn iris dataset)",
+        input_shape=(1, 4),
+        calibration=x_train[:CALIBRATION_SAMPLES],
+        holdout=x_test[:HOLDOUT_SAMPLES],
+        holdout_labels=y_test[:HOLDOUT_SAMPLES],
+        module=module,
+        extra={"classes": ["setosa", "versicolor", "virginica"]},
+    )
+
+
 def digits() -> LoadedModel:
     """A small CNN on scikit-learn's 8x8 handwritten digits (pixels scaled to [0, 1])."""
     import torch
