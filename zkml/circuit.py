@@ -37,6 +37,7 @@ class CircuitOptions:
     # logrows 15 -> 11 and a 138 MB -> 9 MB proving key on the bundled MLP, same outputs
     decomp_base: int = 256
     decomp_legs: int = 4
+    num_inner_cols: int = 2  # columns per lookup/einsum region: more columns, fewer rows
     calibration_target: str = "resources"
     # compile fails when the circuit's argmax agrees with the float model less often than this
     min_agreement: float = 0.95
@@ -107,6 +108,7 @@ def make_settings(layout: ModelLayout, exported: ExportedModel, options: Circuit
     run_args.param_visibility = WEIGHT_VISIBILITY[options.weights]
     run_args.decomp_base = options.decomp_base
     run_args.decomp_legs = options.decomp_legs
+    run_args.num_inner_cols = options.num_inner_cols
     write_json(layout.calibration_data, _ezkl_data(exported.calibration))
     with atomic_path(layout.settings) as tmp:
         try:

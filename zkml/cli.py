@@ -104,6 +104,9 @@ def circuit_options(fn: Callable) -> Callable:
                       show_default=True, help="Least argmax agreement circuit vs float model.")(fn)
     fn = click.option("--target", type=click.Choice(["resources", "accuracy"]),
                       default="resources", show_default=True, help="ezkl calibration target.")(fn)
+    fn = click.option("--optimize", type=click.Choice(["time", "size", "accuracy"]),
+                      help="Search a grid of settings for the fastest proof, smallest key or "
+                      "least error, within --min-agreement (records why in optimize.json).")(fn)
     return fn
 
 
@@ -111,11 +114,13 @@ def force_option(fn: Callable) -> Callable:
     return click.option("--force", is_flag=True, help="Redo the stage even if cached.")(fn)
 
 
-def _options(input_visibility: str, weights_visibility: str, min_agreement: float, target: str):
+def _options(input_visibility: str, weights_visibility: str, min_agreement: float, target: str,
+             optimize: str | None):
     from zkml.circuit import CircuitOptions
 
-    return CircuitOptions(input_visibility=input_visibility, weights=weights_visibility,
-                          min_agreement=min_agreement, calibration_target=target)
+    options = CircuitOptions(input_visibility=input_visibility, weights=weights_visibility,
+                             min_agreement=min_agreement, calibration_target=target)
+    return options, optimize
 
 
 def _finish(obj: Context) -> None:
@@ -138,12 +143,21 @@ def _do_export(obj: Context, model: str, name: str | None, weights: Path | None,
     return layout
 
 
-def _do_compile(obj: Context, layout: ModelLayout, options: Any, force: bool) -> None:
-    from zkml import pipeline
-
-    result = obj.stage("compile", lambda: pipeline.compile_model(layout, options, force))
+def _do_compile(obj: Context, layout: ModelLayout, choice: Any, force: bool) -> None:
+    from zkml import optimize, pipeline
     from zkml.layout import read_json
 
+    options, goal = choice
+    if goal:
+        def progress(o: Any) -> None:
+            err.print(f"  trying decomp {o.decomp_base}^{o.decomp_legs}, {o.num_inner_cols} "
+                      f"inner columns, {o.calibration_target} calibration")
+
+        result = obj.stage("compile", lambda: optimize.optimize(layout, goal, options, force,
+                                                                progress))
+        err.print(f"  chose {result.details['optimize']['reason']}")
+    else:
+        result = obj.stage("compile", lambda: pipeline.compile_model(layout, options, force))
     _render_fidelity(read_json(layout.fidelity, "fidelity report"))
     err.print(f"  logrows {result.details['logrows']}, rows {result.details['num_rows']}")
 

@@ -48,6 +48,7 @@ class ModelLayout:
     calibration_data = property(lambda self: self.root / "calibration.json")
     compiled = property(lambda self: self.root / "model.compiled")
     fidelity = property(lambda self: self.root / "fidelity.json")
+    optimize_report = property(lambda self: self.root / "optimize.json")  # compile --optimize
     srs_record = property(lambda self: self.root / "srs.json")
     vk = property(lambda self: self.root / "vk.key")
     pk = property(lambda self: self.root / "pk.key")

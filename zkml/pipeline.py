@@ -41,7 +41,7 @@ class StageResult:
         }
 
 
-def _cached_stage(
+def cached_stage(
     layout: ModelLayout,
     stage: str,
     inputs: list[Path],
@@ -94,7 +94,7 @@ def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
         fidelity = circuit.fidelity_report(layout, exported, options)
         return {"fidelity": fidelity}
 
-    result = _cached_stage(
+    result = cached_stage(
         layout,
         "compile",
         [layout.onnx, layout.samples],
@@ -137,7 +137,7 @@ def setup_keys(layout: ModelLayout, srs_file: Path | None = None, force: bool = 
         write_json(layout.srs_record, record.as_dict())
         return {}
 
-    result = _cached_stage(
+    result = cached_stage(
         layout, "setup", [layout.compiled, layout.settings, chosen.path],
         {"key_record": KEY_RECORD_VERSION},
         [layout.vk, layout.pk, layout.srs_record], work, force,
@@ -183,7 +183,7 @@ def evm_verifier(layout: ModelLayout, force: bool = False) -> StageResult:
         verifier.build(layout)
         return {}
 
-    result = _cached_stage(
+    result = cached_stage(
         layout, "verifier", [layout.vk, layout.settings, layout.srs_record,
                              verifier.REGISTRY_SOURCE], {},
         [layout.verifier_sol, layout.evm_build], work, force,

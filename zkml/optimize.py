@@ -1,0 +1,155 @@
+"""`zkml compile --optimize`: search a small grid of circuit settings, keep the fidelity bound.
+
+ezkl's calibrated defaults are far from the fastest settings (the default 16384^2 range-check
+decomposition alone costs 4 logrows on the bundled MLP), so each candidate is built for real:
+calibrated, compiled, checked for fidelity on held-out data, given keys, and timed proving.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zkml import pipeline, proof
+from zkml.circuit import CircuitOptions, CircuitSettings
+from zkml.errors import CircuitError
+from zkml.export import ExportedModel
+from zkml.layout import ModelLayout, read_json, write_json
+
+DECOMPOSITIONS = [(16384, 2), (1024, 3), (256, 4), (64, 5)]
+INNER_COLUMNS = [1, 2]
+GOALS = {
+    "time": ("prove_seconds", "the fastest proof"),
+    "size": ("pk_bytes", "the smallest proving key"),
+    "accuracy": ("max_abs_error", "the smallest error against the float model"),
+}
+PROVE_REPEATS = 3
+
+
+@dataclass
+class Candidate:
+    options: CircuitOptions
+    logrows: int | None = None
+    num_rows: int | None = None
+    argmax_agreement: float | None = None
+    max_abs_error: float | None = None
+    pk_bytes: int | None = None
+    prove_seconds: float | None = None
+    rejected: str | None = None  # why it cannot be used
+
+    def as_dict(self) -> dict[str, Any]:
+        row = dataclasses.asdict(self)
+        row["options"] = {k: row["options"][k] for k in ("decomp_base", "decomp_legs",
+                                                         "num_inner_cols", "calibration_target")}
+        return row
+
+
+def grid(base: CircuitOptions, goal: str, decompositions: list[tuple[int, int]] | None = None,
+         inner_columns: list[int] | None = None) -> list[CircuitOptions]:
+    """Decompositions x inner columns; for accuracy also ezkl's accuracy calibration (scales)."""
+    decompositions = decompositions or DECOMPOSITIONS
+    inner_columns = inner_columns or INNER_COLUMNS
+    targets = ["resources", "accuracy"] if goal == "accuracy" else [base.calibration_target]
+    return [dataclasses.replace(base, decomp_base=b, decomp_legs=legs, num_inner_cols=cols,
+                                calibration_target=target)
+            for target in targets for b, legs in decompositions for cols in inner_columns]
+
+
+def evaluate(layout: ModelLayout, options: CircuitOptions, scratch: Path) -> Candidate:
+    """Build one candidate in a scratch copy of the model folder and measure it."""
+    trial = ModelLayout(scratch / layout.name)
+    if trial.root.exists():
+        shutil.rmtree(trial.root)
+    trial.root.mkdir(parents=True)
+    for path in (layout.onnx, layout.samples):
+        shutil.copy2(path, trial.root / path.name)
+    candidate = Candidate(options)
+    try:
+        pipeline.compile_model(trial, options, force=True)
+    except CircuitError as exc:
+        candidate.rejected = exc.message
+        fidelity = read_json(trial.fidelity, "fidelity") if trial.fidelity.exists() else None
+        if fidelity:
+            candidate.argmax_agreement = fidelity["outputs"][0]["argmax_agreement"]
+        return candidate
+    settings = CircuitSettings.load(trial)
+    fidelity = read_json(trial.fidelity, "fidelity")["outputs"]
+    candidate.logrows, candidate.num_rows = settings.logrows, settings.num_rows
+    candidate.argmax_agreement = min(o["argmax_agreement"] for o in fidelity)
+    candidate.max_abs_error = max(o["max_abs_error"] for o in fidelity)
+    pipeline.setup_keys(trial)
+    candidate.pk_bytes = trial.pk.stat().st_size
+    sample = ExportedModel.load(trial).holdout[0]
+    times: list[float] = []
+    while len(times) < (PROVE_REPEATS if not times or times[0] < 1 else 1):  # slow ones: once
+        start = time.perf_counter()
+        proof.prove(trial, sample, trial.proof)
+        times.append(time.perf_counter() - start)
+    candidate.prove_seconds = statistics.median(times)
+    return candidate
+
+
+def search(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,
+           progress=lambda options: None, candidates_to_try: list[CircuitOptions] | None = None,
+           ) -> tuple[CircuitOptions, list[Candidate], str]:
+    """Try every grid point; return the best options for goal, all candidates and the reason."""
+    metric, wording = GOALS[goal]
+    base = base or CircuitOptions()
+    layout.require(layout.onnx, layout.samples, stage="export")
+    candidates = []
+    with tempfile.TemporaryDirectory(prefix="zkml-optimize-") as scratch:
+        for options in candidates_to_try or grid(base, goal):
+            progress(options)
+            candidates.append(evaluate(layout, options, Path(scratch)))
+    usable = [c for c in candidates if c.rejected is None]
+    if not usable:
+        raise CircuitError(
+            f"no candidate settings keep argmax agreement >= {base.min_agreement:.0%}",
+            hint="lower --min-agreement or calibrate with --target accuracy",
+        )
+    # ties (within 5 %) go to the more accurate candidate
+    best_value = min(getattr(c, metric) for c in usable)
+    close = [c for c in usable if getattr(c, metric) <= best_value * 1.05]
+    best = min(close, key=lambda c: (c.max_abs_error, getattr(c, metric)))
+    reason = (
+        f"{wording} among {len(usable)} of {len(candidates)} candidates that keep argmax "
+        f"agreement >= {base.min_agreement:.0%} on held-out data: decomp "
+        f"{best.options.decomp_base}^{best.options.decomp_legs}, {best.options.num_inner_cols} "
+        f"inner columns, {best.options.calibration_target} calibration, logrows {best.logrows}, prove {best.prove_seconds:.2f} s, "
+        f"proving key {best.pk_bytes / 1e6:.1f} MB, max |error| {best.max_abs_error:.2e}"
+    )
+    return best.options, candidates, reason
+
+
+def optimize(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,
+             force: bool = False, progress=lambda options: None) -> pipeline.StageResult:
+    """Search (cached like any stage), record the choice and why in optimize.json, then
+    compile with the winner."""
+    base = base or CircuitOptions()
+
+    def work() -> dict[str, Any]:
+        chosen, candidates, reason = search(layout, goal, base, progress)
+        write_json(layout.optimize_report, {
+            "goal": goal,
+            "chosen": dataclasses.asdict(chosen),
+            "reason": reason,
+            "candidates": [c.as_dict() for c in candidates],
+        })
+        return {}
+
+    searched = pipeline.cached_stage(
+        layout, "optimize", [layout.onnx, layout.samples],
+        {"goal": goal, **base.as_dict()}, [layout.optimize_report], work, force,
+    )
+    report = read_json(layout.optimize_report, "optimize report")
+    result = pipeline.compile_model(layout, CircuitOptions(**report["chosen"]), force)
+    result.seconds += searched.seconds
+    result.details["optimize"] = {"goal": goal, "reason": report["reason"],
+                                  "search_cached": searched.cached}
+    return result
