@@ -121,7 +121,8 @@ def search(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,
         f"{wording} among {len(usable)} of {len(candidates)} candidates that keep argmax "
         f"agreement >= {base.min_agreement:.0%} on held-out data: decomp "
         f"{best.options.decomp_base}^{best.options.decomp_legs}, {best.options.num_inner_cols} "
-        f"inner columns, {best.options.calibration_target} calibration, logrows {best.logrows}, prove {best.prove_seconds:.2f} s, "
+        f"inner columns, {best.options.calibration_target} calibration, logrows {best.logrows}, "
+        f"prove {best.prove_seconds:.2f} s, "
         f"proving key {best.pk_bytes / 1e6:.1f} MB, max |error| {best.max_abs_error:.2e}"
     )
     return best.options, candidates, reason
