@@ -423,6 +423,27 @@ def regress_cmd(obj: Context, update_baseline: bool, baseline: Path | None,
     _finish(obj)
 
 
+@main.command("bench")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Results folder [default: bench/].")
+@click.option("--model", "models", multiple=True,
+              help="Bundled models to compare with plain ezkl [default: all].")
+@click.option("--repeats", type=click.IntRange(1), default=3, show_default=True)
+@click.option("--sweep/--no-sweep", default=True, show_default=True,
+              help="Also sweep model size (MLP widths, CNN channels).")
+@pass_ctx
+def bench_cmd(obj: Context, out: Path | None, models: tuple[str, ...], repeats: int,
+              sweep: bool) -> None:
+    """Benchmark zkml against plain ezkl: times, peak memory, sizes, gas; JSON, Markdown, PNG."""
+    from zkml import bench
+
+    target = out or bench.BENCH_DIR
+    obj.stage("bench", lambda: bench.run(target, list(models) or None, repeats, sweep,
+                                         progress=lambda msg: err.print(f"  {msg} …")))
+    obj.out.print(f"results in {target}/ (results.json, results.md, *.png)")
+    _finish(obj)
+
+
 @main.command("run")
 @click.argument("model", default="breast_cancer")
 @source_options

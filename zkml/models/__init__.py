@@ -36,7 +36,8 @@ class LoadedModel:
 def bundled_models() -> dict[str, Callable[[], LoadedModel]]:
     from zkml.models import bundled
 
-    return {"breast_cancer": bundled.breast_cancer, "digits": bundled.digits, "iris": bundled.iris}
+    return {"breast_cancer": bundled.breast_cancer, "digits": bundled.digits,
+            "digits_mlp": bundled.digits_mlp, "iris": bundled.iris}
 
 
 def resolve(

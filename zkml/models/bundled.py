@@ -34,7 +34,7 @@ def _split(x: np.ndarray, y: np.ndarray):
     return train_test_split(x, y, test_size=0.25, random_state=SEED, stratify=y)
 
 
-def breast_cancer() -> LoadedModel:
+def breast_cancer(hidden: int = 16) -> LoadedModel:
     """A clinic's diagnosis MLP: 30 standardised measurements -> (malignant, benign) logits."""
     import torch
     from sklearn.datasets import load_breast_cancer
@@ -46,12 +46,12 @@ def breast_cancer() -> LoadedModel:
     x_train = ((x_train - mean) / std).astype(np.float32)
     x_test = ((x_test - mean) / std).astype(np.float32)
     module = torch.nn.Sequential(
-        torch.nn.Linear(30, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2)
+        torch.nn.Linear(30, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 2)
     )
     _train(module, x_train, y_train.astype(np.int64), epochs=200, lr=1e-2)
     return LoadedModel(
-        name="breast_cancer",
-        description="breast-cancer diagnosis MLP 30-16-2 (scikit-learn breast_cancer dataset)",
+        name="breast_cancer" if hidden == 16 else f"breast_cancer_h{hidden}",
+        description=f"breast-cancer diagnosis MLP 30-{hidden}-2 (scikit-learn breast_cancer)",
         input_shape=(1, 30),
         calibration=x_train[:CALIBRATION_SAMPLES],
         holdout=x_test[:HOLDOUT_SAMPLES],
@@ -86,26 +86,51 @@ def iris() -> LoadedModel:
     )
 
 
-def digits() -> LoadedModel:
-    """A small CNN on scikit-learn's 8x8 handwritten digits (pixels scaled to [0, 1])."""
-    import torch
+def _digits_data(shape: tuple[int, ...]):
     from sklearn.datasets import load_digits
 
-    torch.manual_seed(SEED)
     x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
-    x_train, x_test, y_train, y_test = _split(x, y)
+    return _split((x / 16.0).astype(np.float32).reshape(-1, *shape[1:]), y)
+
+
+def digits(channels: int = 4) -> LoadedModel:
+    """A small CNN on scikit-learn's 8x8 handwritten digits (pixels scaled to [0, 1])."""
+    import torch
+
+    torch.manual_seed(SEED)
+    x_train, x_test, y_train, y_test = _digits_data((1, 1, 8, 8))
     module = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 4, kernel_size=3),
+        torch.nn.Conv2d(1, channels, kernel_size=3),
         torch.nn.ReLU(),
         torch.nn.Flatten(),
-        torch.nn.Linear(4 * 6 * 6, 10),
+        torch.nn.Linear(channels * 6 * 6, 10),
     )
     _train(module, x_train, y_train.astype(np.int64), epochs=150, lr=2e-2)
     return LoadedModel(
-        name="digits",
-        description="handwritten-digit CNN conv3x3(4)-relu-dense(10) (scikit-learn digits dataset)",
+        name="digits" if channels == 4 else f"digits_c{channels}",
+        description=f"handwritten-digit CNN conv3x3({channels})-relu-dense(10) (scikit-learn "
+        "digits)",
         input_shape=(1, 1, 8, 8),
+        calibration=x_train[:CALIBRATION_SAMPLES],
+        holdout=x_test[:HOLDOUT_SAMPLES],
+        holdout_labels=y_test[:HOLDOUT_SAMPLES],
+        module=module,
+        extra={"classes": [str(d) for d in range(10)]},
+    )
+
+
+def digits_mlp() -> LoadedModel:
+    """An MLP 64-32-10 on the flattened 8x8 digits: the small cousin of the MNIST MLP."""
+    import torch
+
+    torch.manual_seed(SEED)
+    x_train, x_test, y_train, y_test = _digits_data((1, 64))
+    module = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+    _train(module, x_train, y_train.astype(np.int64), epochs=150, lr=1e-2)
+    return LoadedModel(
+        name="digits_mlp",
+        description="handwritten-digit MLP 64-32-10 (scikit-learn digits)",
+        input_shape=(1, 64),
         calibration=x_train[:CALIBRATION_SAMPLES],
         holdout=x_test[:HOLDOUT_SAMPLES],
         holdout_labels=y_test[:HOLDOUT_SAMPLES],
