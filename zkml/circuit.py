@@ -109,7 +109,7 @@ def make_settings(layout: ModelLayout, exported: ExportedModel, options: Circuit
     run_args.decomp_base = options.decomp_base
     run_args.decomp_legs = options.decomp_legs
     run_args.num_inner_cols = options.num_inner_cols
-    write_json(layout.calibration_data, _ezkl_data(exported.calibration))
+    write_json(layout.calibration_data, _ezkl_data(exported.calibration), private=True)
     with atomic_path(layout.settings) as tmp:
         try:
             _ezkl.call("gen_settings", str(layout.onnx), str(tmp), py_run_args=run_args)
@@ -155,16 +155,18 @@ def compile_circuit(layout: ModelLayout) -> None:
 
 def check_input_range(settings: CircuitSettings, array: np.ndarray, source: str) -> None:
     limit = settings.input_limit
-    worst = float(np.max(np.abs(array)))
-    if worst >= limit:
+    outside = np.flatnonzero(np.abs(array.ravel()) >= limit)
+    if outside.size:
+        # the element's index, never its value: inputs are private and errors reach logs
         raise InputError(
-            f"{source} holds {worst:.6g}, outside the circuit's input range (|x| < {limit:.6g})",
+            f"{source}: element {int(outside[0])} is outside the circuit's input range "
+            f"(|x| < {limit:.6g})",
             hint="scale the input like the samples the circuit was calibrated on",
         )
 
 
-def witness(layout: ModelLayout, sample: np.ndarray, output: Path | None = None,
-            vk: Path | None = None, srs: Path | None = None) -> dict[str, Any]:
+def witness(layout: ModelLayout, sample: np.ndarray, output: Path | None = None
+            ) -> dict[str, Any]:
     """Run the compiled circuit on one sample; its outputs are what a proof would publish."""
     with tempfile.TemporaryDirectory(prefix="zkml-input-") as private_dir:
         data = Path(private_dir) / "input.json"
@@ -175,8 +177,6 @@ def witness(layout: ModelLayout, sample: np.ndarray, output: Path | None = None,
                 str(data),
                 str(layout.compiled),
                 None if output is None else str(output),
-                vk_path=None if vk is None else str(vk),
-                srs_path=None if srs is None else str(srs),
             )
         except _ezkl.EzklFailure as exc:
             text = f"{exc} {exc.log}"

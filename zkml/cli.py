@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import time
 import traceback
@@ -18,6 +19,8 @@ from zkml.errors import VerificationFailed, ZkmlError
 from zkml.layout import ModelLayout, default_circuits_dir
 
 err = Console(stderr=True, highlight=False)
+DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM,
+               errno.ENOTDIR}
 out = Console(highlight=False, soft_wrap=True)
 
 
@@ -56,7 +59,15 @@ class ZkmlGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except OSError as exc:
+                if exc.errno not in DISK_ERRORS:
+                    raise
+                where = f" {exc.filename}" if exc.filename else ""
+                raise ZkmlError(f"cannot write{where}: {exc.strerror}",
+                                hint="free disk space or choose a writable --circuits-dir; "
+                                "nothing half-written was kept") from exc
         except ZkmlError as exc:
             if isinstance(ctx.obj, Context) and ctx.obj.verbose:
                 err.print(traceback.format_exc(), markup=False)
@@ -420,6 +431,47 @@ def regress_cmd(obj: Context, update_baseline: bool, baseline: Path | None,
     else:
         obj.out.print(f"[bold green]no regressions[/]: {len(entries)} models match "
                       f"{report.baseline_path}")
+    _finish(obj)
+
+
+@main.command("prove-batch")
+@click.argument("model")
+@click.argument("inputs", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Output folder [default: circuits/MODEL/batch/<inputs name>].")
+@click.option("--workers", type=click.IntRange(1), help="Worker processes [default: from cores "
+              "and free memory].")
+@click.option("--ray", "ray_address", help="Run on Ray: `local` or a cluster address.")
+@pass_ctx
+def prove_batch_cmd(obj: Context, model: str, inputs: Path, out: Path | None,
+                    workers: int | None, ray_address: str | None) -> None:
+    """Prove many private inputs (JSON lines, CSV rows or a folder of files); resumable."""
+    from rich.progress import Progress
+
+    from zkml import batch
+
+    layout = obj.layout(model)
+    target = out or layout.root / "batch" / inputs.stem
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("proving", total=None)
+
+        def progress(outcome: Any, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            if not outcome.ok:
+                err.print(f"  [yellow]failed[/] {outcome.id}: {escape(outcome.reason or '')}")
+
+        summary = obj.stage("batch", lambda: batch.run(layout, inputs, target, workers,
+                                                       ray_address, progress))
+    obj.summary["batch"] = summary.as_dict()
+    obj.out.print(
+        f"{summary.valid}/{summary.total} valid proofs in {target}/proofs ({summary.proved_now} "
+        f"proved now, {summary.already_done} already there, {len(summary.failures)} failed); "
+        f"{summary.throughput_per_s:.2f} proofs/s on {summary.engine}"
+        + (f" with {summary.workers} workers" if summary.workers else ""))
+    if summary.failures:
+        raise ZkmlError(f"{len(summary.failures)} of {summary.total} inputs failed "
+                        f"(reasons above and in {target}/summary.json)",
+                        hint="fix those inputs and re-run: proofs already made are kept")
     _finish(obj)
 
 

@@ -136,6 +136,7 @@ def export(model: LoadedModel, layout: ModelLayout, atol: float = DEFAULT_ATOL) 
             else model.holdout_labels.tolist(),
             "classes": model.extra.get("classes"),
         },
+        private=True,  # sample records can be as sensitive as the inputs proved later
     )
     write_json(layout.export_report, report)
     return report

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -15,6 +17,7 @@ from typing import Any
 from zkml.errors import ArtifactError
 
 MANIFEST_VERSION = 1
+_held_locks: set[str] = set()  # model folders this process holds a lock on
 
 
 def default_circuits_dir() -> Path:
@@ -58,6 +61,32 @@ class ModelLayout:
     evm_build = property(lambda self: self.root / "evm.json")  # ABIs and bytecode
     deployments = property(lambda self: self.root / "deployments.json")  # per chain id
 
+    @contextlib.contextmanager
+    def lock(self, shared: bool) -> Iterator[None]:
+        """Readers (prove, verify) share the model folder; a stage that writes it is alone.
+
+        Re-entrant within a process, so a prove that verifies its own proof, or a stage that
+        runs another, does not wait for itself.
+        """
+        key = str(self.root.resolve())
+        if key in _held_locks:
+            yield
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            _held_locks.add(key)
+            try:
+                yield
+            finally:
+                _held_locks.discard(key)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def remove_stale_temporaries(self) -> None:
+        """Temp files of a writer that was killed (SIGKILL skips cleanup); call under lock."""
+        for stale in self.root.glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+
     def require(self, *paths: Path, stage: str) -> None:
         """Fail with the command that makes a missing artifact, instead of an ezkl I/O error."""
         for path in paths:
@@ -79,19 +108,32 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=64)
+def _sha256_of_version(path: str, size: int, mtime_ns: int) -> str:
+    return sha256_file(Path(path))
+
+
+def sha256_file_stat_cached(path: Path) -> str:
+    """sha256, recomputed only when the file's size or mtime changed (SRS files are large)."""
+    stat = path.stat()
+    return _sha256_of_version(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
+def atomic_path(target: Path, private: bool = False) -> Iterator[Path]:
     """Yield a temporary sibling of target; move it into place only if the block succeeds.
 
-    An interrupted or failed stage then never leaves a half-written artifact behind.
+    An interrupted or failed stage then never leaves a half-written artifact behind. private
+    files (anything holding inputs or sample records) stay owner-only.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp's 0600 is for secrets; artifacts are shareable
+    if not private:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp's 0600 is for secrets only
     try:
         yield tmp_path
         os.replace(tmp_path, target)
@@ -99,8 +141,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
-def write_json(path: Path, data: Any) -> None:
-    with atomic_path(path) as tmp:
+def write_json(path: Path, data: Any, private: bool = False) -> None:
+    with atomic_path(path, private) as tmp:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
 
 

@@ -50,29 +50,39 @@ def cached_stage(
     work: Callable[[], dict[str, Any]],
     force: bool,
 ) -> StageResult:
-    """Run work() unless the manifest shows the same inputs and options already made outputs."""
-    manifest = Manifest(layout)
-    key = manifest.stage_key(inputs, options)
-    if not force and manifest.is_fresh(stage, key):
-        return StageResult(stage, True, 0.0)
-    manifest.invalidate_from([stage])
-    manifest.save()
-    start = time.perf_counter()
-    details = work()
-    seconds = time.perf_counter() - start
-    manifest = Manifest(layout)
-    manifest.record(stage, key, outputs, seconds)
-    return StageResult(stage, False, seconds, details)
+    """Run work() unless the manifest shows the same inputs and options already made outputs.
+
+    Holds the model folder's exclusive lock: no prove reads a half-replaced key meanwhile. The
+    stage is dropped from the manifest before work starts and recorded only after it ends, so
+    a stage killed midway is redone by the next run.
+    """
+    with layout.lock(shared=False):
+        layout.remove_stale_temporaries()
+        manifest = Manifest(layout)
+        key = manifest.stage_key(inputs, options)
+        if not force and manifest.is_fresh(stage, key):
+            return StageResult(stage, True, 0.0)
+        manifest.invalidate_from([stage])
+        manifest.save()
+        start = time.perf_counter()
+        details = work()
+        seconds = time.perf_counter() - start
+        manifest = Manifest(layout)
+        manifest.record(stage, key, outputs, seconds)
+        return StageResult(stage, False, seconds, details)
 
 
 def export_model(model: LoadedModel, layout: ModelLayout,
                  atol: float = export.DEFAULT_ATOL) -> StageResult:
     """Always re-exports (a second at most); later stages stay cached if the bytes are the same."""
     start = time.perf_counter()
-    report = export.export(model, layout, atol)
-    seconds = time.perf_counter() - start
-    manifest = Manifest(layout)
-    manifest.record("export", "", [layout.onnx, layout.samples, layout.export_report], seconds)
+    with layout.lock(shared=False):
+        layout.remove_stale_temporaries()
+        report = export.export(model, layout, atol)
+        seconds = time.perf_counter() - start
+        manifest = Manifest(layout)
+        manifest.record("export", "", [layout.onnx, layout.samples, layout.export_report],
+                        seconds)
     diffs = report["max_abs_difference"]
     return StageResult("export", False, seconds, {
         "onnx": str(layout.onnx),
@@ -163,7 +173,7 @@ def _probe_proof(layout: ModelLayout, srs_path: Path) -> tuple[dict[str, Any], i
     sample = ExportedModel.load(layout).holdout[0]
     with tempfile.TemporaryDirectory(prefix="zkml-probe-") as scratch:
         witness_path, proof_path = Path(scratch) / "witness.json", Path(scratch) / "proof.json"
-        probe = circuit.witness(layout, sample, witness_path, vk=layout.vk, srs=srs_path)
+        probe = circuit.witness(layout, sample, witness_path)
         try:
             _ezkl.call("prove", str(witness_path), str(layout.compiled), str(layout.pk),
                        str(proof_path), srs_path=str(srs_path))

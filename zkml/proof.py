@@ -6,14 +6,16 @@ which a verifier never checks (editing it still verifies), so zkml never reads i
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -21,8 +23,9 @@ from zkml import _ezkl
 from zkml.circuit import CircuitSettings, check_input_range, felts_to_floats, witness
 from zkml.errors import ArtifactError, ProofError, SrsError, VerificationFailed
 from zkml.export import ExportedModel
-from zkml.layout import ModelLayout, atomic_path, read_json, sha256_file
+from zkml.layout import ModelLayout, atomic_path, read_json, sha256_file_stat_cached
 
+T = TypeVar("T")
 FELT = re.compile(r"^[0-9a-f]{64}$")
 # BN254 scalar field: every public instance is an element of it
 FIELD_MODULUS = 0x30644E72E131A029B85045B68181585D2833E84879B9709143E1F593F0000001
@@ -86,7 +89,7 @@ class KeyRecord:
                 f"the SRS these keys were made with is gone: {self.srs_path}",
                 hint="run `zkml setup MODEL --force` (with --srs FILE for a ceremony SRS)",
             )
-        if sha256_file(self.srs_path) != self.srs_sha256:
+        if sha256_file_stat_cached(self.srs_path) != self.srs_sha256:
             raise SrsError(
                 f"the SRS at {self.srs_path} changed since the keys were made",
                 hint="run `zkml setup MODEL --force` to remake keys for this SRS",
@@ -169,6 +172,18 @@ class Verification:
     local_srs: bool
 
 
+def _reads_model(function: Callable[..., T]) -> Callable[..., T]:
+    """Run under the model folder's shared lock: a concurrent setup cannot swap keys midway."""
+
+    @functools.wraps(function)
+    def locked(layout: ModelLayout, *args: Any, **kwargs: Any) -> T:
+        with layout.lock(shared=True):
+            return function(layout, *args, **kwargs)
+
+    return locked
+
+
+@_reads_model
 def verify(layout: ModelLayout, proof_path: Path, vk: Path | None = None) -> Verification:
     """Natively verify a proof against this model's keys; raise VerificationFailed if invalid."""
     settings = CircuitSettings.load(layout)
@@ -216,6 +231,7 @@ class ProofResult:
     size: int
 
 
+@_reads_model
 def prove(layout: ModelLayout, private_input: np.ndarray, proof_path: Path,
           source: str = "input") -> ProofResult:
     """Prove inference on a private input, verify the proof, and only then write it out.
@@ -233,7 +249,7 @@ def prove(layout: ModelLayout, private_input: np.ndarray, proof_path: Path,
     with tempfile.TemporaryDirectory(prefix="zkml-witness-") as private_dir:
         os.chmod(private_dir, 0o700)  # the witness holds the private input
         witness_path = Path(private_dir) / "witness.json"
-        witness(layout, private_input, witness_path, vk=layout.vk, srs=srs)
+        witness(layout, private_input, witness_path)
         with atomic_path(proof_path) as tmp:
             try:
                 _ezkl.call("prove", str(witness_path), str(layout.compiled), str(layout.pk),

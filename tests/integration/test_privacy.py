@@ -2,24 +2,13 @@
 
 import json
 
-import numpy as np
 import pytest
+from privacy_search import encodings, leaks
 
 from zkml.circuit import CircuitSettings
 from zkml.export import ExportedModel
-from zkml.proof import FIELD_MODULUS, int_to_felt
 
 pytestmark = pytest.mark.integration
-
-
-def encodings(value: float, scale: int) -> set[str]:
-    """Every way the value could plausibly be written: floats, fixed point, field elements."""
-    fixed = int(round(value * 2**scale))
-    felt = int_to_felt(fixed % FIELD_MODULUS)
-    forms = {repr(float(np.float32(value))), f"{value:.6f}", felt, bytes.fromhex(felt)[::-1].hex()}
-    if abs(fixed) >= 1000:  # short integers occur by chance in the proof's byte list
-        forms |= {str(fixed), str(fixed % FIELD_MODULUS)}
-    return forms
 
 
 def test_private_input_not_in_proof(breast_cancer):
@@ -28,7 +17,7 @@ def test_private_input_not_in_proof(breast_cancer):
     text = breast_cancer.proof.read_text()
     data = json.loads(text)
     assert data["pretty_public_inputs"]["inputs"] == []
-    found = [(v, form) for v in private for form in encodings(float(v), scale) if form in text]
+    found = leaks(text, private, scale)
     assert not found, f"private input values found in the proof: {found[:5]}"
 
 
