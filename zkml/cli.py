@@ -483,15 +483,24 @@ def prove_batch_cmd(obj: Context, model: str, inputs: Path, out: Path | None,
 @click.option("--repeats", type=click.IntRange(1), default=3, show_default=True)
 @click.option("--sweep/--no-sweep", default=True, show_default=True,
               help="Also sweep model size (MLP widths, CNN channels).")
+@click.option("--batch", "batch_inputs", type=click.IntRange(1), default=None,
+              help="Instead: prove-batch throughput on this many inputs (1, 2 workers, Ray, "
+              "and a kill + resume).")
 @pass_ctx
 def bench_cmd(obj: Context, out: Path | None, models: tuple[str, ...], repeats: int,
-              sweep: bool) -> None:
+              sweep: bool, batch_inputs: int | None) -> None:
     """Benchmark zkml against plain ezkl: times, peak memory, sizes, gas; JSON, Markdown, PNG."""
     from zkml import bench
 
     target = out or bench.BENCH_DIR
-    obj.stage("bench", lambda: bench.run(target, list(models) or None, repeats, sweep,
-                                         progress=lambda msg: err.print(f"  {msg} …")))
+
+    def note(msg: str) -> None:
+        err.print(f"  {msg} …")
+
+    if batch_inputs:
+        obj.stage("bench", lambda: bench.run_batch_bench(target, batch_inputs, note))
+    else:
+        obj.stage("bench", lambda: bench.run(target, list(models) or None, repeats, sweep, note))
     obj.out.print(f"results in {target}/ (results.json, results.md, *.png)")
     _finish(obj)
 
