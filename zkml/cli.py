@@ -19,9 +19,9 @@ from zkml.errors import VerificationFailed, ZkmlError
 from zkml.layout import ModelLayout, default_circuits_dir
 
 err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM,
                errno.ENOTDIR}
-out = Console(highlight=False, soft_wrap=True)
 
 
 class Context:
@@ -213,7 +213,6 @@ def _render_outputs(console: Console, instances: Any, classes: list[str] | None)
 def _do_prove(obj: Context, layout: ModelLayout, input_file: Path | None,
               output: Path | None) -> Any:
     from zkml import proof
-    from zkml.circuit import CircuitSettings
     from zkml.export import ExportedModel
     from zkml.inputs import load_input
 
@@ -222,7 +221,6 @@ def _do_prove(obj: Context, layout: ModelLayout, input_file: Path | None,
         private_input, source = exported.holdout[0], "held-out sample 0"
     else:
         private_input, source = load_input(input_file, exported.input_shape), str(input_file)
-    CircuitSettings.load(layout)
     result = obj.stage("prove", lambda: proof.prove(layout, private_input, output or layout.proof,
                                                      source))
     err.print(f"  proof {result.path} ({result.size / 1e3:.1f} kB), verified before writing")
@@ -284,8 +282,9 @@ def export_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
                samples: Path | None) -> None:
     """Export MODEL to ONNX and check it against onnxruntime.
 
-    MODEL is a bundled model (breast_cancer, digits), a file.onnx, or file.py:callable where
-    callable() returns (module, example_input); with --weights, file.py:Class.
+    MODEL is a bundled model (breast_cancer, digits, digits_mlp, iris), a file.onnx, or
+    file.py:callable where callable() returns (module, example_input); with --weights,
+    file.py:Class.
     """
     _do_export(obj, model, name, weights, samples)
     _finish(obj)
@@ -323,8 +322,11 @@ def setup_cmd(obj: Context, model: str, srs_file: Path | None, force: bool) -> N
 @pass_ctx
 def prove_cmd(obj: Context, model: str, input_file: Path, output: Path | None) -> None:
     """Prove MODEL's inference on a private input; the proof is verified before it is written."""
-    result = _do_prove(obj, obj.layout(model), input_file, output)
-    _render_outputs(obj.out, result.instances, None)
+    from zkml.export import ExportedModel
+
+    layout = obj.layout(model)
+    result = _do_prove(obj, layout, input_file, output)
+    _render_outputs(obj.out, result.instances, ExportedModel.load(layout).classes)
     _finish(obj)
 
 
