@@ -153,7 +153,15 @@ def compile_circuit(layout: ModelLayout) -> None:
             raise _circuit_error(exc, layout) from exc
 
 
-def check_input_range(settings: CircuitSettings, array: np.ndarray, source: str) -> None:
+def check_input(settings: CircuitSettings, input_shape: tuple[int, ...], array: np.ndarray,
+                source: str) -> None:
+    """Shape, finiteness and range, checked before ezkl sees the input."""
+    if array.size != math.prod(input_shape):
+        raise InputError(f"{source} has {array.size} values but the model takes "
+                         f"{math.prod(input_shape)} (shape {list(input_shape)})")
+    if not np.isfinite(array).all():
+        raise InputError(f"{source} holds a NaN or infinite value",
+                         hint="a circuit proves finite fixed-point numbers only")
     limit = settings.input_limit
     outside = np.flatnonzero(np.abs(array.ravel()) >= limit)
     if outside.size:

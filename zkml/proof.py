@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from zkml import _ezkl
-from zkml.circuit import CircuitSettings, check_input_range, felts_to_floats, witness
+from zkml.circuit import CircuitSettings, check_input, felts_to_floats, witness
 from zkml.errors import ArtifactError, ProofError, SrsError, VerificationFailed
 from zkml.export import ExportedModel
 from zkml.layout import ModelLayout, atomic_path, read_json, sha256_file_stat_cached
@@ -244,7 +244,9 @@ def prove(layout: ModelLayout, private_input: np.ndarray, proof_path: Path,
     layout.require(layout.compiled, stage="compile")
     layout.require(layout.pk, stage="setup")
     srs = keys.checked_srs()
-    check_input_range(settings, private_input, source)
+    input_shape = ExportedModel.load(layout).input_shape
+    check_input(settings, input_shape, private_input, source)
+    private_input = private_input.reshape(input_shape)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="zkml-witness-") as private_dir:
         os.chmod(private_dir, 0o700)  # the witness holds the private input

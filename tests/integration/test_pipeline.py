@@ -74,3 +74,15 @@ def test_key_record_pins_srs_and_vk(breast_cancer):
     assert keys.srs_local
     assert keys.vk_sha256 == sha256_file(breast_cancer.vk)
     assert keys.weights_commitment == [] and keys.input_hash_count == 0
+
+
+def test_library_prove_checks_shape_and_finiteness(breast_cancer, tmp_path):
+    from zkml.errors import InputError
+
+    with pytest.raises(InputError, match="29 values"):
+        proof.prove(breast_cancer, np.zeros(29, dtype=np.float32), tmp_path / "p.json")
+    bad = np.zeros(30, dtype=np.float32)
+    bad[3] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        proof.prove(breast_cancer, bad, tmp_path / "p.json")
+    assert not (tmp_path / "p.json").exists()
