@@ -39,10 +39,15 @@ class CircuitOptions:
     decomp_legs: int = 4
     num_inner_cols: int = 2  # columns per lookup/einsum region: more columns, fewer rows
     calibration_target: str = "resources"
+    # fixed-point scales (fractional bits) calibration may choose from; None: ezkl's own list.
+    # `--optimize` tries single low scales, which can shrink the circuit by a logrow or two.
+    calibration_scales: tuple[int, ...] | None = None
     # compile fails when the circuit's argmax agrees with the float model less often than this
     min_agreement: float = 0.95
 
     def __post_init__(self) -> None:
+        if self.calibration_scales is not None:  # from JSON (optimize.json) it is a list
+            object.__setattr__(self, "calibration_scales", tuple(self.calibration_scales))
         if self.input_visibility not in INPUT_VISIBILITY:
             raise CircuitError(f"input visibility must be one of {sorted(INPUT_VISIBILITY)}")
         if self.weights not in WEIGHT_VISIBILITY:
@@ -119,6 +124,8 @@ def make_settings(layout: ModelLayout, exported: ExportedModel, options: Circuit
                 str(layout.onnx),
                 str(tmp),
                 options.calibration_target,
+                scales=None if options.calibration_scales is None
+                else list(options.calibration_scales),
             )
         except _ezkl.EzklFailure as exc:
             raise _circuit_error(exc, layout) from exc

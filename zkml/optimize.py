@@ -18,12 +18,13 @@ from typing import Any
 
 from zkml import pipeline, proof
 from zkml.circuit import CircuitOptions, CircuitSettings
-from zkml.errors import CircuitError
+from zkml.errors import CircuitError, ZkmlError
 from zkml.export import ExportedModel
 from zkml.layout import ModelLayout, read_json, write_json
 
 DECOMPOSITIONS = [(16384, 2), (1024, 3), (256, 4), (64, 5)]
 INNER_COLUMNS = [1, 2]
+SCALES = [8, 9, 10, 11]  # second round: single fixed-point scales on the first round's winner
 GOALS = {
     "time": ("prove_seconds", "the fastest proof"),
     "size": ("pk_bytes", "the smallest proving key"),
@@ -45,8 +46,9 @@ class Candidate:
 
     def as_dict(self) -> dict[str, Any]:
         row = dataclasses.asdict(self)
-        row["options"] = {k: row["options"][k] for k in ("decomp_base", "decomp_legs",
-                                                         "num_inner_cols", "calibration_target")}
+        row["options"] = {k: row["options"][k] for k in (
+            "decomp_base", "decomp_legs", "num_inner_cols", "calibration_target",
+            "calibration_scales")}
         return row
 
 
@@ -72,7 +74,7 @@ def evaluate(layout: ModelLayout, options: CircuitOptions, scratch: Path) -> Can
     candidate = Candidate(options)
     try:
         pipeline.compile_model(trial, options, force=True)
-    except CircuitError as exc:
+    except ZkmlError as exc:  # below the fidelity bound, or held-out data out of its range
         candidate.rejected = exc.message
         fidelity = read_json(trial.fidelity, "fidelity") if trial.fidelity.exists() else None
         if fidelity:
@@ -98,34 +100,50 @@ def evaluate(layout: ModelLayout, options: CircuitOptions, scratch: Path) -> Can
 def search(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,
            progress=lambda options: None, candidates_to_try: list[CircuitOptions] | None = None,
            ) -> tuple[CircuitOptions, list[Candidate], str]:
-    """Try every grid point; return the best options for goal, all candidates and the reason."""
+    """Try the grid, then (for time and size) single low scales on its winner; return the best
+    options for goal, every candidate and the reason."""
     metric, wording = GOALS[goal]
     base = base or CircuitOptions()
     layout.require(layout.onnx, layout.samples, stage="export")
-    candidates = []
-    with tempfile.TemporaryDirectory(prefix="zkml-optimize-") as scratch:
-        for options in candidates_to_try or grid(base, goal):
+    candidates: list[Candidate] = []
+
+    def round_of(trials: list[CircuitOptions]) -> Candidate:
+        for options in trials:
             progress(options)
             candidates.append(evaluate(layout, options, Path(scratch)))
+        return _best(candidates, metric, base)
+
+    with tempfile.TemporaryDirectory(prefix="zkml-optimize-") as scratch:
+        best = round_of(candidates_to_try or grid(base, goal))
+        if candidates_to_try is None and goal != "accuracy":
+            best = round_of([dataclasses.replace(best.options, calibration_scales=(scale,))
+                             for scale in SCALES])
+    o = best.options
+    scales = "calibrated scales" if o.calibration_scales is None else \
+        f"scale {o.calibration_scales[0]}"
+    usable = sum(c.rejected is None for c in candidates)
+    reason = (
+        f"{wording} among {usable} of {len(candidates)} candidates that keep argmax "
+        f"agreement >= {base.min_agreement:.0%} on held-out data: decomp "
+        f"{o.decomp_base}^{o.decomp_legs}, {o.num_inner_cols} inner columns, "
+        f"{o.calibration_target} calibration, {scales}, logrows {best.logrows}, "
+        f"prove {best.prove_seconds:.2f} s, "
+        f"proving key {best.pk_bytes / 1e6:.1f} MB, max |error| {best.max_abs_error:.2e}"
+    )
+    return o, candidates, reason
+
+
+def _best(candidates: list[Candidate], metric: str, base: CircuitOptions) -> Candidate:
+    """The best usable candidate; ties (within 5 %) go to the more accurate one."""
     usable = [c for c in candidates if c.rejected is None]
     if not usable:
         raise CircuitError(
             f"no candidate settings keep argmax agreement >= {base.min_agreement:.0%}",
             hint="lower --min-agreement or calibrate with --target accuracy",
         )
-    # ties (within 5 %) go to the more accurate candidate
     best_value = min(getattr(c, metric) for c in usable)
     close = [c for c in usable if getattr(c, metric) <= best_value * 1.05]
-    best = min(close, key=lambda c: (c.max_abs_error, getattr(c, metric)))
-    reason = (
-        f"{wording} among {len(usable)} of {len(candidates)} candidates that keep argmax "
-        f"agreement >= {base.min_agreement:.0%} on held-out data: decomp "
-        f"{best.options.decomp_base}^{best.options.decomp_legs}, {best.options.num_inner_cols} "
-        f"inner columns, {best.options.calibration_target} calibration, logrows {best.logrows}, "
-        f"prove {best.prove_seconds:.2f} s, "
-        f"proving key {best.pk_bytes / 1e6:.1f} MB, max |error| {best.max_abs_error:.2e}"
-    )
-    return best.options, candidates, reason
+    return min(close, key=lambda c: (c.max_abs_error, getattr(c, metric)))
 
 
 def optimize(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,

@@ -101,8 +101,7 @@ def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
         exported = ExportedModel.load(layout)
         circuit.make_settings(layout, exported, options)
         circuit.compile_circuit(layout)
-        fidelity = circuit.fidelity_report(layout, exported, options)
-        return {"fidelity": fidelity}
+        return {"fidelity": circuit.fidelity_report(layout, exported, options)}
 
     result = cached_stage(
         layout,

@@ -50,9 +50,12 @@ def test_unreachable_bound_rejects_every_candidate(tiny):
 def test_optimize_records_choice_and_compiles_with_it(tiny, monkeypatch):
     monkeypatch.setattr(optimize, "DECOMPOSITIONS", [(1024, 3), (256, 4)])
     monkeypatch.setattr(optimize, "INNER_COLUMNS", [1])
+    monkeypatch.setattr(optimize, "SCALES", [9])
     result = optimize.optimize(tiny, "time")
     report = json.loads(tiny.optimize_report.read_text())
-    assert report["goal"] == "time" and len(report["candidates"]) == 2
+    assert report["goal"] == "time" and len(report["candidates"]) == 3
+    second_round = report["candidates"][2]["options"]
+    assert second_round["calibration_scales"] == [9]  # a scale tried on the first round's winner
     settings = json.loads(tiny.settings.read_text())["run_args"]
     assert settings["decomp_base"] == report["chosen"]["decomp_base"]
     assert settings["num_inner_cols"] == 1
