@@ -53,9 +53,12 @@ def test_optimize_records_choice_and_compiles_with_it(tiny, monkeypatch):
     monkeypatch.setattr(optimize, "SCALES", [9])
     result = optimize.optimize(tiny, "time")
     report = json.loads(tiny.optimize_report.read_text())
-    assert report["goal"] == "time" and len(report["candidates"]) == 3
-    second_round = report["candidates"][2]["options"]
-    assert second_round["calibration_scales"] == [9]  # a scale tried on the first round's winner
+    assert report["goal"] == "time" and len(report["candidates"]) == 4
+    first, second = report["candidates"][:2], report["candidates"][2:]
+    assert all(c["options"]["calibration_scales"] is None for c in first)
+    # the scale round runs on both first-round leaders
+    assert all(c["options"]["calibration_scales"] == [9] for c in second)
+    assert {c["options"]["decomp_base"] for c in second} == {1024, 256}
     settings = json.loads(tiny.settings.read_text())["run_args"]
     assert settings["decomp_base"] == report["chosen"]["decomp_base"]
     assert settings["num_inner_cols"] == 1
