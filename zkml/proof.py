@@ -183,12 +183,29 @@ def _reads_model(function: Callable[..., T]) -> Callable[..., T]:
     return locked
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """What prove and verify read from the model folder, read once per call."""
+
+    settings: CircuitSettings
+    exported: ExportedModel
+    keys: KeyRecord
+
+    @classmethod
+    def load(cls, layout: ModelLayout) -> _Loaded:
+        return cls(CircuitSettings.load(layout), ExportedModel.load(layout),
+                   KeyRecord.load(layout))
+
+
 @_reads_model
 def verify(layout: ModelLayout, proof_path: Path, vk: Path | None = None) -> Verification:
     """Natively verify a proof against this model's keys; raise VerificationFailed if invalid."""
-    settings = CircuitSettings.load(layout)
-    exported = ExportedModel.load(layout)
-    keys = KeyRecord.load(layout)
+    return _verify(layout, _Loaded.load(layout), proof_path, vk)
+
+
+def _verify(layout: ModelLayout, loaded: _Loaded, proof_path: Path,
+            vk: Path | None = None) -> Verification:
+    settings, exported, keys = loaded.settings, loaded.exported, loaded.keys
     vk = vk or layout.vk
     proof = read_proof(proof_path)
     instances = public_instances(proof, settings, exported, keys)
@@ -239,13 +256,12 @@ def prove(layout: ModelLayout, private_input: np.ndarray, proof_path: Path,
     ezkl's prove runs unchecked with calibrated settings and will emit a proof (that no verifier
     accepts) for a witness the circuit does not satisfy; verifying here catches that.
     """
-    settings = CircuitSettings.load(layout)
-    keys = KeyRecord.load(layout)
+    loaded = _Loaded.load(layout)
     layout.require(layout.compiled, stage="compile")
     layout.require(layout.pk, stage="setup")
-    srs = keys.checked_srs()
-    input_shape = ExportedModel.load(layout).input_shape
-    check_input(settings, input_shape, private_input, source)
+    srs = loaded.keys.checked_srs()
+    input_shape = loaded.exported.input_shape
+    check_input(loaded.settings, input_shape, private_input, source)
     private_input = private_input.reshape(input_shape)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="zkml-witness-") as private_dir:
@@ -260,7 +276,7 @@ def prove(layout: ModelLayout, private_input: np.ndarray, proof_path: Path,
                 raise ProofError(f"proving failed: {exc}") from exc
             seconds = time.perf_counter() - start
             try:
-                verification = verify(layout, tmp)
+                verification = _verify(layout, loaded, tmp)
             except VerificationFailed as exc:
                 raise ProofError(
                     "the proof for this input does not verify, so it was not written",
