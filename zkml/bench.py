@@ -141,18 +141,12 @@ class Side:
 
 def _onchain_figures(root: Path, rpc_url: str) -> dict[str, int]:
     """Verifier size, deploy gas and verify gas for the keys in root (zkml or plain ezkl)."""
-    from zkml import _ezkl
     from zkml.evm import chain
     from zkml.evm.solc import compile_sources
-    from zkml.evm.verifier import calldata, encode_verify_call
+    from zkml.evm.verifier import calldata, encode_verify_call, write_verifier_sol
 
     sol = root / "Bench.sol"
-    try:
-        _ezkl.call("create_evm_verifier", str(root / "vk.key"), str(root / "settings.json"),
-                   str(sol), str(root / "Bench.abi"), srs_path=str(_srs_of(root)))
-    except _ezkl.EzklFailure:
-        if not sol.exists() or "contract Halo2Verifier" not in sol.read_text():
-            raise
+    write_verifier_sol(root / "vk.key", root / "settings.json", _srs_of(root), sol)
     build = compile_sources({"Bench.sol": sol})["Halo2Verifier"]
     connection = chain.connect(rpc_url)
     address, deploy_gas = chain.deploy(connection, build)

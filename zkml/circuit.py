@@ -15,6 +15,7 @@ import numpy as np
 from zkml import _ezkl
 from zkml.errors import CircuitError, InputError
 from zkml.export import ExportedModel
+from zkml.inputs import parse_input
 from zkml.layout import ModelLayout, atomic_path, read_json, write_json
 
 # ezkl's Python PyRunArgs defaults to *public* inputs; every visibility is set here on purpose.
@@ -55,6 +56,12 @@ class CircuitOptions:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def describe(self) -> str:
+        scales = ("calibrated scales" if self.calibration_scales is None
+                  else f"scale {', '.join(map(str, self.calibration_scales))}")
+        return (f"decomp {self.decomp_base}^{self.decomp_legs}, {self.num_inner_cols} inner "
+                f"columns, {self.calibration_target} calibration, {scales}")
 
 
 @dataclass(frozen=True)
@@ -161,14 +168,10 @@ def compile_circuit(layout: ModelLayout) -> None:
 
 
 def check_input(settings: CircuitSettings, input_shape: tuple[int, ...], array: np.ndarray,
-                source: str) -> None:
-    """Shape, finiteness and range, checked before ezkl sees the input."""
-    if array.size != math.prod(input_shape):
-        raise InputError(f"{source} has {array.size} values but the model takes "
-                         f"{math.prod(input_shape)} (shape {list(input_shape)})")
-    if not np.isfinite(array).all():
-        raise InputError(f"{source} holds a NaN or infinite value",
-                         hint="a circuit proves finite fixed-point numbers only")
+                source: str) -> np.ndarray:
+    """The input in the model's shape, after the checks of a file's input (shape, finite
+    numbers) and the circuit's range, before ezkl sees it."""
+    array = parse_input(array, input_shape, source)
     limit = settings.input_limit
     outside = np.flatnonzero(np.abs(array.ravel()) >= limit)
     if outside.size:
@@ -178,6 +181,7 @@ def check_input(settings: CircuitSettings, input_shape: tuple[int, ...], array: 
             f"(|x| < {limit:.6g})",
             hint="scale the input like the samples the circuit was calibrated on",
         )
+    return array
 
 
 def witness(layout: ModelLayout, sample: np.ndarray, output: Path | None = None

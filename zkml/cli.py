@@ -161,10 +161,7 @@ def _do_compile(obj: Context, layout: ModelLayout, choice: Any, force: bool) -> 
     options, goal = choice
     if goal:
         def progress(o: Any) -> None:
-            scales = "calibrated scales" if o.calibration_scales is None else \
-                f"scale {o.calibration_scales[0]}"
-            err.print(f"  trying decomp {o.decomp_base}^{o.decomp_legs}, {o.num_inner_cols} "
-                      f"inner columns, {o.calibration_target} calibration, {scales}")
+            err.print(f"  trying {o.describe()}")
 
         result = obj.stage("compile", lambda: optimize.optimize(layout, goal, options, force,
                                                                 progress))

@@ -122,19 +122,14 @@ def search(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,
                              key=lambda c: getattr(c, metric))[:SECOND_ROUND_BASES]
             best = round_of([dataclasses.replace(c.options, calibration_scales=(scale,))
                              for c in leaders for scale in SCALES])
-    o = best.options
-    scales = "calibrated scales" if o.calibration_scales is None else \
-        f"scale {o.calibration_scales[0]}"
     usable = sum(c.rejected is None for c in candidates)
     reason = (
         f"{wording} among {usable} of {len(candidates)} candidates that keep argmax "
-        f"agreement >= {base.min_agreement:.0%} on held-out data: decomp "
-        f"{o.decomp_base}^{o.decomp_legs}, {o.num_inner_cols} inner columns, "
-        f"{o.calibration_target} calibration, {scales}, logrows {best.logrows}, "
-        f"prove {best.prove_seconds:.2f} s, "
+        f"agreement >= {base.min_agreement:.0%} on held-out data: {best.options.describe()}, "
+        f"logrows {best.logrows}, prove {best.prove_seconds:.2f} s, "
         f"proving key {best.pk_bytes / 1e6:.1f} MB, max |error| {best.max_abs_error:.2e}"
     )
-    return o, candidates, reason
+    return best.options, candidates, reason
 
 
 def _best(candidates: list[Candidate], metric: str, base: CircuitOptions) -> Candidate:

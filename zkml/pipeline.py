@@ -16,7 +16,7 @@ from zkml import _ezkl, circuit, export, srs
 from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.errors import SetupError
 from zkml.export import ExportedModel
-from zkml.layout import Manifest, ModelLayout, atomic_path, sha256_file, write_json
+from zkml.layout import Manifest, ModelLayout, atomic_path, read_json, sha256_file, write_json
 from zkml.models import LoadedModel
 from zkml.proof import KeyRecord
 
@@ -197,8 +197,6 @@ def evm_verifier(layout: ModelLayout, force: bool = False) -> StageResult:
                              verifier.REGISTRY_SOURCE], {},
         [layout.verifier_sol, layout.evm_build], work, force,
     )
-    from zkml.layout import read_json
-
     size = read_json(layout.evm_build, "EVM build")["verifier"]["runtime_size"]
     result.details["verifier_bytes"] = size
     warning = verifier.size_warning(size)

@@ -260,9 +260,8 @@ def prove(layout: ModelLayout, private_input: np.ndarray, proof_path: Path,
     layout.require(layout.compiled, stage="compile")
     layout.require(layout.pk, stage="setup")
     srs = loaded.keys.checked_srs()
-    input_shape = loaded.exported.input_shape
-    check_input(loaded.settings, input_shape, private_input, source)
-    private_input = private_input.reshape(input_shape)
+    private_input = check_input(loaded.settings, loaded.exported.input_shape, private_input,
+                                source)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="zkml-witness-") as private_dir:
         os.chmod(private_dir, 0o700)  # the witness holds the private input

@@ -7,6 +7,7 @@ end of that calldata proves nothing; zkml encodes `verifyProof(bytes,uint256[])`
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,19 +27,23 @@ REGISTRY_SOURCE = tools.REPO / "contracts" / "InferenceRegistry.sol"
 EIP170_LIMIT = 24_576
 
 
-def generate_verifier(layout: ModelLayout) -> None:
+def write_verifier_sol(vk: Path, settings: Path, srs: Path, sol: Path) -> None:
     """ezkl writes the .sol, then tries to download solc to compile it: offline that fails,
     after the file is complete, so a written file is kept and the download error dropped."""
-    keys = KeyRecord.load(layout)
-    with atomic_path(layout.verifier_sol) as sol, atomic_path(layout.root / "Verifier.abi") as abi:
+    with tempfile.TemporaryDirectory() as scratch:  # ezkl's ABI file: the compiled build has it
         try:
-            _ezkl.call("create_evm_verifier", str(layout.vk), str(layout.settings), str(sol),
-                       str(abi), srs_path=str(keys.checked_srs()))
+            _ezkl.call("create_evm_verifier", str(vk), str(settings), str(sol),
+                       str(Path(scratch) / "Verifier.abi"), srs_path=str(srs))
         except _ezkl.EzklFailure as exc:
-            written = sol.stat().st_size > 0 and "contract Halo2Verifier" in sol.read_text()
+            written = sol.exists() and "contract Halo2Verifier" in sol.read_text()
             if not (written and ("svm" in str(exc) or "solc" in str(exc))):
                 raise ChainError(f"generating the Solidity verifier failed: {exc}") from exc
-    (layout.root / "Verifier.abi").unlink(missing_ok=True)  # the compiled build holds the ABI
+
+
+def generate_verifier(layout: ModelLayout) -> None:
+    srs = KeyRecord.load(layout).checked_srs()
+    with atomic_path(layout.verifier_sol) as sol:
+        write_verifier_sol(layout.vk, layout.settings, srs, sol)
 
 
 def build(layout: ModelLayout) -> dict[str, Any]:
