@@ -185,7 +185,7 @@ def bench_zkml(layout: ModelLayout, repeats: int, rpc_url: str | None) -> Side:
     side = Side(steps, settings["run_args"]["logrows"], settings["num_rows"],
                 layout.pk.stat().st_size, layout.vk.stat().st_size,
                 KeyRecord.load(layout).proof_bytes,
-                argmax_agreement=read_json(layout.fidelity, "f")["outputs"][0]["argmax_agreement"])
+                argmax_agreement=read_json(layout.fidelity, "f")["outputs"][0]["agreement"])
     if rpc_url:
         side.__dict__.update(_onchain_figures(layout.root, rpc_url))
     return side
@@ -243,7 +243,7 @@ def bench_optimized(layout: ModelLayout, repeats: int, theirs: Side) -> dict[str
         "prove_s": prove["seconds"],
         "prove_mb": prove["peak_mb"],
         "pk_bytes": layout.pk.stat().st_size,
-        "argmax_agreement": read_json(layout.fidelity, "f")["outputs"][0]["argmax_agreement"],
+        "argmax_agreement": read_json(layout.fidelity, "f")["outputs"][0]["agreement"],
         "prove_ratio": theirs.steps["prove"]["seconds"] / prove["seconds"],
         "ezkl_prove_s": theirs.steps["prove"]["seconds"],
         "ezkl_argmax_agreement": theirs.argmax_agreement,
@@ -272,7 +272,8 @@ def _prepare(name: str, params: dict[str, Any], circuits: Path) -> ModelLayout:
     from zkml import pipeline
     from zkml.models import bundled
 
-    model = getattr(bundled, name)(**params)
+    variants = {"breast_cancer": bundled.breast_cancer_spec, "digits": bundled.digits_spec}
+    model = bundled.load(variants[name](**params) if params else bundled.SPECS[name])
     layout = ModelLayout.for_model(model.name, circuits)
     pipeline.export_model(model, layout)
     pipeline.compile_model(layout)

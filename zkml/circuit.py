@@ -43,8 +43,12 @@ class CircuitOptions:
     # fixed-point scales (fractional bits) calibration may choose from; None: ezkl's own list.
     # `--optimize` tries single low scales, which can shrink the circuit by a logrow or two.
     calibration_scales: tuple[int, ...] | None = None
-    # compile fails when the circuit's argmax agrees with the float model less often than this
+    # compile fails when the circuit agrees with the float model on fewer held-out samples than
+    # this: same argmax for a classifier; for a single-output (regression) model, an output
+    # within abs_tolerance + rel_tolerance * |float output|
     min_agreement: float = 0.95
+    abs_tolerance: float = 0.05
+    rel_tolerance: float = 0.05
 
     def __post_init__(self) -> None:
         if self.calibration_scales is not None:  # from JSON (optimize.json) it is a list
@@ -215,7 +219,11 @@ def felts_to_floats(felts: list[str], scale: int) -> list[float]:
 
 
 def fidelity_report(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions) -> dict:
-    """Compare circuit outputs with the float model on held-out samples; fail below the bound."""
+    """Compare circuit outputs with the float model on held-out samples; fail below the bound.
+
+    A classifier agrees when its argmax does; a single-output (regression) model has no argmax,
+    so it agrees when its output is within the options' absolute and relative tolerance.
+    """
     settings = CircuitSettings.load(layout)
     count = min(FIDELITY_SAMPLES, len(exported.holdout))
     circuit_outputs: list[list[list[float]]] = [[] for _ in exported.output_shapes]
@@ -228,15 +236,20 @@ def fidelity_report(layout: ModelLayout, exported: ExportedModel, options: Circu
         circuit = np.asarray(circuit_outputs[i])
         reference = exported.holdout_reference[i][:count].reshape(count, -1)
         error = np.abs(circuit - reference)
+        single = math.prod(shape) == 1
+        agrees = (error <= options.abs_tolerance + options.rel_tolerance * np.abs(reference)
+                  ).all(axis=1) if single else circuit.argmax(1) == reference.argmax(1)
         entry = {
             "output": i,
             "shape": list(shape),
             "max_abs_error": float(error.max()),
             "mean_abs_error": float(error.mean()),
+            "max_rel_error": float((error / np.maximum(np.abs(reference), 1e-9)).max()),
             "max_abs_error_per_element": error.max(axis=0).tolist(),
-            "argmax_agreement": float(np.mean(circuit.argmax(1) == reference.argmax(1))),
+            "agreement_kind": "within tolerance" if single else "argmax",
+            "agreement": float(np.mean(agrees)),
         }
-        if exported.holdout_labels is not None and i == 0:
+        if exported.holdout_labels is not None and i == 0 and not single:
             labels = exported.holdout_labels[:count]
             entry["float_accuracy"] = float(np.mean(reference.argmax(1) == labels))
             entry["circuit_accuracy"] = float(np.mean(circuit.argmax(1) == labels))
@@ -251,11 +264,14 @@ def fidelity_report(layout: ModelLayout, exported: ExportedModel, options: Circu
         "outputs": per_output,
     }
     write_json(layout.fidelity, report)
-    worst = min(o["argmax_agreement"] for o in per_output)
-    if worst < options.min_agreement and math.prod(exported.output_shapes[0]) > 1:
+    worst = min(per_output, key=lambda o: o["agreement"])
+    if worst["agreement"] < options.min_agreement:
+        what = ("argmax agrees" if worst["agreement_kind"] == "argmax" else
+                f"output is within ±{options.abs_tolerance:g} ±{options.rel_tolerance:.0%}")
         raise CircuitError(
-            f"the circuit's argmax agrees with the float model on {worst:.1%} of {count} held-out "
-            f"samples, below the bound {options.min_agreement:.0%} (see {layout.fidelity})",
+            f"the circuit's {what} with the float model on {worst['agreement']:.1%} of {count} "
+            f"held-out samples, below the bound {options.min_agreement:.0%} (see "
+            f"{layout.fidelity})",
             hint="calibrate with --target accuracy, or lower --min-agreement if that is acceptable",
         )
     return report

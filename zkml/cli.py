@@ -181,7 +181,7 @@ def _render_fidelity(report: dict) -> None:
     for o in report["outputs"]:
         pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
         table.add_row(str(o["output"]), f"{o['max_abs_error']:.2e}", f"{o['mean_abs_error']:.2e}",
-                      pct(o["argmax_agreement"]), pct(o.get("float_accuracy")),
+                      pct(o["agreement"]), pct(o.get("float_accuracy")),
                       pct(o.get("circuit_accuracy")))
     err.print(table)
 
@@ -397,21 +397,27 @@ def anvil_cmd() -> None:
 
 @main.command("regress")
 @click.option("--update-baseline", is_flag=True, help="Rewrite the baseline with this run.")
+@click.option("--config", type=click.Path(path_type=Path), default=None,
+              help="zkml.toml or pyproject.toml declaring the zoo [default: the nearest one "
+              "from the current folder up].")
 @click.option("--baseline", type=click.Path(path_type=Path), default=None,
-              help="Baseline file [default: regression/baseline.json].")
+              help="Baseline file [default: the one the zoo declares].")
 @click.option("--only", multiple=True, help="Run only these zoo models (repeatable).")
 @pass_ctx
-def regress_cmd(obj: Context, update_baseline: bool, baseline: Path | None,
+def regress_cmd(obj: Context, update_baseline: bool, config: Path | None, baseline: Path | None,
                 only: tuple[str, ...]) -> None:
     """Re-run the model zoo and compare outputs, circuit shape, gas and sizes with a baseline."""
     from zkml import regress
     from zkml.errors import RegressionFailed
 
-    entries = [e for e in regress.ZOO if not only or e.name in only]
+    zoo = regress.load_zoo(config or regress.find_config(Path.cwd()))
+    entries = [e for e in zoo.entries if not only or e.name in only]
     if not entries:
-        raise click.BadParameter(f"no zoo model named {', '.join(only)}", param_hint="--only")
+        raise click.BadParameter(f"no zoo model named {', '.join(only)} in {zoo.declared_in}",
+                                 param_hint="--only")
+    err.print(f"  zoo of {len(entries)} from {zoo.declared_in}")
     report = obj.stage("regress", lambda: regress.run(
-        entries, obj.circuits_dir, baseline or regress.BASELINE, update_baseline,
+        entries, obj.circuits_dir, baseline or zoo.baseline, update_baseline,
         progress=lambda name: err.print(f"  {name} …")))
     obj.summary["regression"] = {"models": report.current,
                                  "moved": [m.__dict__ for m in report.moved]}

@@ -11,7 +11,7 @@ import numpy as np
 
 from zkml.errors import ExportError
 from zkml.layout import ModelLayout, atomic_path, read_json, write_json
-from zkml.models import LoadedModel
+from zkml.models.base import LoadedModel
 
 OPSET = 18  # ezkl's tract reads opset <= 18 graphs from torch's TorchScript exporter
 DEFAULT_ATOL = 1e-4
@@ -134,7 +134,7 @@ def export(model: LoadedModel, layout: ModelLayout, atol: float = DEFAULT_ATOL) 
             "holdout_reference": [r.tolist() for r in reference],
             "holdout_labels": None if model.holdout_labels is None
             else model.holdout_labels.tolist(),
-            "classes": model.extra.get("classes"),
+            "classes": model.classes,
         },
         private=True,  # sample records can be as sensitive as the inputs proved later
     )

@@ -79,12 +79,12 @@ def evaluate(layout: ModelLayout, options: CircuitOptions, scratch: Path) -> Can
         candidate.rejected = exc.message
         fidelity = read_json(trial.fidelity, "fidelity") if trial.fidelity.exists() else None
         if fidelity:
-            candidate.argmax_agreement = fidelity["outputs"][0]["argmax_agreement"]
+            candidate.argmax_agreement = fidelity["outputs"][0]["agreement"]
         return candidate
     settings = CircuitSettings.load(trial)
     fidelity = read_json(trial.fidelity, "fidelity")["outputs"]
     candidate.logrows, candidate.num_rows = settings.logrows, settings.num_rows
-    candidate.argmax_agreement = min(o["argmax_agreement"] for o in fidelity)
+    candidate.argmax_agreement = min(o["agreement"] for o in fidelity)
     candidate.max_abs_error = max(o["max_abs_error"] for o in fidelity)
     pipeline.setup_keys(trial)
     candidate.pk_bytes = trial.pk.stat().st_size

@@ -17,7 +17,7 @@ from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.errors import SetupError
 from zkml.export import ExportedModel
 from zkml.layout import Manifest, ModelLayout, atomic_path, read_json, sha256_file, write_json
-from zkml.models import LoadedModel
+from zkml.models.base import LoadedModel
 from zkml.proof import KeyRecord
 
 KEY_RECORD_VERSION = 2  # bump when srs.json gains fields, so older caches redo setup

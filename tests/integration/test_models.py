@@ -24,7 +24,7 @@ def prove_and_verify(layout, index=0):
 def test_digits_cnn(digits):
     layout = digits
     fidelity = json.loads(layout.fidelity.read_text())["outputs"][0]
-    assert fidelity["argmax_agreement"] >= 0.95 and fidelity["circuit_accuracy"] >= 0.9
+    assert fidelity["agreement"] >= 0.95 and fidelity["circuit_accuracy"] >= 0.9
     result = prove_and_verify(layout)
     reference = ExportedModel.load(layout).holdout_reference[0][0]
     assert np.argmax(result.instances.outputs[0]) == reference.argmax()

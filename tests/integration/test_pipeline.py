@@ -64,7 +64,7 @@ def test_fidelity_report_on_holdout(breast_cancer):
     report = json.loads(breast_cancer.fidelity.read_text())
     assert report["samples"] == 50
     (output,) = report["outputs"]
-    assert output["argmax_agreement"] >= 0.95
+    assert output["agreement"] >= 0.95
     assert output["circuit_accuracy"] >= 0.85
     assert len(output["max_abs_error_per_element"]) == 2
 

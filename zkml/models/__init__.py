@@ -1,43 +1,22 @@
 """Model sources: bundled example models, a user's torch code, or an existing ONNX file.
 
-Every source resolves to a `LoadedModel`: the network plus real sample data, which calibration
-and the fidelity report need (calibrating on random noise gives circuits that are wrong on data).
+Every source resolves to a `LoadedModel` (zkml.models.base).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from zkml.errors import ModelError
+from zkml.models.base import LoadedModel
 
 DEFAULT_MODEL = "breast_cancer"
-
-
-@dataclass
-class LoadedModel:
-    name: str
-    description: str
-    input_shape: tuple[int, ...]
-    calibration: np.ndarray  # (N, *input_shape[1:]) float32 samples that set the circuit's scales
-    holdout: np.ndarray  # samples kept out of calibration, for the fidelity report
-    holdout_labels: np.ndarray | None = None
-    module: Any = None  # torch.nn.Module, when the source is torch
-    onnx_path: Path | None = None  # when the source is already ONNX
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def bundled_models() -> dict[str, Callable[[], LoadedModel]]:
-    from zkml.models import bundled
-
-    return {"breast_cancer": bundled.breast_cancer, "digits": bundled.digits,
-            "digits_mlp": bundled.digits_mlp, "iris": bundled.iris}
+BUNDLED = ("breast_cancer", "digits", "digits_mlp", "iris")  # zkml.models.bundled.SPECS
 
 
 def resolve(
@@ -53,9 +32,10 @@ def resolve(
     returning `(module, example_input)` or, with `weights`, an nn.Module class whose
     constructor takes no arguments and whose state dict is in that file.
     """
-    catalogue = bundled_models()
-    if source in catalogue:
-        model = catalogue[source]()
+    if source in BUNDLED:
+        from zkml.models import bundled
+
+        model = bundled.load(bundled.SPECS[source])
     elif source.endswith(".onnx"):
         model = _from_onnx(Path(source), samples)
     elif ":" in source:
@@ -64,7 +44,7 @@ def resolve(
     else:
         raise ModelError(
             f"unknown model {source!r}",
-            hint=f"use a bundled model ({', '.join(catalogue)}), a .onnx file, or file.py:callable",
+            hint=f"use a bundled model ({', '.join(BUNDLED)}), a .onnx file, or file.py:callable",
         )
     if name:
         model.name = name
@@ -124,6 +104,7 @@ def _from_python(path: Path, attr: str, weights: Path | None, samples: Path | No
         calibration=calibration,
         holdout=holdout,
         module=module,
+        files=[path] if weights is None else [path, weights],
     )
 
 
@@ -148,6 +129,7 @@ def _from_onnx(path: Path, samples: Path | None) -> LoadedModel:
         calibration=calibration,
         holdout=holdout,
         onnx_path=path,
+        files=[path],
     )
 
 
