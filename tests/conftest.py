@@ -1,4 +1,5 @@
-"""Shared fixtures. Models are built once per test session through the real pipeline."""
+"""Shared fixtures. Each bundled circuit is built once per test session, through the real
+pipeline, into one session folder that the regression zoo reuses (same name, same options)."""
 
 from __future__ import annotations
 
@@ -13,20 +14,28 @@ import pytest
 os.environ.setdefault("ZKML_CACHE_DIR", tempfile.mkdtemp(prefix="zkml-test-cache-"))
 
 
-def build(name: str, root: Path, **options):
-    """Run export, compile and setup for a bundled model into root; return its layout."""
-    from zkml import models, pipeline
+def build(name: str, root: Path, *, rename: str | None = None, **options):
+    """Export, compile and setup a bundled model into root; return its layout."""
+    from zkml import keys, models, pipeline
     from zkml.circuit import CircuitOptions
+    from zkml.export import export
     from zkml.layout import ModelLayout
 
-    model = models.resolve(name)
-    if options.get("rename"):
-        model.name = options.pop("rename")
+    model = models.resolve(name, name=rename)
     layout = ModelLayout.for_model(model.name, root)
-    pipeline.export_model(model, layout)
+    export(model, layout)
     pipeline.compile_model(layout, CircuitOptions(**options))
-    pipeline.setup_keys(layout)
+    keys.setup(layout)
     return layout
+
+
+def first_rows(layout):
+    """The rows of one proof of layout's circuit: its first held-out samples."""
+    from zkml.circuit import CircuitSettings
+    from zkml.export import ExportedModel
+
+    n = CircuitSettings.load(layout).subjects
+    return ExportedModel.load(layout).holdout[:n]
 
 
 @pytest.fixture(scope="session")
@@ -38,21 +47,18 @@ def circuits(tmp_path_factory) -> Path:
 def breast_cancer(circuits):
     """The default model, set up, with one proof of its first held-out sample."""
     from zkml import proof
-    from zkml.export import ExportedModel
 
     layout = build("breast_cancer", circuits)
-    sample = ExportedModel.load(layout).holdout[0]
-    proof.prove(layout, sample, layout.proof)
+    proof.prove(layout, first_rows(layout), layout.proof)
     return layout
 
 
 @pytest.fixture(scope="session")
 def digits(circuits):
     from zkml import proof
-    from zkml.export import ExportedModel
 
     layout = build("digits", circuits)
-    proof.prove(layout, ExportedModel.load(layout).holdout[0], layout.proof)
+    proof.prove(layout, first_rows(layout), layout.proof)
     return layout
 
 

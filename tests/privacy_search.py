@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 
-from zkml.proof import FIELD_MODULUS, int_to_felt
+from zkml.felts import FIELD_MODULUS, int_to_felt
 
 
 def encodings(value: float, scale: int) -> set[str]:

@@ -8,109 +8,43 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import re
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
-
 from zkml import _ezkl
-from zkml.circuit import CircuitSettings, check_input, felts_to_floats, witness
-from zkml.errors import ArtifactError, ProofError, SrsError, VerificationFailed
+from zkml.circuit import CircuitSettings, check_input, witness
+from zkml.errors import ArtifactError, ProofError, VerificationFailed
 from zkml.export import ExportedModel
-from zkml.layout import ModelLayout, atomic_path, read_json, sha256_file_stat_cached
+from zkml.felts import FIELD_MODULUS, felt_to_int, signed
+from zkml.inputs import new_salt
+from zkml.keys import KeyRecord, current_keys
+from zkml.layout import ModelLayout, atomic_path, private_scratch, read_json, secret_path
+from zkml.results import StageResult
 
 T = TypeVar("T")
 FELT = re.compile(r"^[0-9a-f]{64}$")
-# BN254 scalar field: every public instance is an element of it
-FIELD_MODULUS = 0x30644E72E131A029B85045B68181585D2833E84879B9709143E1F593F0000001
-
-
-def felt_to_int(felt: str) -> int:
-    """ezkl writes field elements as 32 little-endian bytes in hex."""
-    return int.from_bytes(bytes.fromhex(felt), "little")
-
-
-def int_to_felt(value: int) -> str:
-    return value.to_bytes(32, "little").hex()
-
-
-@dataclass(frozen=True)
-class KeyRecord:
-    """srs.json: which SRS the keys were made with, and what identifies the model on-chain."""
-
-    srs_path: Path
-    srs_sha256: str
-    srs_local: bool
-    vk_sha256: str
-    weights_commitment: list[str] = field(default_factory=list)  # Poseidon hash, hashed weights
-    input_hash_count: int = 0  # instances before the weights hash / outputs
-    proof_bytes: int = 0  # every proof of this circuit has this length
-
-    @classmethod
-    def load(cls, layout: ModelLayout) -> KeyRecord:
-        layout.require(layout.srs_record, layout.vk, stage="setup")
-        raw = read_json(layout.srs_record, "key record")
-        try:
-            return cls(
-                srs_path=Path(raw["srs_path"]),
-                srs_sha256=raw["srs_sha256"],
-                srs_local=raw["srs_local"],
-                vk_sha256=raw["vk_sha256"],
-                weights_commitment=raw["weights_commitment"],
-                input_hash_count=raw["input_hash_count"],
-                proof_bytes=raw["proof_bytes"],
-            )
-        except (KeyError, TypeError):
-            raise ArtifactError(
-                f"{layout.srs_record} is incomplete or from another zkml version",
-                hint=f"run `zkml setup {layout.name} --force`",
-            ) from None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "srs_path": str(self.srs_path),
-            "srs_sha256": self.srs_sha256,
-            "srs_local": self.srs_local,
-            "vk_sha256": self.vk_sha256,
-            "weights_commitment": self.weights_commitment,
-            "input_hash_count": self.input_hash_count,
-            "proof_bytes": self.proof_bytes,
-        }
-
-    def checked_srs(self) -> Path:
-        if not self.srs_path.is_file():
-            raise SrsError(
-                f"the SRS these keys were made with is gone: {self.srs_path}",
-                hint="run `zkml setup MODEL --force` (with --srs FILE for a ceremony SRS)",
-            )
-        if sha256_file_stat_cached(self.srs_path) != self.srs_sha256:
-            raise SrsError(
-                f"the SRS at {self.srs_path} changed since the keys were made",
-                hint="run `zkml setup MODEL --force` to remake keys for this SRS",
-            )
-        return self.srs_path
 
 
 @dataclass
 class PublicInstances:
     """The proof's bound public values, split into what they mean."""
 
-    input_hash: list[str]
+    input_hash: list[str]  # one commitment per subject, with hashed input visibility
     weights_commitment: list[str]
-    outputs: list[list[float]]  # one flat list per model output, as floats
+    outputs: list[list[float]]  # one flat list per model output (subjects' rows in order)
+    outputs_fixed_point: list[list[int]]  # the same as signed integers x * 2^scale
+    output_scales: list[int]
+    subjects: int = 1
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "input_hash": self.input_hash,
-            "weights_commitment": self.weights_commitment,
-            "outputs": self.outputs,
-        }
+    def row(self, output: int, subject: int) -> list[float]:
+        """One subject's values of one model output."""
+        values = self.outputs[output]
+        size = len(values) // self.subjects
+        return values[subject * size:(subject + 1) * size]
 
 
 def read_proof(path: Path) -> dict[str, Any]:
@@ -119,8 +53,8 @@ def read_proof(path: Path) -> dict[str, Any]:
         raise ProofError(f"proof file not found: {path}")
     try:
         data = read_json(path, "proof file")
-    except Exception as exc:
-        raise ProofError(f"{path} is not a proof: {exc}") from None
+    except ArtifactError as exc:
+        raise ProofError(f"{path} is not a proof: {exc.message}") from None
     instances = data.get("instances") if isinstance(data, dict) else None
     if (
         not isinstance(instances, list)
@@ -144,31 +78,35 @@ def public_instances(
     proof: dict[str, Any], settings: CircuitSettings, exported: ExportedModel, keys: KeyRecord
 ) -> PublicInstances:
     flat = [f for row in proof["instances"] for f in row]
-    sizes = [math.prod(s) for s in exported.output_shapes]
+    sizes = [settings.subjects * math.prod(s[1:]) for s in exported.output_shapes]
     n_weights = len(keys.weights_commitment)
-    expected = keys.input_hash_count + n_weights + sum(sizes)
+    expected = keys.input_commitments + n_weights + sum(sizes)
     if len(flat) != expected:
         raise VerificationFailed(
             f"the proof has {len(flat)} public instances; this model publishes {expected}",
             hint="the proof was made for another model or circuit",
         )
-    position = keys.input_hash_count + n_weights
-    outputs = []
+    position = keys.input_commitments + n_weights
+    outputs, fixed = [], []
     for size, scale in zip(sizes, settings.output_scales, strict=True):
-        outputs.append(felts_to_floats(flat[position : position + size], scale))
+        fixed.append([signed(felt_to_int(f)) for f in flat[position : position + size]])
+        outputs.append([v / 2**scale for v in fixed[-1]])
         position += size
     return PublicInstances(
-        input_hash=flat[: keys.input_hash_count],
-        weights_commitment=flat[keys.input_hash_count : keys.input_hash_count + n_weights],
+        input_hash=flat[: keys.input_commitments],
+        weights_commitment=flat[keys.input_commitments : keys.input_commitments + n_weights],
         outputs=outputs,
+        outputs_fixed_point=fixed,
+        output_scales=list(settings.output_scales),
+        subjects=settings.subjects,
     )
 
 
-@dataclass
-class Verification:
+@dataclass(kw_only=True)
+class Verification(StageResult):
     valid: bool
+    proof: Path
     instances: PublicInstances
-    seconds: float
     local_srs: bool
 
 
@@ -192,15 +130,15 @@ class _Loaded:
     keys: KeyRecord
 
     @classmethod
-    def load(cls, layout: ModelLayout) -> _Loaded:
-        return cls(CircuitSettings.load(layout), ExportedModel.load(layout),
-                   KeyRecord.load(layout))
+    def load(cls, layout: ModelLayout, proving: bool, vk: Path | None = None) -> _Loaded:
+        keys = current_keys(layout, proving, vk)
+        return cls(CircuitSettings.load(layout), ExportedModel.load(layout), keys)
 
 
 @_reads_model
 def verify(layout: ModelLayout, proof_path: Path, vk: Path | None = None) -> Verification:
     """Natively verify a proof against this model's keys; raise VerificationFailed if invalid."""
-    return _verify(layout, _Loaded.load(layout), proof_path, vk)
+    return _verify(layout, _Loaded.load(layout, proving=False, vk=vk), proof_path, vk)
 
 
 def _verify(layout: ModelLayout, loaded: _Loaded, proof_path: Path,
@@ -226,6 +164,8 @@ def _verify(layout: ModelLayout, loaded: _Loaded, proof_path: Path,
         _ezkl.call("verify", str(proof_path), str(layout.settings), str(vk),
                    srs_path=str(keys.checked_srs()))
     except _ezkl.EzklFailure as exc:
+        if exc.stuck:
+            raise ProofError(f"verifying {proof_path} failed: {exc}") from exc
         if "failed to load vk" in str(exc):
             raise ArtifactError(
                 f"{vk} is not a verifying key for this circuit ({exc})",
@@ -237,36 +177,51 @@ def _verify(layout: ModelLayout, loaded: _Loaded, proof_path: Path,
             f"proof {proof_path} does NOT verify against {vk}",
             hint="it was tampered with, or made for another model, key or SRS",
         ) from exc
-    return Verification(True, instances, time.perf_counter() - start, keys.srs_local)
+    return Verification(stage="verify", seconds=time.perf_counter() - start, valid=True,
+                        proof=proof_path, instances=instances, local_srs=keys.srs_local)
 
 
-@dataclass
-class ProofResult:
+@dataclass(kw_only=True)
+class Proof(StageResult):
+    """A proof of one inference, written and verified; its outputs read from its instances."""
+
+    model: str
     path: Path
     instances: PublicInstances
-    seconds: float
     size: int
+    secret: Path | None = None  # the salts of the input commitments, kept beside the proof
+
+    @property
+    def outputs(self) -> list[list[float]]:
+        return self.instances.outputs
 
 
 @_reads_model
-def prove(layout: ModelLayout, private_input: np.ndarray, proof_path: Path,
-          source: str = "input") -> ProofResult:
-    """Prove inference on a private input, verify the proof, and only then write it out.
+def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str = "input",
+          salts: list[int] | None = None) -> Proof:
+    """Prove inference on private inputs (one row per subject of the circuit), verify the
+    proof, and only then write it out.
 
+    With hashed inputs each subject's commitment takes a 128-bit salt: given (to reproduce a
+    commitment made before) or drawn here, and kept owner-only beside the proof, never in it.
     ezkl's prove runs unchecked with calibrated settings and will emit a proof (that no verifier
     accepts) for a witness the circuit does not satisfy; verifying here catches that.
     """
-    loaded = _Loaded.load(layout)
-    layout.require(layout.compiled, stage="compile")
-    layout.require(layout.pk, stage="setup")
+    loaded = _Loaded.load(layout, proving=True)
+    settings = loaded.settings
     srs = loaded.keys.checked_srs()
-    private_input = check_input(loaded.settings, loaded.exported.input_shape, private_input,
-                                source)
+    rows = check_input(settings, loaded.exported.row_shape, private_input, source)
+    if settings.salted:
+        if salts is not None and len(salts) != settings.subjects:
+            raise ProofError(f"{source}: {len(salts)} salt(s) for {settings.subjects} subject(s)")
+        salts = salts or [new_salt() for _ in range(settings.subjects)]
+    else:
+        salts = None
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="zkml-witness-") as private_dir:
-        os.chmod(private_dir, 0o700)  # the witness holds the private input
-        witness_path = Path(private_dir) / "witness.json"
-        witness(layout, private_input, witness_path)
+    secret = secret_path(proof_path) if salts is not None else None
+    with private_scratch("witness") as private_dir:  # the witness holds the private input
+        witness_path = private_dir / "witness.json"
+        witness(layout, rows, salts, witness_path)
         with atomic_path(proof_path) as tmp:
             try:
                 _ezkl.call("prove", str(witness_path), str(layout.compiled), str(layout.pk),
@@ -283,4 +238,17 @@ def prove(layout: ModelLayout, private_input: np.ndarray, proof_path: Path,
                     "samples that cover it",
                 ) from exc
             size = tmp.stat().st_size
-    return ProofResult(proof_path, verification.instances, seconds, size)
+            if secret is not None and salts is not None:
+                write_secret(secret, salts, verification.instances.input_hash)
+    return Proof(stage="prove", seconds=seconds, model=layout.name, path=proof_path,
+                 instances=verification.instances, size=size, secret=secret)
+
+
+def write_secret(path: Path, salts: list[int], commitments: list[str]) -> None:
+    """The salts behind a proof's input commitments: what a subject needs to show that a
+    commitment is theirs. Owner-only, beside the proof; never in a proof, a log or on chain."""
+    from zkml.layout import write_json
+
+    write_json(path, {"subjects": [
+        {"salt": f"0x{salt:032x}", "commitment": f"0x{felt_to_int(c):064x}"}
+        for salt, c in zip(salts, commitments, strict=True)]}, private=True)

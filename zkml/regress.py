@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zkml import models, pipeline, proof
-from zkml.circuit import CircuitOptions
+from zkml import keys, models, pipeline, proof
+from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.errors import ArtifactError, ZkmlError
-from zkml.inputs import load_input
+from zkml.export import export
+from zkml.inputs import PrivateInput, read_private_input
 from zkml.layout import ModelLayout, read_json, sha256_file, write_json
+from zkml.progress import Progress, ProgressHook, ignore
 
 CONFIG_FILES = ("zkml.toml", "pyproject.toml")
 
@@ -162,7 +164,11 @@ RULES: dict[str, tuple[str, float]] = {
 
 def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]:
     """Run one zoo model through every stage; return its metrics (and, apart, timings)."""
+    from zkml import chain
+    from zkml.circuit import FidelityReport
+    from zkml.evm.verifier import build_verifier, calldata, encode_verify_call
     from zkml.export import ExportedModel
+    from zkml.subjects import groups
 
     timings: dict[str, float] = {}
 
@@ -175,23 +181,29 @@ def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]
     model = timed("load", lambda: models.resolve(entry.source, name=entry.name,
                                                  weights=entry.weights, samples=entry.samples))
     layout = ModelLayout.for_model(entry.name, circuits_dir)
-    timed("export", lambda: pipeline.export_model(model, layout))
+    timed("export", lambda: export(model, layout))
     timed("compile", lambda: pipeline.compile_model(layout, entry.options))
-    timed("setup", lambda: pipeline.setup_keys(layout))
-    exported = ExportedModel.load(layout)
-    fixed = [load_input(p, exported.input_shape) for p in entry.inputs] or [exported.holdout[0]]
+    timed("setup", lambda: keys.setup(layout))
+    subjects = CircuitSettings.load(layout).subjects
+    fixed = ([read_private_input(p) for p in entry.inputs]
+             or [PrivateInput(groups(ExportedModel.load(layout).holdout, subjects)[0])])
     outputs, verified = [], []
     with tempfile.TemporaryDirectory(prefix="zkml-regress-") as scratch:
-        for k, values in enumerate(fixed):
+        for k, private in enumerate(fixed):
             path = Path(scratch) / f"proof{k}.json"
-            timed(f"prove{k}", lambda v=values, p=path: proof.prove(layout, v, p))
+            timed(f"prove{k}", lambda x=private, p=path, k=k: proof.prove(
+                layout, x.values, p, f"fixed input {k}", salts=x.salts))
             verified.append(timed(f"verify{k}", lambda p=path: proof.verify(layout, p)))
             outputs.append(verified[-1].instances.outputs)
-        built = timed("verifier", lambda: pipeline.evm_verifier(layout))
-        onchain = timed("onchain", lambda: pipeline.onchain_verify(
-            layout, Path(scratch) / "proof0.json", rpc_url))
+        built = timed("verifier", lambda: build_verifier(layout))
+        first_proof = Path(scratch) / "proof0.json"
+        with chain.deploy(layout, rpc_url) as registry:
+            onchain = timed("onchain", lambda: registry.submit(first_proof))
+            verify_gas = registry.chain.w3.eth.estimate_gas(
+                {"to": registry.deployment.verifier,
+                 "data": encode_verify_call(calldata(first_proof))})
     settings = read_json(layout.settings, "settings")
-    fidelity = read_json(layout.fidelity, "fidelity report")["outputs"][0]
+    fidelity = FidelityReport.load(layout)
     first = verified[0].instances
     return {
         "model_files": {p.name: sha256_file(p) for p in model.files},
@@ -203,14 +215,14 @@ def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]
         "total_assignments": settings["total_assignments"],
         "instances": sum(map(len, first.outputs)) + len(first.input_hash)
         + len(first.weights_commitment),
-        "verify_gas": onchain.details["verify_gas"],
-        "submit_gas": onchain.details["submit_gas"],
-        "proof_bytes": proof.KeyRecord.load(layout).proof_bytes,
+        "verify_gas": verify_gas,
+        "submit_gas": onchain.gas,
+        "proof_bytes": keys.KeyRecord.load(layout).proof_bytes,
         "pk_bytes": layout.pk.stat().st_size,
         "vk_bytes": layout.vk.stat().st_size,
-        "verifier_bytes": built.details["verifier_bytes"],
-        "fidelity_agreement": fidelity["agreement"],
-        "fidelity_max_abs_error": fidelity["max_abs_error"],
+        "verifier_bytes": built.runtime_bytes,
+        "fidelity_agreement": fidelity.agreement,
+        "fidelity_max_abs_error": fidelity.max_abs_error,
         "timings_s": timings,
     }
 
@@ -291,11 +303,14 @@ class RegressionReport:
     moved: list[Moved]
     baseline_path: Path
     updated: bool
+    seconds: float
 
 
 def run(entries: list[ZooEntry], circuits_dir: Path, baseline_path: Path,
         update: bool = False, rpc_url: str | None = None,
-        progress: Callable[[str], None] = lambda name: None) -> RegressionReport:
+        progress: ProgressHook = ignore) -> RegressionReport:
+    """Measure every zoo model (on one throwaway Anvil unless rpc_url), then compare with the
+    baseline, or with update write this run as the baseline."""
     from contextlib import ExitStack
 
     from zkml.evm.anvil import Anvil
@@ -303,15 +318,17 @@ def run(entries: list[ZooEntry], circuits_dir: Path, baseline_path: Path,
     if not update and not baseline_path.exists():
         raise ArtifactError(f"no regression baseline at {baseline_path}",
                             hint="create it with `zkml regress --update-baseline`")
+    start = time.perf_counter()
     current: dict[str, Any] = {}
     with ExitStack() as stack:
         url = rpc_url or stack.enter_context(Anvil()).url
-        for entry in entries:
-            progress(entry.name)
+        for done, entry in enumerate(entries):
+            progress(Progress("regress", entry.name, done, len(entries)))
             current[entry.name] = measure(entry, circuits_dir, url)
+    seconds = time.perf_counter() - start
     if update:
         existing = read_json(baseline_path, "baseline") if baseline_path.exists() else {}
         write_json(baseline_path, {**existing, **current})
-        return RegressionReport(current, [], baseline_path, True)
+        return RegressionReport(current, [], baseline_path, True, seconds)
     return RegressionReport(current, compare(read_json(baseline_path, "baseline"), current,
-                                             entries), baseline_path, False)
+                                             entries), baseline_path, False, seconds)

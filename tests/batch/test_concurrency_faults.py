@@ -11,10 +11,10 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from zkml import pipeline, proof
+from zkml import keys, proof
 from zkml.cli import main
 from zkml.export import ExportedModel
-from zkml.layout import Manifest
+from zkml.layout import Manifest, ModelLayout
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ def model(breast_cancer, tmp_path):
 
 def test_prove_during_setup_and_two_proves_at_once(model, tmp_path):
     sample = tmp_path / "input.json"
-    layout = pipeline.ModelLayout.for_model("breast_cancer", model)
+    layout = ModelLayout.for_model("breast_cancer", model)
     sample.write_text(str(ExportedModel.load(layout).holdout[2].tolist()))
     setup = zkml_process(model, "setup", "breast_cancer", "--force")
     time.sleep(0.2)
@@ -48,7 +48,7 @@ def test_prove_during_setup_and_two_proves_at_once(model, tmp_path):
 
 
 def test_setup_killed_midway_is_redone(model):
-    layout = pipeline.ModelLayout.for_model("breast_cancer", model)
+    layout = ModelLayout.for_model("breast_cancer", model)
     process = zkml_process(model, "setup", "breast_cancer", "--force")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(layout.root.glob(".*.tmp")):
@@ -56,10 +56,21 @@ def test_setup_killed_midway_is_redone(model):
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate()
     assert "setup" not in Manifest(layout).data["stages"]  # not recorded as done
-    result = pipeline.setup_keys(layout)
+    assert not layout.key_record.exists()  # no record of keys that may not match
+    refused = CliRunner().invoke(main, ["--circuits-dir", str(model), "prove", "breast_cancer",
+                                        "--input", str(sample_file(layout, model))])
+    assert refused.exit_code == 1 and "zkml setup breast_cancer" in refused.stderr
+    assert "calibrated range" not in refused.stderr  # the cause, not a misleading hint
+    result = keys.setup(layout)
     assert not result.cached  # redone, not trusted
     assert not list(layout.root.glob(".*.tmp"))
     proof.prove(layout, ExportedModel.load(layout).holdout[0], layout.proof)
+
+
+def sample_file(layout, folder):
+    path = folder / "sample.json"
+    path.write_text(str(ExportedModel.load(layout).holdout[0].tolist()))
+    return path
 
 
 def test_full_disk_is_one_clear_line(model, monkeypatch):

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from zkml.cli import main
 from zkml.export import ExportedModel
-from zkml.proof import felt_to_int, int_to_felt
+from zkml.felts import felt_to_int, int_to_felt
 
 pytestmark = pytest.mark.integration
 
@@ -52,8 +52,9 @@ def test_verify_valid_proof(model_dir):
 def test_verify_json_summary(model_dir):
     result = zkml(model_dir, "--json", "verify", "breast_cancer")
     summary = json.loads(result.stdout)
-    assert summary["ok"] and summary["verification"]["valid"]
-    assert len(summary["verification"]["outputs"][0]) == 2
+    (stage,) = summary["stages"]
+    assert summary["ok"] and stage["stage"] == "verify" and stage["valid"]
+    assert len(stage["instances"]["outputs"][0]) == 2
 
 
 def test_prove_then_verify_a_user_input(model_dir, tmp_path):
@@ -109,7 +110,7 @@ def test_bad_private_inputs(model_dir, tmp_path, values, fragments):
 
 def test_missing_files(model_dir, tmp_path):
     assert_one_line_error(zkml(model_dir, "prove", "nosuch", "--input", tmp_path / "x.json"),
-                          "missing", "zkml export nosuch")
+                          "unknown model 'nosuch'", "built in")
     assert_one_line_error(zkml(model_dir, "prove", "breast_cancer", "--input",
                                tmp_path / "x.json"), "input file not found")
     assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", tmp_path / "none.json"),
@@ -127,14 +128,15 @@ def test_corrupt_proof_and_settings(model_dir, tmp_path):
     bad.write_text(json.dumps({"instances": "x"}))
     assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", bad), "not an ezkl proof")
     (model_dir / "breast_cancer" / "settings.json").write_text("[]")
-    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer"), "not an ezkl settings")
+    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer"),
+                          "do not match its current settings", "zkml setup breast_cancer")
 
 
 def test_wrong_vk(model_dir, tmp_path):
     garbage = tmp_path / "vk.key"
     garbage.write_bytes(b"\x00" * 64)
     assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", "--vk", garbage),
-                          "not a verifying key")
+                          "is not the verifying key made by the setup of breast_cancer")
 
 
 def test_keys_from_another_srs_reject_the_proof(model_dir, tmp_path):
@@ -203,18 +205,27 @@ def test_verbose_shows_traceback(model_dir, tmp_path):
     assert result.exit_code == 1 and "Traceback" in result.stderr
 
 
-def test_onchain_valid_and_rejected(model_dir, tmp_path):
-    result = zkml(model_dir, "--json", "onchain", "breast_cancer")
-    assert result.exit_code == 0, result.stderr
-    summary = json.loads(result.stdout)
-    stage = summary["stages"][-1]
-    assert stage["deployed_now"] and stage["verify_gas"] > 0 and stage["submit_gas"] > 0
-    data = json.loads((model_dir / "breast_cancer" / "proof.json").read_text())
-    data["proof"][200] ^= 1
-    path = tmp_path / "t.json"
-    path.write_text(json.dumps(data))
-    assert_one_line_error(zkml(model_dir, "onchain", "breast_cancer", path),
-                          "INVALID", "proof rejected by the verifier")
+def test_onchain_valid_replayed_and_rejected(model_dir, tmp_path):
+    from zkml.evm.anvil import Anvil
+
+    with Anvil() as node:
+        result = zkml(model_dir, "onchain", "breast_cancer", "--rpc-url", node.url, "--json")
+        assert result.exit_code == 0, result.stderr
+        stage = json.loads(result.stdout)["stages"][-1]
+        assert stage["deployed_now"] and stage["recorded"] == 1 and stage["gas"] > 200_000
+        assert len(stage["output_scales"]) == 1
+        (subject,) = stage["subjects"]
+        scale = stage["output_scales"][0]
+        assert [v * 2**scale for v in subject["outputs"]] == subject["outputs_fixed_point"]
+        replay = zkml(model_dir, "onchain", "breast_cancer", "--rpc-url", node.url)
+        assert replay.exit_code == 3, replay.stderr
+        assert "already accepted this proof" in replay.stderr and "INVALID" not in replay.stderr
+        data = json.loads((model_dir / "breast_cancer" / "proof.json").read_text())
+        data["proof"][200] ^= 1
+        path = tmp_path / "t.json"
+        path.write_text(json.dumps(data))
+        assert_one_line_error(zkml(model_dir, "onchain", "breast_cancer", path, "--rpc-url",
+                                   node.url), "INVALID", "ProofRejected")
 
 
 def test_dead_rpc(model_dir):
@@ -238,7 +249,8 @@ def test_deploy_records_per_chain_then_onchain_reuses_it(model_dir):
         result = zkml(model_dir, "--json", "onchain", "breast_cancer", "--rpc-url", node.url)
         assert result.exit_code == 0, result.stderr
         stage = json.loads(result.stdout)["stages"][-1]
-        assert not stage["deployed_now"] and stage["registry"] == records["31337"]["registry"]
+        assert not stage["deployed_now"]
+        assert stage["deployment"]["registry"] == records["31337"]["registry"]
 
 
 def test_wrong_chain_and_missing_anvil(model_dir, monkeypatch):
@@ -253,15 +265,15 @@ def test_wrong_chain_and_missing_anvil(model_dir, monkeypatch):
 
 
 def test_contract_too_large_for_the_node(breast_cancer):
-    from zkml import pipeline
     from zkml.errors import ChainError
-    from zkml.evm import chain, verifier
+    from zkml.evm import registry, rpc
     from zkml.evm.anvil import Anvil
+    from zkml.evm.verifier import build_verifier
 
-    size = pipeline.evm_verifier(breast_cancer).details["verifier_bytes"]
+    size = build_verifier(breast_cancer).runtime_bytes
     assert size > 10_000
     with Anvil(code_size_limit=10_000) as node, pytest.raises(ChainError) as info:
-        verifier.deploy(chain.connect(node.url), breast_cancer)
+        registry.deploy(rpc.connect(node.url), breast_cancer)
     assert "--code-size-limit" in info.value.hint and f"{size} bytes" in info.value.message
 
 

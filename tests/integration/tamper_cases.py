@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from zkml.evm.verifier import Calldata
-from zkml.proof import FIELD_MODULUS
+from zkml.felts import FIELD_MODULUS
 
 Tamper = Callable[[Calldata], Calldata]
 

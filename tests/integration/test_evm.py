@@ -1,16 +1,18 @@
-"""On a real Anvil node: deploy, verify, the registry, and the tamper suite (native, on-chain)."""
+"""On a real Anvil node: the verifier, the registry keyed by subject, a front-runner who copies a
+pending transaction, and the tamper suite (natively and on-chain)."""
 
 import json
 
 import pytest
 from tamper_cases import cases
 
-from zkml import pipeline, proof
+from zkml import proof
 from zkml.errors import VerificationFailed, ZkmlError
-from zkml.evm import chain, verifier
+from zkml.evm import registry, rpc, verifier
 from zkml.evm.anvil import Anvil
+from zkml.evm.verifier import build_verifier
 from zkml.export import ExportedModel
-from zkml.proof import int_to_felt
+from zkml.felts import felt_to_int, int_to_felt
 
 pytestmark = pytest.mark.integration
 
@@ -18,19 +20,19 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def node():
     with Anvil() as anvil:
-        yield chain.connect(anvil.url)
+        yield rpc.connect(anvil.url)
 
 
 @pytest.fixture(scope="module")
 def deployed(node, breast_cancer):
-    pipeline.evm_verifier(breast_cancer)
-    return verifier.deploy(node, breast_cancer)
+    build_verifier(breast_cancer)
+    return registry.deploy(node, breast_cancer)
 
 
 @pytest.fixture(scope="module")
 def digits_deployed(node, digits):
-    pipeline.evm_verifier(digits)
-    return verifier.deploy(node, digits)
+    build_verifier(digits)
+    return registry.deploy(node, digits)
 
 
 @pytest.fixture(scope="module")
@@ -51,28 +53,102 @@ def write_proof(template, call, path):
 
 def test_anvil_is_local_and_stops():
     with Anvil() as anvil:
-        connection = chain.connect(anvil.url)
+        connection = rpc.connect(anvil.url)
         assert connection.local and connection.chain_id == 31337
         process = anvil.process
     assert process.poll() is not None
 
 
-def test_valid_proof_verifies_by_call_and_transaction(node, deployed, breast_cancer):
-    call = verifier.calldata(breast_cancer.proof)
-    assert verifier.verify_call(node, deployed.verifier, call)
-    outcome = verifier.submit(node, deployed, breast_cancer, breast_cancer.proof)
-    assert 200_000 < outcome.verify_gas < 2_000_000
-    native = proof.verify(breast_cancer, breast_cancer.proof).instances.outputs[0]
-    assert outcome.prediction == max(range(len(native)), key=native.__getitem__)
-    scale = json.loads(breast_cancer.settings.read_text())["model_output_scales"][0]
-    assert [v / 2**scale for v in outcome.outputs] == native
+def test_one_transaction_records_the_result_under_its_commitment(node, breast_cancer):
+    fresh = registry.deploy(node, breast_cancer)
+    outcome = registry.submit(node, fresh, breast_cancer, breast_cancer.proof)
+    native = proof.verify(breast_cancer, breast_cancer.proof).instances
+    (subject,) = outcome.subjects
+    assert subject.commitment == f"0x{felt_to_int(native.input_hash[0]):064x}"
+    assert subject.recorded_now and subject.result_id == 1 and outcome.recorded == 1
+    assert subject.outputs == native.outputs[0]
+    assert subject.outputs_fixed_point == native.outputs_fixed_point[0]
+    assert 200_000 < outcome.gas < 2_000_000  # one verification, paid once
+    contract = node.w3.eth.contract(address=fresh.registry,
+                                    abi=verifier.EvmBuild.load(breast_cancer).registry["abi"])
+    commitment = int(subject.commitment, 16)
+    assert contract.functions.predictionOf(commitment).call() == max(
+        range(2), key=native.outputs[0].__getitem__)
+    assert contract.functions.resultCount().call() == 1
 
 
-def test_replay_is_rejected(node, breast_cancer, other_input_proof):
-    fresh = verifier.deploy(node, breast_cancer)
-    verifier.submit(node, fresh, breast_cancer, other_input_proof)
-    with pytest.raises(VerificationFailed, match="rejected by the registry"):
-        verifier.submit(node, fresh, breast_cancer, other_input_proof)
+def test_a_replayed_proof_is_already_recorded_not_invalid(node, breast_cancer,
+                                                          other_input_proof):
+    fresh = registry.deploy(node, breast_cancer)
+    registry.submit(node, fresh, breast_cancer, other_input_proof)
+    with pytest.raises(registry.AlreadyRecorded) as info:
+        registry.submit(node, fresh, breast_cancer, other_input_proof)
+    assert info.value.exit_code == 3 and "already accepted this proof" in info.value.message
+
+
+def test_a_front_runner_changes_nothing_an_app_reads(node, breast_cancer, other_input_proof):
+    """Auto-mining off: the victim's pending submit is copied at 3x the gas price, and the
+    attacker also submits a valid proof of its own input. The victim's subject keeps the
+    victim's result."""
+    from eth_account import Account
+
+    fresh = registry.deploy(node, breast_cancer)
+    w3 = node.w3
+    contract = w3.eth.contract(address=fresh.registry,
+                               abi=verifier.EvmBuild.load(breast_cancer).registry["abi"])
+    victim_call = verifier.calldata(breast_cancer.proof)
+    attacker = Account.from_key(
+        "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d")  # account 1
+    price = w3.eth.gas_price
+    data = contract.functions.submit(victim_call.proof, victim_call.instances).build_transaction(
+        {"from": node.account.address, "gas": 5_000_000})["data"]
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        victim_tx = w3.eth.send_raw_transaction(node.account.sign_transaction({
+            "to": fresh.registry, "data": data, "gas": 5_000_000, "gasPrice": price,
+            "nonce": w3.eth.get_transaction_count(node.account.address), "chainId": 31337,
+        }).raw_transaction)
+        pending = w3.eth.get_transaction(victim_tx)  # what a watcher of the mempool sees
+        copied = w3.eth.send_raw_transaction(attacker.sign_transaction({
+            "to": pending["to"], "data": pending["input"], "gas": pending["gas"],
+            "gasPrice": 3 * price, "nonce": w3.eth.get_transaction_count(attacker.address),
+            "chainId": 31337}).raw_transaction)
+        own = verifier.calldata(other_input_proof)
+        own_data = contract.functions.submit(own.proof, own.instances).build_transaction(
+            {"from": attacker.address, "gas": 5_000_000})["data"]
+        own_tx = w3.eth.send_raw_transaction(attacker.sign_transaction({
+            "to": fresh.registry, "data": own_data, "gas": 5_000_000, "gasPrice": 3 * price,
+            "nonce": w3.eth.get_transaction_count(attacker.address) + 1,
+            "chainId": 31337}).raw_transaction)
+        w3.provider.make_request("evm_mine", [])
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    receipts = {name: w3.eth.get_transaction_receipt(tx)
+                for name, tx in [("victim", victim_tx), ("copy", copied), ("own", own_tx)]}
+    assert receipts["copy"]["status"] == 1 and receipts["own"]["status"] == 1
+    assert receipts["copy"]["transactionIndex"] < receipts["victim"]["transactionIndex"]
+    assert receipts["victim"]["status"] == 0  # the same proof bytes: ProofAlreadyUsed
+    victim = proof.verify(breast_cancer, breast_cancer.proof).instances
+    commitment = felt_to_int(victim.input_hash[0])
+    assert contract.functions.resultOf(commitment).call() == victim.outputs_fixed_point[0]
+    attacker_own = proof.verify(breast_cancer, other_input_proof).instances
+    assert attacker_own.input_hash != victim.input_hash  # recorded under its own subject
+    own_commitment = felt_to_int(attacker_own.input_hash[0])
+    assert contract.functions.resultOf(own_commitment).call() == \
+        attacker_own.outputs_fixed_point[0]
+
+
+def test_registry_errors_are_decoded(node, deployed, digits_deployed, breast_cancer, digits,
+                                     tmp_path):
+    valid = verifier.calldata(breast_cancer.proof)
+    forged = valid.instances.copy()
+    forged[-1] += 1
+    path = write_proof(breast_cancer.proof, verifier.Calldata(valid.proof, forged),
+                       tmp_path / "forged.json")
+    with pytest.raises(VerificationFailed, match="ProofRejected"):
+        registry.submit(node, deployed, breast_cancer, path)
+    with pytest.raises(registry.WrongRegistry, match="WrongInstanceCount"):
+        registry.submit(node, digits_deployed, digits, breast_cancer.proof)
 
 
 def test_tamper_suite_native_and_onchain(node, deployed, digits_deployed, breast_cancer, digits,
@@ -105,4 +181,3 @@ def test_tamper_suite_native_and_onchain(node, deployed, digits_deployed, breast
     assert cross >= 20
     assert accepted_native == [] and accepted_chain == []
     assert verifier.verify_call(node, deployed.verifier, valid)  # the untouched proof still passes
-

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 from conftest import build
 
-from zkml import models, pipeline, proof
-from zkml.export import ExportedModel
+from zkml import keys, models, pipeline, proof
+from zkml.export import ExportedModel, export
 from zkml.layout import ModelLayout
 
 pytestmark = pytest.mark.integration
 
 
 def prove_and_verify(layout, index=0):
-    sample = ExportedModel.load(layout).holdout[index]
+    sample = ExportedModel.load(layout).holdout[index:index + 1]
     proved = proof.prove(layout, sample, layout.proof)
     checked = proof.verify(layout, layout.proof)
     assert checked.instances.outputs == proved.instances.outputs
@@ -57,9 +57,9 @@ def user_samples(tmp_path):
 def run_user_model(source, tmp_path, **kwargs):
     model = models.resolve(source, samples=user_samples(tmp_path), **kwargs)
     layout = ModelLayout.for_model(model.name, tmp_path / "circuits")
-    exported = pipeline.export_model(model, layout)
+    exported = export(model, layout)
     pipeline.compile_model(layout)
-    pipeline.setup_keys(layout)
+    keys.setup(layout)
     prove_and_verify(layout)
     return layout, exported
 
@@ -67,7 +67,7 @@ def run_user_model(source, tmp_path, **kwargs):
 def test_user_python_callable(tmp_path):
     (tmp_path / "net.py").write_text(USER_MODEL)
     layout, exported = run_user_model(f"{tmp_path}/net.py:build", tmp_path)
-    assert layout.name == "net" and exported.details["max_abs_difference"] < 1e-4
+    assert layout.name == "net" and exported.max_abs_difference < 1e-4
 
 
 def test_user_state_dict_and_class(tmp_path):
@@ -87,20 +87,23 @@ def test_user_onnx_file(tmp_path):
     onnx_copy = tmp_path / "plain.onnx"
     onnx_copy.write_bytes(first.onnx.read_bytes())
     layout, exported = run_user_model(str(onnx_copy), tmp_path)
-    assert layout.name == "plain" and exported.details["max_abs_difference"] is None
+    assert layout.name == "plain" and exported.max_abs_difference is None
 
 
 def check_committed(layout, tmp_path):
     run_args = json.dumps(json.loads(layout.settings.read_text())["run_args"])
     assert '"param_visibility": {"Hashed"' in run_args
     assert '"input_visibility": {"Hashed"' in run_args
-    keys = proof.KeyRecord.load(layout)
-    assert len(keys.weights_commitment) == 1 and keys.input_hash_count == 1
+    record = keys.KeyRecord.load(layout)
+    assert len(record.weights_commitment) == 1 and record.input_commitments == 1
     result = prove_and_verify(layout)
-    assert result.instances.weights_commitment == keys.weights_commitment
+    assert result.instances.weights_commitment == record.weights_commitment
     assert len(result.instances.input_hash) == 1
     other = proof.prove(layout, ExportedModel.load(layout).holdout[1], tmp_path / "o.json")
     assert other.instances.input_hash != result.instances.input_hash
+    # every artifact holds the private weights: owner-only
+    assert layout.root.stat().st_mode & 0o077 == 0
+    assert all(p.stat().st_mode & 0o077 == 0 for p in layout.root.iterdir() if p.is_file())
 
 
 def test_private_committed_weights_and_hashed_input(tmp_path):
@@ -110,9 +113,9 @@ def test_private_committed_weights_and_hashed_input(tmp_path):
     (tmp_path / "net.py").write_text(USER_MODEL)
     model = models.resolve(f"{tmp_path}/net.py:build", samples=user_samples(tmp_path))
     layout = ModelLayout.for_model("committed", tmp_path / "circuits")
-    pipeline.export_model(model, layout)
+    export(model, layout)
     pipeline.compile_model(layout, CircuitOptions(weights="hashed", input_visibility="hashed"))
-    pipeline.setup_keys(layout)
+    keys.setup(layout)
     check_committed(layout, tmp_path)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from zkml import proof
 from zkml.errors import ProofError, VerificationFailed
-from zkml.proof import FIELD_MODULUS, felt_to_int, int_to_felt
+from zkml.felts import FIELD_MODULUS, felt_to_int, int_to_felt
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ def rewrite(layout, tmp_path, change):
 
 def instance_cases():
     cases = []
-    for index in range(2):
+    for index in range(3):  # the input commitment and both outputs
         for label, fn in [
             ("+1", lambda v: (v + 1) % FIELD_MODULUS),
             ("-1", lambda v: (v - 1) % FIELD_MODULUS),
@@ -61,10 +61,10 @@ def test_flipped_proof_byte_is_rejected(breast_cancer, tmp_path, position):
 
 
 def test_dropped_or_extra_instance_is_rejected(breast_cancer, tmp_path):
-    with pytest.raises(VerificationFailed, match="publishes 2"):
+    with pytest.raises(VerificationFailed, match="publishes 3"):
         proof.verify(breast_cancer, rewrite(breast_cancer, tmp_path,
                                             lambda d: d["instances"][0].pop()))
-    with pytest.raises(VerificationFailed, match="publishes 2"):
+    with pytest.raises(VerificationFailed, match="publishes 3"):
         proof.verify(breast_cancer, rewrite(breast_cancer, tmp_path,
                                             lambda d: d["instances"][0].append("00" * 32)))
 
@@ -84,12 +84,12 @@ def test_proof_of_another_input_cannot_carry_these_outputs(breast_cancer, tmp_pa
     from zkml.export import ExportedModel
 
     exported = ExportedModel.load(breast_cancer)
-    other = proof.prove(breast_cancer, exported.holdout[1], tmp_path / "other.json")
+    other = proof.prove(breast_cancer, exported.holdout[1:2], tmp_path / "other.json")
     mine = json.loads(breast_cancer.proof.read_text())
     honest = proof.verify(breast_cancer, breast_cancer.proof).instances.outputs
     assert other.instances.outputs != honest
     forged = json.loads(other.path.read_text())
-    forged["instances"] = mine["instances"]
+    forged["instances"] = mine["instances"]  # this input's commitment and outputs
     path = tmp_path / "forged.json"
     path.write_text(json.dumps(forged))
     with pytest.raises(VerificationFailed):

@@ -80,6 +80,11 @@ class Anvil:
         self.stop()
         raise ChainError(f"Anvil did not answer at {self.url} within {STARTUP_SECONDS} s")
 
+    def wait(self) -> None:
+        """Until the node exits (or Ctrl-C)."""
+        if self.process is not None:
+            self.process.wait()
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()

@@ -32,12 +32,11 @@ def compile_sources(sources: dict[str, Path], optimizer_runs: int = OPTIMIZER_RU
         },
     }
     try:
-        output = solcx.compile_standard(standard_input, solc_binary=str(solc),
-                                        allow_paths=str(tools.REPO))
+        output = solcx.compile_standard(standard_input, solc_binary=str(solc))
     except SolcError as exc:
         raise CompileError(f"solc failed: {str(exc).strip().splitlines()[0]}") from exc
     except OSError as exc:
-        raise ToolMissing(f"cannot run {solc}: {exc}", hint="run scripts/bootstrap") from exc
+        raise ToolMissing(f"cannot run {solc}: {exc}", hint=tools.INSTALL_HINT) from exc
     contracts = {}
     for per_file in output["contracts"].values():
         for name, contract in per_file.items():

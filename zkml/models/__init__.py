@@ -6,6 +6,7 @@ Every source resolves to a `LoadedModel` (zkml.models.base).
 from __future__ import annotations
 
 import importlib.util
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,31 @@ import numpy as np
 from zkml.errors import ModelError
 from zkml.models.base import LoadedModel
 
+log = logging.getLogger("zkml")
 DEFAULT_MODEL = "breast_cancer"
 BUNDLED = ("breast_cancer", "digits", "digits_mlp", "iris")  # zkml.models.bundled.SPECS
+
+
+def source_name(source: str) -> str:
+    """The artifact folder name a source gets unless --name says otherwise."""
+    if source in BUNDLED:
+        return source
+    path = source.rpartition(":")[0] if ":" in source else source
+    return Path(path).stem
+
+
+def unknown_model(source: str, circuits_dir: Path | None = None) -> ModelError:
+    """An error for a name that is neither a source nor built: close names and what exists."""
+    import difflib
+
+    built = sorted(p.name for p in circuits_dir.iterdir() if p.is_dir()) \
+        if circuits_dir is not None and circuits_dir.is_dir() else []
+    close = difflib.get_close_matches(source, [*BUNDLED, *built], n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    hint += f"bundled models: {', '.join(BUNDLED)}"
+    hint += f"; built in {circuits_dir}: {', '.join(built)}" if built else ""
+    return ModelError(f"unknown model {source!r}: not a bundled model, a .onnx file, a "
+                      "file.py:callable, or a built circuit", hint=hint)
 
 
 def resolve(
@@ -25,12 +49,14 @@ def resolve(
     name: str | None = None,
     weights: Path | None = None,
     samples: Path | None = None,
+    classes: list[str] | None = None,
 ) -> LoadedModel:
     """Turn what the user typed into a LoadedModel.
 
     source is a bundled name, `file.onnx`, or `file.py:attr` where attr is either a callable
-    returning `(module, example_input)` or, with `weights`, an nn.Module class whose
-    constructor takes no arguments and whose state dict is in that file.
+    returning `(module, example_input)` (or `(module, example_input, class_names)`) or, with
+    `weights`, an nn.Module class whose constructor takes no arguments and whose state dict is
+    in that file. `classes` names a classifier's outputs, in order.
     """
     if source in BUNDLED:
         from zkml.models import bundled
@@ -42,12 +68,11 @@ def resolve(
         path, _, attr = source.rpartition(":")
         model = _from_python(Path(path), attr, weights, samples)
     else:
-        raise ModelError(
-            f"unknown model {source!r}",
-            hint=f"use a bundled model ({', '.join(BUNDLED)}), a .onnx file, or file.py:callable",
-        )
+        raise unknown_model(source)
     if name:
         model.name = name
+    if classes:
+        model.classes = list(classes)
     return model
 
 
@@ -82,6 +107,7 @@ def _from_python(path: Path, attr: str, weights: Path | None, samples: Path | No
         except Exception as exc:
             raise ModelError(f"cannot load state dict {weights} into {attr}: {exc}") from exc
         example = getattr(module, "example_input", None)
+        classes = getattr(module, "classes", None)
         if example is None:
             raise ModelError(
                 f"{attr} needs an `example_input` attribute (a tensor of the input's shape)",
@@ -89,7 +115,9 @@ def _from_python(path: Path, attr: str, weights: Path | None, samples: Path | No
             )
     else:
         try:
-            module, example = obj()
+            built = obj()
+            module, example = built[:2]
+            classes = list(built[2]) if len(built) > 2 else getattr(module, "classes", None)
         except Exception as exc:
             raise ModelError(
                 f"{path}:{attr}() must return (module, example_input): {exc}"
@@ -104,6 +132,7 @@ def _from_python(path: Path, attr: str, weights: Path | None, samples: Path | No
         calibration=calibration,
         holdout=holdout,
         module=module,
+        classes=None if classes is None else [str(c) for c in classes],
         files=[path] if weights is None else [path, weights],
     )
 
@@ -138,6 +167,8 @@ def _user_samples(samples: Path | None, example: np.ndarray) -> tuple[np.ndarray
     from zkml.inputs import load_samples
 
     if samples is None:
+        log.warning("no --samples: calibrating on the example input alone fits the circuit to "
+                    "one point; pass --samples with rows of real inputs")
         return example.copy(), example.copy()
     data = load_samples(samples, example.shape)
     if len(data) < 2:

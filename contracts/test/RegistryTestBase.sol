@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import {IHalo2Verifier, InferenceRegistry} from "../../zkml/contracts/InferenceRegistry.sol";
+
+/// The cheatcodes these tests use (forge serves them at this address without forge-std).
+interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
+    function record() external;
+    function accesses(address target)
+        external
+        returns (bytes32[] memory reads, bytes32[] memory writes);
+    function load(address target, bytes32 slot) external view returns (bytes32 value);
+}
+
+/// Builds registries and ezkl-shaped public instances for the plain-Solidity tests (a test fails
+/// by reverting; no forge-std offline).
+abstract contract RegistryTestBase {
+    Vm internal constant VM = Vm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
+    uint256 internal constant P =
+        0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
+    uint256 internal constant PROOF_BYTES = 3072; // an ezkl proof's size for these models
+    bytes32 internal constant INFERENCE_VERIFIED = InferenceRegistry.InferenceVerified.selector;
+
+    /// A registry's shape: subjects per proof, weights commitment, model outputs.
+    struct Shape {
+        uint256 subjects;
+        uint256[] weights;
+        uint256[] lengths;
+        uint256[] scales;
+    }
+
+    function _shape(
+        uint256 subjects,
+        uint256 weightCount,
+        uint256[] memory lengths,
+        uint256[] memory scales
+    ) internal pure returns (Shape memory shape) {
+        shape.subjects = subjects;
+        shape.weights = new uint256[](weightCount);
+        for (uint256 i = 0; i < weightCount; i++) {
+            shape.weights[i] = uint256(keccak256(abi.encode("weights", i))) % P;
+        }
+        shape.lengths = lengths;
+        shape.scales = scales;
+    }
+
+    function _list(uint256 a) internal pure returns (uint256[] memory list) {
+        list = new uint256[](1);
+        list[0] = a;
+    }
+
+    function _list(uint256 a, uint256 b) internal pure returns (uint256[] memory list) {
+        list = new uint256[](2);
+        (list[0], list[1]) = (a, b);
+    }
+
+    function _deploy(Shape memory shape, address verifier) internal returns (InferenceRegistry) {
+        return new InferenceRegistry(
+            IHalo2Verifier(verifier), keccak256("vk"), shape.subjects, shape.weights,
+            shape.lengths, shape.scales
+        );
+    }
+
+    function _total(Shape memory shape) internal pure returns (uint256 total) {
+        for (uint256 k = 0; k < shape.lengths.length; k++) total += shape.lengths[k];
+    }
+
+    function _instanceCount(Shape memory shape) internal pure returns (uint256) {
+        return shape.subjects + shape.weights.length + shape.subjects * _total(shape);
+    }
+
+    /// Where ezkl puts element e of model output k for subject j.
+    function _index(Shape memory shape, uint256 j, uint256 k, uint256 e)
+        internal
+        pure
+        returns (uint256 index)
+    {
+        index = shape.subjects + shape.weights.length;
+        for (uint256 i = 0; i < k; i++) index += shape.subjects * shape.lengths[i];
+        index += j * shape.lengths[k] + e;
+    }
+
+    /// Where ezkl puts subject j's t-th output (all model outputs concatenated).
+    function _outputIndex(Shape memory shape, uint256 j, uint256 t)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 k;
+        while (t >= shape.lengths[k]) t -= shape.lengths[k++];
+        return _index(shape, j, k, t);
+    }
+
+    function _commitment(uint256 seed, uint256 j) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode("subject", seed, j))) % P;
+    }
+
+    /// Subject j's t-th output in batch `seed`: fixed point, negative about half the time.
+    function _value(uint256 seed, uint256 j, uint256 t) internal pure returns (int256) {
+        return int256(uint256(keccak256(abi.encode("output", seed, j, t))) % 200_000) - 100_000;
+    }
+
+    function _felt(int256 value) internal pure returns (uint256) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return value >= 0 ? uint256(value) : P - uint256(-value);
+    }
+
+    /// A well-formed batch: subject j has commitment _commitment(seed, j), outputs
+    /// _value(seed, j, t).
+    function _instances(Shape memory shape, uint256 seed)
+        internal
+        pure
+        returns (uint256[] memory instances)
+    {
+        instances = new uint256[](_instanceCount(shape));
+        for (uint256 j = 0; j < shape.subjects; j++) {
+            instances[j] = _commitment(seed, j);
+        }
+        for (uint256 i = 0; i < shape.weights.length; i++) {
+            instances[shape.subjects + i] = shape.weights[i];
+        }
+        uint256 total = _total(shape);
+        for (uint256 j = 0; j < shape.subjects; j++) {
+            for (uint256 t = 0; t < total; t++) {
+                instances[_outputIndex(shape, j, t)] = _felt(_value(seed, j, t));
+            }
+        }
+    }
+
+    function _expected(Shape memory shape, uint256 seed, uint256 j)
+        internal
+        pure
+        returns (int256[] memory outputs)
+    {
+        outputs = new int256[](_total(shape));
+        for (uint256 t = 0; t < outputs.length; t++) outputs[t] = _value(seed, j, t);
+    }
+
+    /// Subject j's outputs as they sit in `instances`.
+    function _outputsIn(Shape memory shape, uint256[] memory instances, uint256 j)
+        internal
+        pure
+        returns (int256[] memory outputs)
+    {
+        outputs = new int256[](_total(shape));
+        for (uint256 t = 0; t < outputs.length; t++) {
+            uint256 felt = instances[_outputIndex(shape, j, t)];
+            // forge-lint: disable-next-line(unsafe-typecast)
+            outputs[t] = felt > P / 2 ? -int256(P - felt) : int256(felt);
+        }
+    }
+
+    /// Distinct proof bytes per tag, as long as a real proof.
+    function _proof(uint256 tag) internal pure returns (bytes memory proof) {
+        proof = new bytes(PROOF_BYTES);
+        assembly {
+            mstore(add(proof, 0x20), tag)
+        }
+    }
+
+    function _expectRevert(address target, bytes memory data, bytes memory expected) internal {
+        (bool ok, bytes memory reason) = target.call(data);
+        require(!ok, "call did not revert");
+        require(keccak256(reason) == keccak256(expected), "reverted, but for another reason");
+    }
+
+    function _expectSubmitRevert(
+        InferenceRegistry registry,
+        bytes memory proof,
+        uint256[] memory instances,
+        bytes memory expected
+    ) internal {
+        bytes memory data = abi.encodeCall(InferenceRegistry.submit, (proof, instances));
+        _expectRevert(address(registry), data, expected);
+    }
+
+    function _equal(int256[] memory a, int256[] memory b) internal pure returns (bool) {
+        return keccak256(abi.encode(a)) == keccak256(abi.encode(b));
+    }
+
+    function _requireResult(
+        InferenceRegistry registry,
+        uint256 commitment,
+        int256[] memory outputs
+    ) internal view {
+        require(registry.hasResult(commitment), "no result recorded");
+        require(_equal(registry.resultOf(commitment), outputs), "recorded outputs differ");
+    }
+}
