@@ -136,14 +136,19 @@ class ZkmlGroup(click.Group):
 def _common(fn: Callable) -> Callable:
     """-v and --json, accepted after the subcommand as well as before it."""
 
+    def context(ctx: click.Context) -> Context:
+        obj = ctx.find_object(Context)  # the group made it before any subcommand option
+        assert obj is not None
+        return obj
+
     def set_verbose(ctx: click.Context, _: Any, value: bool) -> None:
         if value:
-            ctx.find_object(Context).verbose = True
+            context(ctx).verbose = True
             logging.getLogger("zkml").setLevel(logging.INFO)
 
     def set_json(ctx: click.Context, _: Any, value: bool) -> None:
         if value:
-            ctx.find_object(Context).as_json = True
+            context(ctx).as_json = True
 
     fn = click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=set_verbose,
                       help="Show tracebacks on errors and the library's log.")(fn)

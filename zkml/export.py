@@ -149,7 +149,7 @@ def _torch_to_onnx(model: LoadedModel, target: Path) -> None:
     try:
         torch.onnx.export(
             model.module,
-            example,
+            (example,),
             str(target),
             input_names=["input"],
             output_names=outputs,

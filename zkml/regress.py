@@ -12,6 +12,7 @@ weights trained at run time differ between CPUs.
 
 from __future__ import annotations
 
+import functools
 import math
 import tempfile
 import time
@@ -191,9 +192,10 @@ def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]
     with tempfile.TemporaryDirectory(prefix="zkml-regress-") as scratch:
         for k, private in enumerate(fixed):
             path = Path(scratch) / f"proof{k}.json"
-            timed(f"prove{k}", lambda x=private, p=path, k=k: proof.prove(
-                layout, x.values, p, f"fixed input {k}", salts=x.salts))
-            verified.append(timed(f"verify{k}", lambda p=path: proof.verify(layout, p)))
+            prove = functools.partial(proof.prove, layout, private.values, path,
+                                      f"fixed input {k}", salts=private.salts)
+            timed(f"prove{k}", prove)
+            verified.append(timed(f"verify{k}", functools.partial(proof.verify, layout, path)))
             outputs.append(verified[-1].instances.outputs)
         built = timed("verifier", lambda: build_verifier(layout))
         first_proof = Path(scratch) / "proof0.json"

@@ -20,10 +20,11 @@ def test_readme_demo_command(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "verified" in result.stdout
     assert "public output 0" in result.stdout
-    assert "verified on-chain" in result.stdout and "verifyProof" in result.stdout
+    assert "recorded on-chain" in result.stdout and "one transaction" in result.stdout
     assert "INSECURE SRS" in result.stderr  # the local SRS is never used silently
     produced = {p.name for p in (tmp_path / "circuits" / "breast_cancer").iterdir()}
-    assert {"model.onnx", "settings.json", "model.compiled", "fidelity.json", "vk.key",
-            "pk.key", "proof.json", "manifest.json", "Verifier.sol", "evm.json"} <= produced
+    assert {"model.onnx", "circuit.onnx", "settings.json", "model.compiled", "fidelity.json",
+            "vk.key", "pk.key", "keys.json", "proof.json", "proof.secret.json", "manifest.json",
+            "Verifier.sol", "evm.json"} <= produced
     assert not [name for name in produced if name.endswith(".tmp")]
     assert not [name for name in produced if "witness" in name]

@@ -1,0 +1,72 @@
+"""On-chain verification as a library call: a model's verifier and registry on a node.
+
+    with zkml.chain.deploy(model, rpc_url=None) as registry:   # None: a throwaway local Anvil
+        outcome = registry.submit(proof)                        # one transaction
+        outcome.subjects[0].outputs
+
+On an `rpc_url`, a deployment recorded for that chain (deployments.json) is reused when its
+registry is still there and holds this model's key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from zkml.evm import registry as registry_contract
+from zkml.evm import rpc
+from zkml.evm.anvil import Anvil
+from zkml.evm.registry import Deployment, OnchainResult
+from zkml.evm.verifier import build_verifier
+from zkml.layout import ModelLayout
+
+
+def _layout(model: Any) -> ModelLayout:
+    return model if isinstance(model, ModelLayout) else model.layout
+
+
+class Registry:
+    """A model's registry on a chain; stops the throwaway Anvil it runs on when closed."""
+
+    def __init__(self, layout: ModelLayout, chain: rpc.Chain, deployment: Deployment,
+                 deployed_now: bool, anvil: Anvil | None = None):
+        self.layout = layout
+        self.chain = chain
+        self.deployment = deployment
+        self.deployed_now = deployed_now
+        self._anvil = anvil
+
+    def submit(self, proof: Any) -> OnchainResult:
+        """Check by eth_call, then record the proof's results in one transaction."""
+        path = Path(getattr(proof, "path", proof))
+        return registry_contract.submit(self.chain, self.deployment, self.layout, path,
+                                        self.deployed_now)
+
+    def close(self) -> None:
+        if self._anvil is not None:
+            self._anvil.stop()
+            self._anvil = None
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def deploy(model: Any, rpc_url: str | None = None, chain_id: int | None = None) -> Registry:
+    """The model's verifier and registry on rpc_url (or a throwaway local Anvil)."""
+    layout = _layout(model)
+    build_verifier(layout)  # before any node starts: a compile error needs no chain
+    with contextlib.ExitStack() as stack:
+        anvil = None if rpc_url else stack.enter_context(Anvil())
+        chain = rpc.connect(rpc_url or anvil.url, chain_id if rpc_url else None)  # type: ignore[union-attr]
+        deployment = registry_contract.recorded_deployment(chain, layout) if rpc_url else None
+        deployed_now = deployment is None
+        if deployment is None:
+            deployment = registry_contract.deploy(chain, layout)
+        stack.pop_all()  # the registry owns the node from here on
+    return Registry(layout, chain, deployment, deployed_now, anvil)

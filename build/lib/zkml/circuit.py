@@ -1,0 +1,349 @@
+"""ezkl settings with explicit visibility, calibration on real samples, compilation, fidelity."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zkml import _ezkl, subjects
+from zkml.errors import ArtifactError, CircuitError, InputError
+from zkml.export import ExportedModel
+from zkml.felts import felts_to_floats
+from zkml.inputs import parse_input
+from zkml.layout import ModelLayout, atomic_path, private_scratch, read_json, write_json
+from zkml.results import to_json
+
+# ezkl's Python PyRunArgs defaults to *public* inputs; every visibility is set here on purpose.
+INPUT_VISIBILITY = {"private": "private", "hashed": "hashed/public"}
+WEIGHT_VISIBILITY = {"fixed": "fixed", "hashed": "hashed/public"}
+FIDELITY_SAMPLES = 50
+
+
+@dataclass(frozen=True)
+class CircuitOptions:
+    """How the circuit is built; every field is part of the compile stage's cache key."""
+
+    # hashed: the input is a private witness and the proof publishes a Poseidon commitment to
+    # it and a private 128-bit salt (what the registry keys results by); private: the input is a
+    # private witness and nothing about it is published
+    input_visibility: str = "hashed"
+    # fixed: weights baked into the circuit (verifying key pins them); hashed: weights are a
+    # private witness and only their Poseidon hash is public (a proprietary model)
+    weights: str = "fixed"
+    # private inputs (subjects) per proof; None: the batch of the exported example input
+    subjects: int | None = None
+    # decomposition of range checks: 256^4 instead of ezkl's 16384^2 shrinks the lookup tables,
+    # logrows 15 -> 11 and a 138 MB -> 9 MB proving key on the bundled MLP, same outputs
+    decomp_base: int = 256
+    decomp_legs: int = 4
+    num_inner_cols: int = 2  # columns per lookup/einsum region: more columns, fewer rows
+    calibration_target: str = "resources"
+    # fixed-point scales (fractional bits) calibration may choose from; None: ezkl's own list.
+    # `--optimize` tries single low scales, which can shrink the circuit by a logrow or two.
+    calibration_scales: tuple[int, ...] | None = None
+    # compile fails when the circuit agrees with the float model on fewer held-out samples than
+    # this: same argmax for a classifier; for a single-output (regression) model, an output
+    # within abs_tolerance + rel_tolerance * |float output|
+    min_agreement: float = 0.95
+    abs_tolerance: float = 0.05
+    rel_tolerance: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.calibration_scales is not None:  # from JSON (optimize.json) it is a list
+            object.__setattr__(self, "calibration_scales", tuple(self.calibration_scales))
+        if self.input_visibility not in INPUT_VISIBILITY:
+            raise CircuitError(f"input visibility must be one of {sorted(INPUT_VISIBILITY)}")
+        if self.weights not in WEIGHT_VISIBILITY:
+            raise CircuitError(f"weights must be one of {sorted(WEIGHT_VISIBILITY)}")
+        if self.subjects is not None and self.subjects < 1:
+            raise CircuitError("a proof needs at least one subject (--batch 1 or more)")
+
+    @property
+    def salted(self) -> bool:
+        return self.input_visibility == "hashed"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        scales = ("calibrated scales" if self.calibration_scales is None
+                  else f"scale {', '.join(map(str, self.calibration_scales))}")
+        return (f"decomp {self.decomp_base}^{self.decomp_legs}, {self.num_inner_cols} inner "
+                f"columns, {self.calibration_target} calibration, {scales}")
+
+
+@dataclass(frozen=True)
+class CircuitSettings:
+    """The parts of ezkl's settings.json that zkml reads."""
+
+    logrows: int
+    num_rows: int
+    subjects: int  # one circuit input per subject
+    input_scale: int
+    output_scales: list[int]
+    decomp_base: int
+    decomp_legs: int
+    input_visibility: str
+    param_visibility: str
+
+    @classmethod
+    def load(cls, layout: ModelLayout) -> CircuitSettings:
+        layout.require(layout.settings, stage="compile")
+        raw = read_json(layout.settings, "circuit settings")
+        try:
+            args = raw["run_args"]
+            return cls(
+                logrows=int(args["logrows"]),
+                num_rows=int(raw["num_rows"]),
+                subjects=len(raw["model_input_scales"]),
+                input_scale=int(args["input_scale"]),
+                output_scales=[int(s) for s in raw["model_output_scales"]],
+                decomp_base=int(args["decomp_base"]),
+                decomp_legs=int(args["decomp_legs"]),
+                input_visibility=str(args["input_visibility"]),
+                param_visibility=str(args["param_visibility"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CircuitError(
+                f"{layout.settings} is not an ezkl settings file ({exc})",
+                hint=f"run `zkml compile {layout.name} --force`",
+            ) from None
+
+    @property
+    def salted(self) -> bool:
+        return "Hashed" in self.input_visibility
+
+    @property
+    def input_limit(self) -> float:
+        """Largest |x| the input's fixed-point encoding can hold."""
+        return (self.decomp_base**self.decomp_legs) / 2 / 2**self.input_scale
+
+
+def run_args(options: CircuitOptions) -> dict[str, Any]:
+    """ezkl's PyRunArgs for these options, every visibility explicit."""
+    return {
+        "input_visibility": INPUT_VISIBILITY[options.input_visibility],
+        "output_visibility": "public",
+        "param_visibility": WEIGHT_VISIBILITY[options.weights],
+        "decomp_base": options.decomp_base,
+        "decomp_legs": options.decomp_legs,
+        "num_inner_cols": options.num_inner_cols,
+    }
+
+
+def subjects_of(exported: ExportedModel, options: CircuitOptions) -> int:
+    return options.subjects or exported.input_shape[0]
+
+
+def make_settings(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions) -> None:
+    """The circuit's graph (zkml.subjects), then gen_settings with explicit visibilities and
+    calibration on the model's real samples."""
+    n = subjects_of(exported, options)
+    with atomic_path(layout.circuit_onnx) as graph:
+        subjects.write_circuit_graph(layout.onnx, graph, exported.row_shape, n, options.salted)
+    write_json(layout.calibration_data,
+               subjects.calibration_data(exported.calibration, n, options.salted), private=True)
+    with atomic_path(layout.settings) as tmp:
+        try:
+            _ezkl.call("gen_settings", str(layout.circuit_onnx), str(tmp),
+                       py_run_args=run_args(options))
+            _ezkl.call(
+                "calibrate_settings",
+                str(layout.calibration_data),
+                str(layout.circuit_onnx),
+                str(tmp),
+                options.calibration_target,
+                scales=None if options.calibration_scales is None
+                else list(options.calibration_scales),
+            )
+        except _ezkl.EzklFailure as exc:
+            raise _circuit_error(exc, layout) from exc
+
+
+UNSUPPORTED_OP = re.compile(
+    r"Unimplemented\((\w+)\)|Unknown op: (\w+)|Failed analyse for node .* (\w+)$"
+)
+
+
+def _circuit_error(exc: _ezkl.EzklFailure, layout: ModelLayout) -> CircuitError:
+    found = UNSUPPORTED_OP.search(f"{exc}\n{exc.log}")
+    if found:
+        op = next(g for g in found.groups() if g)
+        return CircuitError(
+            f"ezkl cannot build a circuit for {layout.onnx}: unsupported ONNX operator {op}",
+            hint=f"replace the {op} layer with supported ops (see ezkl's operator list)",
+        )
+    if "Reading proto model" in str(exc):
+        return CircuitError(
+            f"{layout.onnx} is not a readable ONNX model",
+            hint=f"re-export it with `zkml export {layout.name}`",
+        )
+    return CircuitError(f"building the circuit failed: {exc}")
+
+
+def compile_circuit(layout: ModelLayout) -> None:
+    with atomic_path(layout.compiled) as tmp:
+        try:
+            _ezkl.call("compile_circuit", str(layout.circuit_onnx), str(tmp),
+                       str(layout.settings))
+        except _ezkl.EzklFailure as exc:
+            raise _circuit_error(exc, layout) from exc
+
+
+def check_input(settings: CircuitSettings, row_shape: tuple[int, ...], raw: Any,
+                source: str) -> np.ndarray:
+    """The subjects' inputs as rows of the model's shape, after the checks of a file's input
+    (shape, finite numbers) and of the circuit's range, before ezkl sees them."""
+    rows = parse_input(raw, (settings.subjects, *row_shape), source)
+    limit = settings.input_limit
+    outside = np.flatnonzero(np.abs(rows.ravel()) >= limit)
+    if outside.size:
+        # the element's index, never its value: inputs are private and errors reach logs
+        raise InputError(
+            f"{source}: element {int(outside[0])} is outside the circuit's input range "
+            f"(|x| < {limit:.6g})",
+            hint="scale the input like the samples the circuit was calibrated on",
+        )
+    return rows
+
+
+def witness(layout: ModelLayout, rows: np.ndarray, salts: list[int] | None,
+            output: Path | None = None) -> dict[str, Any]:
+    """Run the compiled circuit on one proof's rows (one per subject, with their salts when
+    inputs are hashed); its outputs are what a proof would publish."""
+    with private_scratch("input") as private_dir:
+        data = private_dir / "input.json"
+        data.write_text(json.dumps(subjects.input_data(rows, salts)))
+        try:
+            return _ezkl.call(
+                "gen_witness",
+                str(data),
+                str(layout.compiled),
+                None if output is None else str(output),
+            )
+        except _ezkl.EzklFailure as exc:
+            text = f"{exc} {exc.log}"
+            if exc.stuck:
+                raise CircuitError(f"running the circuit failed: {exc}") from exc
+            if any(k in text for k in ("too large", "synthesis error", "decomposition", "lookup")):
+                raise InputError(
+                    "the input drives values outside what the circuit can represent",
+                    hint="use inputs scaled like the calibration samples, or recompile with "
+                    "samples that cover this range",
+                ) from exc
+            raise CircuitError(f"running the circuit failed: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class OutputFidelity:
+    """One model output: circuit vs float model on the held-out samples."""
+
+    output: int
+    shape: tuple[int, ...]
+    max_abs_error: float
+    mean_abs_error: float
+    max_rel_error: float
+    max_abs_error_per_element: list[float]
+    agreement_kind: str  # "argmax" (a classifier) or "within tolerance" (a single value)
+    agreement: float
+    float_accuracy: float | None = None  # against the samples' labels, when there are labels
+    circuit_accuracy: float | None = None
+
+
+@dataclass(frozen=True)
+class FidelityReport:
+    """fidelity.json: how closely the quantized circuit follows the float model."""
+
+    samples: int
+    logrows: int
+    num_rows: int
+    input_scale: int
+    output_scales: list[int]
+    min_agreement: float
+    outputs: list[OutputFidelity]
+
+    @property
+    def agreement(self) -> float:
+        return min(o.agreement for o in self.outputs)
+
+    @property
+    def max_abs_error(self) -> float:
+        return max(o.max_abs_error for o in self.outputs)
+
+    @classmethod
+    def load(cls, layout: ModelLayout) -> FidelityReport:
+        raw = read_json(layout.fidelity, "fidelity report")
+        try:
+            outputs = [OutputFidelity(**{**o, "shape": tuple(o["shape"])})
+                       for o in raw.pop("outputs")]
+            return cls(**raw, outputs=outputs)
+        except (KeyError, TypeError):
+            raise ArtifactError(f"{layout.fidelity} is incomplete or from another zkml",
+                                hint=f"run `zkml compile {layout.name} --force`") from None
+
+
+def fidelity_report(layout: ModelLayout, exported: ExportedModel,
+                    options: CircuitOptions) -> FidelityReport:
+    """Compare circuit outputs with the float model on held-out samples; fail below the bound.
+
+    A classifier agrees when its argmax does; a single-output (regression) model has no argmax,
+    so it agrees when its output is within the options' absolute and relative tolerance.
+    """
+    settings = CircuitSettings.load(layout)
+    count = min(FIDELITY_SAMPLES, len(exported.holdout))
+    circuit_outputs: list[list[list[float]]] = [[] for _ in exported.output_shapes]
+    salts = [0] * settings.subjects if settings.salted else None
+    for rows in subjects.groups(exported.holdout[:count], settings.subjects):
+        outputs = witness(layout, rows, salts)["outputs"]
+        for i, (felts, scale) in enumerate(zip(outputs, settings.output_scales, strict=True)):
+            values = felts_to_floats(felts, scale)
+            per_row = len(values) // settings.subjects
+            circuit_outputs[i] += [values[j * per_row:(j + 1) * per_row]
+                                   for j in range(settings.subjects)]
+    per_output = []
+    for i, shape in enumerate(exported.output_shapes):
+        circuit = np.asarray(circuit_outputs[i][:count])
+        reference = exported.holdout_reference[i][:count].reshape(count, -1)
+        error = np.abs(circuit - reference)
+        single = math.prod(shape) == 1
+        agrees = (error <= options.abs_tolerance + options.rel_tolerance * np.abs(reference)
+                  ).all(axis=1) if single else circuit.argmax(1) == reference.argmax(1)
+        labels = (exported.holdout_labels[:count]
+                  if exported.holdout_labels is not None and i == 0 and not single else None)
+        per_output.append(OutputFidelity(
+            output=i,
+            shape=tuple(shape),
+            max_abs_error=float(error.max()),
+            mean_abs_error=float(error.mean()),
+            max_rel_error=float((error / np.maximum(np.abs(reference), 1e-9)).max()),
+            max_abs_error_per_element=error.max(axis=0).tolist(),
+            agreement_kind="within tolerance" if single else "argmax",
+            agreement=float(np.mean(agrees)),
+            float_accuracy=None if labels is None
+            else float(np.mean(reference.argmax(1) == labels)),
+            circuit_accuracy=None if labels is None
+            else float(np.mean(circuit.argmax(1) == labels)),
+        ))
+    report = FidelityReport(
+        samples=count, logrows=settings.logrows, num_rows=settings.num_rows,
+        input_scale=settings.input_scale, output_scales=settings.output_scales,
+        min_agreement=options.min_agreement, outputs=per_output,
+    )
+    write_json(layout.fidelity, to_json(report))
+    worst = min(per_output, key=lambda o: o.agreement)
+    if worst.agreement < options.min_agreement:
+        what = ("argmax agrees" if worst.agreement_kind == "argmax" else
+                f"output is within ±{options.abs_tolerance:g} ±{options.rel_tolerance:.0%}")
+        raise CircuitError(
+            f"the circuit's {what} with the float model on {worst.agreement:.1%} of {count} "
+            f"held-out samples, below the bound {options.min_agreement:.0%} (see "
+            f"{layout.fidelity})",
+            hint="calibrate with --target accuracy, or lower --min-agreement if that is acceptable",
+        )
+    return report

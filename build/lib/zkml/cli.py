@@ -1,0 +1,708 @@
+"""The `zkml` command: parse options, call the library, render its typed results.
+
+Nothing else lives here: every command is a few lines over `zkml.*` functions that a test or a
+notebook calls the same way. The library logs to the "zkml" logger and reports progress
+through one hook; this module decides how both look.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from zkml.errors import VerificationFailed, ZkmlError
+from zkml.layout import ModelLayout, default_circuits_dir
+
+
+def _console(stderr: bool) -> Console:
+    """Wide when not a terminal: a pipe or a log file gets whole lines, never numbers split."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False,
+                   width=None if stream.isatty() else 10_000)
+
+
+err = _console(stderr=True)
+out = _console(stderr=False)
+DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM,
+               errno.ENOTDIR, errno.ENAMETOOLONG}
+
+
+class _LogToConsole(logging.Handler):
+    """The library's log records, as the CLI shows them (warnings always, the rest with -v)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            err.print(f"[bold yellow]WARNING[/] {escape(record.getMessage())}", soft_wrap=True)
+        else:
+            err.print(f"[dim]{escape(record.getMessage())}[/]", soft_wrap=True)
+
+
+class Context:
+    def __init__(self, verbose: bool, as_json: bool, circuits_dir: Path):
+        self.verbose = verbose
+        self.as_json = as_json
+        self.circuits_dir = circuits_dir
+        self.summary: dict[str, Any] = {}
+        handler = _LogToConsole()
+        logger = logging.getLogger("zkml")
+        logger.handlers = [handler]
+        logger.propagate = False
+        logger.setLevel(logging.INFO if verbose else logging.WARNING)
+
+    @property
+    def out(self) -> Console:
+        """Results go to stdout, or with --json to stderr: stdout then carries only JSON."""
+        return err if self.as_json else out
+
+    def layout(self, name: str) -> ModelLayout:
+        from zkml.models import unknown_model
+
+        layout = ModelLayout.for_model(name, self.circuits_dir)
+        if not layout.root.is_dir():
+            raise unknown_model(name, self.circuits_dir)
+        return layout
+
+    def record(self, result: Any) -> None:
+        from zkml.results import to_json
+
+        self.summary.setdefault("stages", []).append(to_json(result))
+
+
+def _stage_line(result: Any, elapsed: float | None = None) -> None:
+    cached = getattr(result, "cached", False)
+    seconds = result.seconds if elapsed is None else elapsed
+    note = "[dim]cached, nothing to do[/]" if cached else f"{seconds:6.2f} s"
+    err.print(f"[green]✓[/] {result.stage:<8} {note}")
+    for warning in getattr(result, "warnings", []):
+        err.print(f"[bold yellow]WARNING[/] {escape(warning)}", soft_wrap=True)
+
+
+@contextmanager
+def _spinner(label: str) -> Iterator[None]:
+    with err.status(f"[bold]{label}[/] …"):
+        yield
+
+
+def _run_stage(obj: Context, label: str, action: Callable[[], Any]) -> Any:
+    """Run one library call under a spinner, then print its line and record it for --json."""
+    start = time.perf_counter()
+    with _spinner(label):
+        result = action()
+    _stage_line(result, time.perf_counter() - start)
+    obj.record(result)
+    return result
+
+
+class ZkmlGroup(click.Group):
+    """The one place where errors meet the user: one line, a hint, an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            try:
+                return super().invoke(ctx)
+            except OSError as exc:
+                if exc.errno not in DISK_ERRORS:
+                    raise
+                where = f" {exc.filename}" if exc.filename else ""
+                raise ZkmlError(f"cannot write{where}: {exc.strerror}",
+                                hint="free disk space or choose a writable --circuits-dir; "
+                                "nothing half-written was kept") from exc
+        except ZkmlError as exc:
+            obj = ctx.obj
+            if isinstance(obj, Context) and obj.verbose:
+                err.print(traceback.format_exc(), markup=False)
+            label = "INVALID" if isinstance(exc, VerificationFailed) else "error"
+            hint = f" [dim]— {escape(exc.hint)}[/]" if exc.hint else ""
+            err.print(f"[bold red]{label}:[/] {escape(exc.message)}{hint}", soft_wrap=True)
+            if isinstance(obj, Context) and obj.as_json:
+                out.print_json(json.dumps({**obj.summary, "ok": False, "error": exc.message,
+                                           "error_kind": type(exc).__name__}))
+            ctx.exit(getattr(exc, "exit_code", 1))
+
+
+def _common(fn: Callable) -> Callable:
+    """-v and --json, accepted after the subcommand as well as before it."""
+
+    def context(ctx: click.Context) -> Context:
+        obj = ctx.find_object(Context)  # the group made it before any subcommand option
+        assert obj is not None
+        return obj
+
+    def set_verbose(ctx: click.Context, _: Any, value: bool) -> None:
+        if value:
+            context(ctx).verbose = True
+            logging.getLogger("zkml").setLevel(logging.INFO)
+
+    def set_json(ctx: click.Context, _: Any, value: bool) -> None:
+        if value:
+            context(ctx).as_json = True
+
+    fn = click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=set_verbose,
+                      help="Show tracebacks on errors and the library's log.")(fn)
+    return click.option("--json", is_flag=True, expose_value=False, callback=set_json,
+                        help="Print a machine-readable summary on stdout.")(fn)
+
+
+@click.group(cls=ZkmlGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@click.option("--circuits-dir", type=click.Path(path_type=Path), default=None,
+              help="Where model artifacts live [default: ./circuits or $ZKML_CIRCUITS_DIR].")
+@click.version_option(package_name="zkml")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool, as_json: bool, circuits_dir: Path | None) -> None:
+    """Prove ML inference in zero knowledge: export, compile, setup, prove, verify, on-chain."""
+    from zkml.layout import remove_stale_scratch
+
+    ctx.obj = Context(verbose, as_json, circuits_dir or default_circuits_dir())
+    remove_stale_scratch()  # witnesses left by a zkml process that was killed
+
+
+@main.result_callback()
+@click.pass_obj
+def _finish(obj: Context, *_: Any, **__: Any) -> None:
+    if obj.as_json:
+        out.print_json(json.dumps({**obj.summary, "ok": True}))
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+# ------------------------------------------------------------------------------ shared options
+
+
+def source_options(fn: Callable) -> Callable:
+    fn = click.option("--name", help="Artifact folder name [default: from MODEL].")(fn)
+    fn = click.option("--weights", type=click.Path(path_type=Path),
+                      help="State dict for MODEL given as file.py:Class.")(fn)
+    fn = click.option("--samples", type=click.Path(path_type=Path),
+                      help="Real sample inputs (JSON/CSV/.npy rows) for calibration.")(fn)
+    fn = click.option("--classes", help="Names of a classifier's outputs, comma-separated, in "
+                      "order (e.g. benign,malignant).")(fn)
+    return fn
+
+
+def circuit_options(fn: Callable) -> Callable:
+    fn = click.option("--input-visibility", type=click.Choice(["hashed", "private"]),
+                      default="hashed", show_default=True,
+                      help="hashed: the input stays private and the proof publishes a salted "
+                      "Poseidon commitment to it (what the registry keys results by); private: "
+                      "no commitment.")(fn)
+    fn = click.option("--weights-visibility", "weights_visibility",
+                      type=click.Choice(["fixed", "hashed"]), default="fixed", show_default=True,
+                      help="hashed keeps weights private, committed by a public Poseidon hash.")(fn)
+    fn = click.option("--batch", "subjects", type=click.IntRange(1), default=1,
+                      show_default=True, help="Private inputs (subjects) per proof.")(fn)
+    fn = click.option("--min-agreement", type=click.FloatRange(0, 1), default=0.95,
+                      show_default=True, help="Least share of held-out samples on which the "
+                      "circuit agrees with the float model (argmax; a single output: within "
+                      "tolerance).")(fn)
+    fn = click.option("--target", type=click.Choice(["resources", "accuracy"]),
+                      default="resources", show_default=True, help="ezkl calibration target.")(fn)
+    fn = click.option("--optimize", type=click.Choice(["time", "size", "accuracy"]),
+                      help="Search settings for the fastest proof, smallest key or least error, "
+                      "within --min-agreement (records why in optimize.json).")(fn)
+    return fn
+
+
+def force_option(fn: Callable) -> Callable:
+    return click.option("--force", is_flag=True, help="Redo the stage even if cached.")(fn)
+
+
+def rpc_options(fn: Callable) -> Callable:
+    fn = click.option("--chain-id", type=int, envvar="ZKML_CHAIN_ID",
+                      help="Refuse an --rpc-url on any other chain [$ZKML_CHAIN_ID].")(fn)
+    return click.option("--rpc-url", envvar="ZKML_RPC_URL",
+                        help="Use this node [default: a throwaway local Anvil; $ZKML_RPC_URL].")(fn)
+
+
+def _options(input_visibility: str, weights_visibility: str, subjects: int,
+             min_agreement: float, target: str) -> Any:
+    from zkml.circuit import CircuitOptions
+
+    return CircuitOptions(input_visibility=input_visibility, weights=weights_visibility,
+                          subjects=subjects, min_agreement=min_agreement,
+                          calibration_target=target)
+
+
+def _classes(text: str | None) -> list[str] | None:
+    return None if not text else [c.strip() for c in text.split(",")]
+
+
+# ------------------------------------------------------------------------------------ renderers
+
+
+def _render_export(obj: Context, result: Any) -> None:
+    if result.max_abs_difference is not None:
+        err.print(f"  torch vs onnxruntime: max |diff| {result.max_abs_difference:.2e} on "
+                  f"{result.report.checked_samples} samples")
+
+
+def _render_compile(obj: Context, result: Any) -> None:
+    report = result.fidelity
+    if result.search:
+        err.print(f"  chose {escape(result.search)}", soft_wrap=True)
+    table = Table(title=f"fidelity: circuit vs float model on {report.samples} held-out samples",
+                  title_justify="left")
+    for column in ("output", "max |err|", "mean |err|", "agrees", "float acc", "circuit acc"):
+        table.add_column(column, justify="right", no_wrap=True)
+    pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
+    for o in report.outputs:
+        table.add_row(str(o.output), f"{o.max_abs_error:.2e}", f"{o.mean_abs_error:.2e}",
+                      f"{pct(o.agreement)} ({o.agreement_kind})", pct(o.float_accuracy),
+                      pct(o.circuit_accuracy))
+    err.print(table)
+    err.print(f"  logrows {result.logrows}, rows {result.num_rows}")
+
+
+def _render_setup(obj: Context, result: Any) -> None:
+    err.print(f"  proving key {result.pk_bytes / 1e6:.1f} MB, verifying key "
+              f"{result.vk_bytes / 1e3:.1f} kB, SRS {result.srs}")
+
+
+def _label(values: list[float], classes: list[str] | None) -> str:
+    if classes and len(classes) == len(values) and len(values) > 1:
+        return f"  -> {classes[max(range(len(values)), key=values.__getitem__)]}"
+    return ""
+
+
+def _render_instances(console: Console, instances: Any, classes: list[str] | None) -> None:
+    subjects = max(1, len(instances.input_hash))
+    for i, values in enumerate(instances.outputs):
+        rows = [values[j * len(values) // subjects:(j + 1) * len(values) // subjects]
+                for j in range(subjects)]
+        for j, row in enumerate(rows):
+            who = f" subject {j}" if subjects > 1 else ""
+            shown = ", ".join(f"{v:.4f}" for v in row)
+            console.print(f"public output {i}{who}: [{shown}]{_label(row, classes)}",
+                          soft_wrap=True)
+    for j, commitment in enumerate(instances.input_hash):
+        console.print(f"input commitment {j}: 0x{_felt_hex(commitment)}", soft_wrap=True)
+    if instances.weights_commitment:
+        console.print("weights commitment: "
+                      + ", ".join(f"0x{_felt_hex(f)}" for f in instances.weights_commitment),
+                      soft_wrap=True)
+
+
+def _felt_hex(felt: str) -> str:
+    from zkml.felts import felt_to_int
+
+    return f"{felt_to_int(felt):064x}"
+
+
+def _classes_of(layout: ModelLayout) -> list[str] | None:
+    from zkml.export import ExportedModel
+
+    return ExportedModel.load(layout).classes
+
+
+def _render_prove(obj: Context, layout: ModelLayout, result: Any) -> None:
+    err.print(f"  proof {result.path} ({result.size / 1e3:.1f} kB), verified before writing")
+    if result.secret is not None:
+        err.print(f"  salt of the input commitment kept in {result.secret} (owner-only; never "
+                  "in the proof or on chain)")
+    _render_instances(obj.out, result.instances, _classes_of(layout))
+
+
+def _render_verify(obj: Context, layout: ModelLayout, result: Any) -> None:
+    obj.out.print(f"[bold green]verified[/]: {result.proof} is a valid proof for model "
+                  f"{layout.name}", soft_wrap=True)
+    _render_instances(obj.out, result.instances, _classes_of(layout))
+    if result.local_srs:
+        err.print("[yellow]note:[/] keys use a locally generated development SRS")
+
+
+def _render_onchain(obj: Context, layout: ModelLayout, result: Any) -> None:
+    d = result.deployment
+    if result.deployed_now:
+        err.print(f"  deployed verifier {d.verifier} ({d.verifier_gas:,} gas) and registry "
+                  f"{d.registry} ({d.registry_gas:,} gas) on chain {d.chain_id}")
+    classes = _classes_of(layout)
+    obj.out.print(f"[bold green]recorded on-chain[/] ({result.rpc_url}, chain {result.chain_id})"
+                  f": one transaction, {result.gas:,} gas for {len(result.subjects)} "
+                  f"inference(s) ({result.gas // max(1, len(result.subjects)):,} per inference)",
+                  soft_wrap=True)
+    for s in result.subjects:
+        state = "recorded now" if s.recorded_now else "already recorded, unchanged"
+        shown = ", ".join(f"{v:.4f}" for v in s.outputs)
+        scales = "/".join(map(str, result.output_scales))
+        obj.out.print(f"  subject {s.commitment[:18]}…: result #{s.result_id} ({state}): "
+                      f"[{shown}] (fixed point, scale 2^{scales}){_label(s.outputs, classes)}",
+                      soft_wrap=True)
+
+
+# ------------------------------------------------------------------------------------ commands
+
+
+@main.command("export")
+@click.argument("model")
+@source_options
+@_common
+@pass_ctx
+def export_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
+               samples: Path | None, classes: str | None) -> None:
+    """Export MODEL to ONNX and check it against onnxruntime.
+
+    MODEL is a bundled model (breast_cancer, digits, digits_mlp, iris), a file.onnx, or
+    file.py:callable where callable() returns (module, example_input); with --weights,
+    file.py:Class.
+    """
+    import zkml
+
+    m = zkml.load(model, name=name, weights=weights, samples=samples, classes=_classes(classes),
+                  circuits_dir=obj.circuits_dir)
+    _render_export(obj, _run_stage(obj, "export", m.export))
+    err.print(f"  next: zkml compile {m.name}")
+
+
+@main.command("compile")
+@click.argument("model")
+@circuit_options
+@force_option
+@_common
+@pass_ctx
+def compile_cmd(obj: Context, model: str, force: bool, optimize: str | None,
+                **circuit: Any) -> None:
+    """Build MODEL's circuit: settings, calibration on its samples, fidelity report."""
+    import zkml
+    from zkml.progress import Progress
+
+    def progress(event: Progress) -> None:
+        if event.message:
+            err.print(f"  {escape(event.message)}", soft_wrap=True)
+
+    m = zkml.Model(None, obj.layout(model))
+    _render_compile(obj, _run_stage(obj, "compile", lambda: m.compile(
+        _options(**circuit), optimize=optimize, force=force, progress=progress)))
+
+
+@main.command("setup")
+@click.argument("model")
+@click.option("--srs", "srs_file", type=click.Path(path_type=Path),
+              help="SRS from a KZG ceremony [default: a cached local one, development only].")
+@force_option
+@_common
+@pass_ctx
+def setup_cmd(obj: Context, model: str, srs_file: Path | None, force: bool) -> None:
+    """Make MODEL's proving and verifying keys against an SRS."""
+    import zkml
+
+    m = zkml.Model(None, obj.layout(model))
+    _render_setup(obj, _run_stage(obj, "setup", lambda: m.setup(srs_file, force)))
+
+
+@main.command("prove")
+@click.argument("model")
+@click.option("--input", "input_file", type=click.Path(path_type=Path), required=True,
+              help="The private input: JSON list, {\"input\": ..., \"salt\": ...}, a CSV row "
+              "(a header row is skipped) or .npy.")
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="Proof file [default: circuits/MODEL/proof.json].")
+@_common
+@pass_ctx
+def prove_cmd(obj: Context, model: str, input_file: Path, output: Path | None) -> None:
+    """Prove MODEL's inference on a private input; the proof is verified before it is written."""
+    from zkml import proof
+    from zkml.inputs import read_private_input
+
+    layout = obj.layout(model)
+    private = read_private_input(input_file)
+    _render_prove(obj, layout, _run_stage(obj, "prove", lambda: proof.prove(
+        layout, private.values, output or layout.proof, str(input_file), salts=private.salts)))
+
+
+@main.command("verify")
+@click.argument("model")
+@click.argument("proof_file", required=False, type=click.Path(path_type=Path))
+@click.option("--vk", type=click.Path(path_type=Path),
+              help="Verifying key [default: MODEL's]; must be the one MODEL's setup made.")
+@_common
+@pass_ctx
+def verify_cmd(obj: Context, model: str, proof_file: Path | None, vk: Path | None) -> None:
+    """Verify PROOF_FILE against MODEL's key; print its bound public outputs. Exit 1 if invalid."""
+    from zkml import proof
+
+    layout = obj.layout(model)
+    path = proof_file or layout.proof
+    _render_verify(obj, layout, _run_stage(obj, "verify", lambda: proof.verify(layout, path, vk)))
+
+
+@main.command("verifier")
+@click.argument("model")
+@force_option
+@_common
+@pass_ctx
+def verifier_cmd(obj: Context, model: str, force: bool) -> None:
+    """Generate and compile MODEL's Solidity verifier and its registry contract."""
+    from zkml.evm.verifier import build_verifier
+
+    result = _run_stage(obj, "verifier", lambda: build_verifier(obj.layout(model), force))
+    err.print(f"  {result.path}: {result.runtime_bytes:,} bytes of runtime code (optimizer on, "
+              "runs=1)")
+
+
+@main.command("deploy")
+@click.argument("model")
+@click.option("--rpc-url", envvar="ZKML_RPC_URL", required=True,
+              help="The node to deploy to (e.g. from `zkml anvil`) [$ZKML_RPC_URL].")
+@click.option("--chain-id", type=int, envvar="ZKML_CHAIN_ID",
+              help="Refuse an RPC on any other chain [$ZKML_CHAIN_ID].")
+@_common
+@pass_ctx
+def deploy_cmd(obj: Context, model: str, rpc_url: str, chain_id: int | None) -> None:
+    """Deploy MODEL's verifier and registry; addresses go to deployments.json per chain id."""
+    from zkml import chain
+    from zkml.evm.registry import deploy
+
+    layout = obj.layout(model)
+    chain.build_verifier(layout)
+    connection = chain.rpc.connect(rpc_url, chain_id)
+    start = time.perf_counter()
+    with _spinner("deploy"):
+        d = deploy(connection, layout)
+    err.print(f"[green]✓[/] deploy   {time.perf_counter() - start:6.2f} s")
+    obj.summary["deployment"] = d.__dict__
+    obj.out.print(f"verifier {d.verifier} ({d.verifier_gas:,} gas), registry {d.registry} "
+                  f"({d.registry_gas:,} gas) on chain {d.chain_id} via {connection.url}")
+
+
+@main.command("onchain")
+@click.argument("model")
+@click.argument("proof_file", required=False, type=click.Path(path_type=Path))
+@rpc_options
+@_common
+@pass_ctx
+def onchain_cmd(obj: Context, model: str, proof_file: Path | None, rpc_url: str | None,
+                chain_id: int | None) -> None:
+    """Record a proof's results on-chain: one eth_call check, then one transaction.
+
+    Exit 0 recorded, 1 rejected (INVALID) or failed, 3 already recorded (this very proof was
+    accepted before; its results stand).
+    """
+    from zkml import chain
+
+    layout = obj.layout(model)
+
+    def submit() -> Any:
+        with chain.deploy(layout, rpc_url, chain_id) as registry:
+            return registry.submit(proof_file or layout.proof)
+
+    _render_onchain(obj, layout, _run_stage(obj, "onchain", submit))
+
+
+@main.command("anvil")
+def anvil_cmd() -> None:
+    """Run a local Anvil node on a free loopback port until Ctrl-C."""
+    from zkml.evm.anvil import Anvil
+
+    with Anvil() as node:
+        out.print(f"Anvil at {node.url} (chain 31337). Ctrl-C stops it.")
+        out.print(f"  export ZKML_RPC_URL={node.url}")
+        try:
+            node.wait()
+        except KeyboardInterrupt:
+            err.print("stopping Anvil")
+
+
+@main.command("regress")
+@click.option("--update-baseline", is_flag=True, help="Rewrite the baseline with this run.")
+@click.option("--config", type=click.Path(path_type=Path), default=None,
+              help="zkml.toml or pyproject.toml declaring the zoo [default: the nearest one "
+              "from the current folder up].")
+@click.option("--baseline", type=click.Path(path_type=Path), default=None,
+              help="Baseline file [default: the one the zoo declares].")
+@click.option("--only", multiple=True, help="Run only these zoo models (repeatable).")
+@_common
+@pass_ctx
+def regress_cmd(obj: Context, update_baseline: bool, config: Path | None, baseline: Path | None,
+                only: tuple[str, ...]) -> None:
+    """Re-run the model zoo and compare outputs, circuit shape, gas and sizes with a baseline."""
+    from zkml import regress
+    from zkml.errors import RegressionFailed
+    from zkml.results import to_json
+
+    zoo = regress.load_zoo(config or regress.find_config(Path.cwd()))
+    entries = [e for e in zoo.entries if not only or e.name in only]
+    if not entries:
+        raise click.BadParameter(f"no zoo model named {', '.join(only)} in {zoo.declared_in}",
+                                 param_hint="--only")
+    err.print(f"  zoo of {len(entries)} from {zoo.declared_in}")
+    with _spinner("regress"):
+        report = regress.run(entries, obj.circuits_dir, baseline or zoo.baseline,
+                             update_baseline, progress=lambda p: err.print(f"  {p.message} …"))
+    err.print(f"[green]✓[/] regress  {report.seconds:6.2f} s")
+    obj.summary["regression"] = {"models": report.current, "moved": to_json(report.moved)}
+    if report.updated:
+        obj.out.print(f"baseline written: {report.baseline_path} ({len(entries)} models)")
+        return
+    if report.moved:
+        table = Table(title="proof regression: what moved", title_justify="left")
+        for column in ("model", "metric", "baseline", "now", "change", "allowed"):
+            table.add_column(column, no_wrap=True)
+        for m in report.moved:
+            table.add_row(m.model, m.metric, str(m.baseline), str(m.current), m.change, m.allowed)
+        err.print(table)
+        raise RegressionFailed(
+            f"{len(report.moved)} regression(s) against {report.baseline_path}",
+            hint="fix the cause, or accept the change with `zkml regress --update-baseline`")
+    obj.out.print(f"[bold green]no regressions[/]: {len(entries)} models match "
+                  f"{report.baseline_path}")
+
+
+@main.command("prove-batch")
+@click.argument("model")
+@click.argument("inputs", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Output folder [default: circuits/MODEL/batch/<inputs name>].")
+@click.option("--workers", type=click.IntRange(1), help="Worker processes [default: from cores "
+              "and free memory].")
+@click.option("--ray", "ray_address", help="Run on Ray: `local` or a cluster address.")
+@_common
+@pass_ctx
+def prove_batch_cmd(obj: Context, model: str, inputs: Path, out: Path | None,
+                    workers: int | None, ray_address: str | None) -> None:
+    """Prove many private inputs (JSON lines, CSV rows or a folder of files); resumable."""
+    from rich.progress import Progress as Bar
+
+    from zkml import batch
+    from zkml.progress import Progress
+
+    layout = obj.layout(model)
+    target = out or layout.batch_dir(inputs)
+    with Bar(console=err, transient=True) as bar:
+        task = bar.add_task("proving", total=None)
+
+        def progress(event: Progress) -> None:
+            bar.update(task, completed=event.done, total=event.total)
+            if event.failed:
+                err.print(f"  [yellow]failed[/] {escape(event.message)}", soft_wrap=True)
+
+        start = time.perf_counter()
+        summary = batch.run(layout, inputs, target, workers, ray_address, progress)
+    err.print(f"[green]✓[/] batch    {time.perf_counter() - start:6.2f} s")
+    obj.summary["batch"] = summary.counts()
+    obj.out.print(summary.describe(target), soft_wrap=True)
+    if summary.failures:
+        raise ZkmlError(f"{len(summary.failures)} of {summary.total} inputs failed (each reason "
+                        f"above and in {summary.path})",
+                        hint="fix those inputs and re-run: proofs already made are kept")
+
+
+@main.command("bench")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("bench"),
+              show_default=True, help="Results folder.")
+@click.option("--model", "models", multiple=True,
+              help="Bundled models to compare with plain ezkl [default: all].")
+@click.option("--repeats", type=click.IntRange(1), default=3, show_default=True)
+@click.option("--part", "parts", multiple=True,
+              type=click.Choice(["models", "gas", "lookups", "large", "sweep"]),
+              help="Only these parts [default: all].")
+@click.option("--batch", "batch_inputs", type=click.IntRange(1), default=None,
+              help="Instead: prove-batch throughput on this many inputs (1, 2 workers, Ray, "
+              "and a kill + resume).")
+@_common
+@pass_ctx
+def bench_cmd(obj: Context, out: Path, models: tuple[str, ...], repeats: int,
+              parts: tuple[str, ...], batch_inputs: int | None) -> None:
+    """Benchmark zkml against plain ezkl: times, peak memory, sizes, gas; JSON, Markdown, PNG."""
+    from zkml import bench
+
+    def note(event: Any) -> None:
+        err.print(f"  {escape(event.message)} …", soft_wrap=True)
+
+    start = time.perf_counter()
+    if batch_inputs:
+        bench.run_batch_bench(out, batch_inputs, note)
+    else:
+        bench.run(out, list(models) or None, repeats, list(parts) or None, note)
+    err.print(f"[green]✓[/] bench    {time.perf_counter() - start:6.2f} s")
+    obj.out.print(f"results in {out}/")
+
+
+@main.command("run")
+@click.argument("model", default="breast_cancer")
+@source_options
+@circuit_options
+@click.option("--input", "input_file", type=click.Path(path_type=Path),
+              help="Private input to prove [default: the model's first held-out sample].")
+@click.option("--srs", "srs_file", type=click.Path(path_type=Path), help="Ceremony SRS file.")
+@click.option("--chain/--no-chain", default=True, show_default=True,
+              help="Also record the result on-chain.")
+@rpc_options
+@force_option
+@_common
+@pass_ctx
+def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
+            samples: Path | None, classes: str | None, input_file: Path | None,
+            srs_file: Path | None, chain: bool, rpc_url: str | None, chain_id: int | None,
+            force: bool, optimize: str | None, **circuit: Any) -> None:
+    """All stages on MODEL: export, compile, setup, prove, verify, record on-chain."""
+    from zkml import workflow
+    from zkml.progress import Progress
+
+    renderers: dict[str, Callable[[Any], None]] = {}
+    layout_box: list[ModelLayout] = []
+    spinner: list[Any] = []
+
+    def progress(event: Progress) -> None:
+        if event.result is None:
+            if event.message and event.stage in workflow.STAGES:
+                spinner.append(err.status(f"[bold]{escape(event.message)}[/]"))
+                spinner[-1].__enter__()
+            elif event.message:
+                err.print(f"  {escape(event.message)}", soft_wrap=True)
+            return
+        if spinner:
+            spinner.pop().__exit__(None, None, None)
+        _stage_line(event.result)
+        obj.record(event.result)
+        render = renderers.get(event.stage)
+        if render:
+            render(event.result)
+
+    def remember_layout(result: Any) -> None:
+        layout_box.append(ModelLayout(result.onnx.parent))
+        _render_export(obj, result)
+
+    renderers.update({
+        "export": remember_layout,
+        "compile": lambda r: _render_compile(obj, r),
+        "setup": lambda r: _render_setup(obj, r),
+        "prove": lambda r: _render_prove(obj, layout_box[0], r),
+        "verify": lambda r: _render_verify(obj, layout_box[0], r),
+        "verifier": lambda r: err.print(f"  {r.path}: {r.runtime_bytes:,} bytes of runtime "
+                                        "code"),
+        "onchain": lambda r: _render_onchain(obj, layout_box[0], r),
+    })
+    try:
+        result = workflow.run(
+            model, name=name, weights=weights, samples=samples, classes=_classes(classes),
+            circuits_dir=obj.circuits_dir, options=_options(**circuit), optimize=optimize,
+            input_file=input_file, srs=srs_file, chain=chain, rpc_url=rpc_url,
+            chain_id=chain_id, force=force, progress=progress)
+    finally:
+        while spinner:
+            spinner.pop().__exit__(None, None, None)
+    err.print(f"  proved {result.input}")
+    if result.kept_user_proof is not None:
+        err.print(f"  kept your {result.kept_user_proof} (made by `zkml prove`); this run's "
+                  f"proof is {result.proof}")
+    obj.summary["seconds"] = round(result.seconds, 3)
+    err.print(f"[bold]done[/] in {result.seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Everything on-chain: compiler, local node, verifier contract, app contract."""

@@ -1,0 +1,148 @@
+"""web3 connection to a node, the account that signs, and transactions with their gas."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from zkml.errors import ChainError
+
+KEY_ENV = "ZKML_PRIVATE_KEY"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# The accounts of the "test test ... junk" mnemonic that Anvil and Hardhat fund by default:
+# public knowledge, so their keys are only ever used on a local Anvil. Compared by address,
+# so that no spelling of a key (0x or not, case, padding) slips past.
+DEV_ADDRESSES = {
+    "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+    "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+    "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
+    "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955",
+    "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f", "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720",
+}
+ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # account 0
+_SECRET_LOOKING = re.compile(r"^[A-Za-z0-9_-]{20,}$")  # e.g. an API key as a path segment
+
+
+def redact(url: str) -> str:
+    """The URL without credentials: no user:password, no query or fragment values, and no
+    path segment that looks like an API key (as Infura's and Alchemy's URLs carry them)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    if parts.username or parts.password:
+        host = f"***@{host}"
+    path = "/".join("***" if _SECRET_LOOKING.match(seg) and any(c.isdigit() for c in seg)
+                    else seg for seg in parts.path.split("/"))
+    query = "&".join(f"{pair.split('=', 1)[0]}=***" for pair in parts.query.split("&") if pair)
+    return urlunsplit((parts.scheme, host, path, query, "***" if parts.fragment else ""))
+
+
+@dataclass
+class Chain:
+    w3: Any  # web3.Web3
+    url: str  # redacted: safe to print and store
+    chain_id: int
+    account: Any  # eth_account LocalAccount
+    local: bool
+    _raw_url: str = ""  # with any credentials: never printed or stored
+
+    def scrub(self, text: str) -> str:
+        """A node's error message without the credentials its URL may carry."""
+        return text.replace(self._raw_url, self.url) if self._raw_url else text
+
+
+def is_local_anvil(url: str, client_version: str) -> bool:
+    return urlsplit(url).hostname in LOOPBACK and client_version.lower().startswith("anvil")
+
+
+def account_for(url: str, local: bool, configured: str | None) -> Any:
+    """The dev account only on a local Anvil; anywhere else a key the user set, never a dev key."""
+    from eth_account import Account
+
+    if configured is None:
+        if not local:
+            raise ChainError(
+                f"{redact(url)} is not a local Anvil node, and no signing key is set",
+                hint=f"export {KEY_ENV}=0x... with a funded key for that chain",
+            )
+        return Account.from_key(ANVIL_DEV_KEY)
+    try:
+        account = Account.from_key(configured.strip())
+    except Exception:
+        raise ChainError(f"{KEY_ENV} is not a valid private key") from None
+    if account.address in DEV_ADDRESSES and not local:
+        raise ChainError(
+            f"refusing to sign for {redact(url)} with a well-known Anvil/Hardhat dev key "
+            f"({account.address}): anyone can take its funds there",
+            hint=f"set {KEY_ENV} to a key of your own",
+        )
+    return account
+
+
+def connect(url: str, expected_chain_id: int | None = None) -> Chain:
+    from web3 import Web3
+
+    shown = redact(url)
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+    try:
+        chain_id = w3.eth.chain_id
+        client = w3.client_version
+    except Exception as exc:
+        raise ChainError(
+            f"cannot reach an Ethereum RPC at {shown} ({type(exc).__name__})",
+            hint="start a node (`zkml anvil`) or check --rpc-url",
+        ) from None
+    if expected_chain_id is not None and chain_id != expected_chain_id:
+        raise ChainError(
+            f"the RPC at {shown} is chain {chain_id}, not the expected chain {expected_chain_id}",
+            hint="check --rpc-url and --chain-id",
+        )
+    local = is_local_anvil(url, client)
+    account = account_for(url, local, os.environ.get(KEY_ENV))
+    return Chain(w3, shown, chain_id, account, local, url)
+
+
+def send(chain: Chain, tx: dict[str, Any]) -> Any:
+    """Sign, send and wait for a transaction; a revert raises ChainError."""
+    tx = {
+        "from": chain.account.address,
+        "nonce": chain.w3.eth.get_transaction_count(chain.account.address),
+        "chainId": chain.chain_id,
+        **tx,
+    }
+    if "gas" not in tx:
+        tx["gas"] = chain.w3.eth.estimate_gas(tx)
+    if "gasPrice" not in tx and "maxFeePerGas" not in tx:
+        tx["gasPrice"] = chain.w3.eth.gas_price
+    signed = chain.account.sign_transaction(tx)
+    tx_hash = chain.w3.eth.send_raw_transaction(signed.raw_transaction)
+    receipt = chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+    if receipt["status"] != 1:
+        raise ChainError(f"transaction {tx_hash.hex()} reverted")
+    return receipt
+
+
+def deploy(chain: Chain, contract_build: dict[str, Any], *args: Any) -> tuple[str, int]:
+    """Deploy a compiled contract ({abi, bytecode, runtime_size}); return address and gas used."""
+    abi, bytecode = contract_build["abi"], contract_build["bytecode"]
+    contract = chain.w3.eth.contract(abi=abi, bytecode=bytecode)
+    gas = 30_000_000  # set, so that building the transaction does not estimate (and fail) early
+    data = contract.constructor(*args).build_transaction(
+        {"from": chain.account.address, "gas": gas})["data"]
+    try:
+        receipt = send(chain, {"data": data, "gas": gas})
+    except Exception as exc:
+        raise ChainError(
+            f"deploying a contract of {contract_build['runtime_size']} bytes failed: "
+            f"{chain.scrub(str(exc))[:300]}",
+            hint="a contract above 24 KB needs the optimizer and, on a local node, Anvil's "
+            "--code-size-limit raised",
+        ) from None
+    return receipt["contractAddress"], receipt["gasUsed"]

@@ -1,0 +1,227 @@
+"""torch -> ONNX, checked against onnxruntime on real samples before anything is built on it."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zkml.errors import ArtifactError, ExportError
+from zkml.layout import Manifest, ModelLayout, atomic_path, read_json, write_json
+from zkml.models.base import LoadedModel
+from zkml.results import StageResult
+
+OPSET = 18  # ezkl's tract reads opset <= 18 graphs from torch's TorchScript exporter
+DEFAULT_ATOL = 1e-4
+CHECKED_SAMPLES = 32
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """export.json: where the graph came from and how closely it matches the torch model."""
+
+    model: str
+    source: str
+    opset: int
+    input_shape: tuple[int, ...]
+    output_shapes: list[tuple[int, ...]]
+    checked_samples: int  # 0 when the source was already ONNX: nothing to compare with
+    atol: float
+    max_abs_difference: list[float] | None  # per output, torch vs onnxruntime
+
+    @classmethod
+    def load(cls, layout: ModelLayout) -> ExportReport:
+        raw = read_json(layout.export_report, "export report")
+        try:
+            return cls(raw["model"], raw["source"], int(raw["opset"]),
+                       tuple(raw["input_shape"]), [tuple(s) for s in raw["output_shapes"]],
+                       int(raw["checked_samples"]), float(raw["atol"]),
+                       raw["max_abs_difference"])
+        except (KeyError, TypeError, ValueError):
+            raise ArtifactError(f"{layout.export_report} is incomplete or from another zkml",
+                                hint=f"run `zkml export {layout.name}` again") from None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "source": self.source, "opset": self.opset,
+                "input_shape": list(self.input_shape),
+                "output_shapes": [list(s) for s in self.output_shapes],
+                "checked_samples": self.checked_samples, "atol": self.atol,
+                "max_abs_difference": self.max_abs_difference}
+
+
+@dataclass(kw_only=True)
+class ExportResult(StageResult):
+    model: str
+    onnx: Path
+    report: ExportReport
+
+    @property
+    def max_abs_difference(self) -> float | None:
+        diffs = self.report.max_abs_difference
+        return None if diffs is None else max(diffs)
+
+
+@dataclass
+class ExportedModel:
+    """What later stages need from export, read back from samples.json."""
+
+    input_shape: tuple[int, ...]
+    output_shapes: list[tuple[int, ...]]
+    calibration: np.ndarray
+    holdout: np.ndarray
+    holdout_reference: list[np.ndarray]  # float model outputs on holdout, one array per output
+    holdout_labels: np.ndarray | None
+    classes: list[str] | None
+
+    @classmethod
+    def load(cls, layout: ModelLayout) -> ExportedModel:
+        layout.require(layout.samples, layout.onnx, stage="export")
+        data = read_json(layout.samples, "sample file")
+        try:
+            shape = tuple(data["input_shape"])
+            return cls(
+                input_shape=shape,
+                output_shapes=[tuple(s) for s in data["output_shapes"]],
+                calibration=np.asarray(data["calibration"], dtype=np.float32).reshape(
+                    -1, *shape[1:]),
+                holdout=np.asarray(data["holdout"], dtype=np.float32).reshape(-1, *shape[1:]),
+                holdout_reference=[np.asarray(r, dtype=np.float64)
+                                   for r in data["holdout_reference"]],
+                holdout_labels=None if data["holdout_labels"] is None
+                else np.asarray(data["holdout_labels"]),
+                classes=data.get("classes"),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise ArtifactError(f"{layout.samples} is incomplete or from another zkml",
+                                hint=f"run `zkml export {layout.name}` again") from None
+
+    @property
+    def row_shape(self) -> tuple[int, ...]:
+        """One subject's input: the model's input shape without its batch axis."""
+        return self.input_shape[1:]
+
+
+def run_onnx(onnx_path: Path, samples: np.ndarray) -> list[np.ndarray]:
+    """Outputs of the ONNX graph on each sample (a row each), stacked: batches of the graph's
+    fixed batch size, or of one row when its batch axis is dynamic."""
+    import onnxruntime as ort
+
+    from zkml.subjects import graph_batch, groups
+
+    try:
+        batch = graph_batch(onnx_path) or 1
+        session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+        input_name = session.get_inputs()[0].name
+        per_batch = [session.run(None, {input_name: rows.astype(np.float32)})
+                     for rows in groups(samples, batch)]
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise ExportError(f"onnxruntime cannot run {onnx_path}: {first_line}",
+                          hint="check the graph (shapes, constant sizes) with onnxruntime"
+                          ) from None
+    return [np.concatenate([outs[i] for outs in per_batch])[: len(samples)]
+            for i in range(len(per_batch[0]))]
+
+
+def _run_torch(module: Any, samples: np.ndarray) -> list[np.ndarray]:
+    import torch
+
+    with torch.no_grad():
+        outputs = [module(torch.from_numpy(s[None].copy())) for s in samples]
+    if isinstance(outputs[0], torch.Tensor):
+        outputs = [(o,) for o in outputs]
+    return [np.concatenate([o[i].numpy() for o in outputs]) for i in range(len(outputs[0]))]
+
+
+def _torch_to_onnx(model: LoadedModel, target: Path) -> None:
+    """Export with a dynamic batch axis, so that the circuit can stack N subjects' rows."""
+    import torch
+
+    example = torch.from_numpy(model.holdout[:1])
+    with torch.no_grad():
+        result = model.module(example)
+    outputs = [f"output{i}" for i in range(1 if isinstance(result, torch.Tensor)
+                                           else len(result))]
+    try:
+        torch.onnx.export(
+            model.module,
+            (example,),
+            str(target),
+            input_names=["input"],
+            output_names=outputs,
+            dynamic_axes={name: {0: "batch"} for name in ["input", *outputs]},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    except Exception as exc:
+        raise ExportError(
+            f"torch could not export {model.name} to ONNX: {type(exc).__name__}: {exc}",
+            hint="the model must be traceable with a fixed input shape",
+        ) from None
+
+
+def _write(model: LoadedModel, layout: ModelLayout, atol: float) -> ExportReport:
+    check_samples = model.holdout[:CHECKED_SAMPLES]
+    with atomic_path(layout.onnx) as tmp:
+        if model.onnx_path is not None:
+            shutil.copyfile(model.onnx_path, tmp)
+            reference = run_onnx(tmp, model.holdout)
+            differences = None
+        else:
+            _torch_to_onnx(model, tmp)
+            reference = _run_torch(model.module, model.holdout)
+            exported = run_onnx(tmp, check_samples)
+            differences = [
+                float(np.max(np.abs(r[: len(check_samples)] - e)))
+                for r, e in zip(reference, exported, strict=True)
+            ]
+            worst = max(differences)
+            if worst > atol:
+                raise ExportError(
+                    f"ONNX output differs from torch by {worst:.3g} (tolerance {atol:g}) "
+                    f"on {len(check_samples)} samples",
+                    hint="the graph uses an op the exporter translates differently; "
+                    "check it with onnxruntime, or raise --atol if the difference is expected",
+                )
+    report = ExportReport(
+        model=model.name, source=model.description, opset=OPSET, input_shape=model.input_shape,
+        output_shapes=[(1, *r.shape[1:]) for r in reference],
+        checked_samples=len(check_samples) if differences is not None else 0, atol=atol,
+        max_abs_difference=differences,
+    )
+    write_json(
+        layout.samples,
+        {
+            "input_shape": list(model.input_shape),
+            "output_shapes": [list(s) for s in report.output_shapes],
+            "calibration": model.calibration.tolist(),
+            "holdout": model.holdout.tolist(),
+            "holdout_reference": [r.tolist() for r in reference],
+            "holdout_labels": None if model.holdout_labels is None
+            else model.holdout_labels.tolist(),
+            "classes": model.classes,
+        },
+        private=True,  # sample records can be as sensitive as the inputs proved later
+    )
+    write_json(layout.export_report, report.as_dict())
+    return report
+
+
+def export(model: LoadedModel, layout: ModelLayout, atol: float = DEFAULT_ATOL) -> ExportResult:
+    """Write model.onnx, samples.json and export.json; fail if ONNX and torch disagree.
+
+    Always re-exports (a second at most); later stages stay cached if the bytes are the same.
+    """
+    start = time.perf_counter()
+    with layout.lock(shared=False):
+        layout.remove_stale_temporaries()
+        report = _write(model, layout, atol)
+        seconds = time.perf_counter() - start
+        Manifest(layout).record("export", "", [layout.onnx, layout.samples,
+                                               layout.export_report], seconds)
+    return ExportResult(stage="export", seconds=seconds, model=model.name, onnx=layout.onnx,
+                        report=report)

@@ -1,0 +1,192 @@
+"""Setup: proving and verifying keys against an SRS, and the record that binds them.
+
+keys.json records the digests of everything the keys were made from and with (compiled
+circuit, settings, SRS) and of the keys themselves. It is written last, after a probe proof,
+so it is the commit point of a setup: a setup killed midway leaves no record (the old one is
+removed first), and prove/verify refuse keys whose record does not match the files now on disk
+(a recompile, a swapped SRS or settings file, a key from elsewhere) instead of running ezkl on
+them, which can deadlock on keys that do not fit the circuit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zkml import _ezkl, srs
+from zkml.circuit import CircuitSettings, witness
+from zkml.errors import ArtifactError, SetupError, SrsError
+from zkml.export import ExportedModel
+from zkml.layout import (
+    Manifest,
+    ModelLayout,
+    atomic_path,
+    private_scratch,
+    read_json,
+    sha256_file,
+    sha256_file_stat_cached,
+    write_json,
+)
+from zkml.pipeline import cached_stage
+from zkml.results import StageResult
+from zkml.subjects import groups
+
+KEY_RECORD_VERSION = 3
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """keys.json: what the keys were made from, and what identifies the model on-chain."""
+
+    srs_path: Path
+    srs_sha256: str
+    srs_local: bool
+    compiled_sha256: str
+    settings_sha256: str
+    vk_sha256: str
+    pk_sha256: str
+    weights_commitment: list[str] = field(default_factory=list)  # Poseidon hash, hashed weights
+    input_commitments: int = 0  # public input hashes per proof, before weights and outputs
+    proof_bytes: int = 0  # every proof of this circuit has this length
+    version: int = KEY_RECORD_VERSION
+
+    @classmethod
+    def load(cls, layout: ModelLayout) -> KeyRecord:
+        layout.require(layout.key_record, layout.vk, stage="setup")
+        raw = read_json(layout.key_record, "key record")
+        try:
+            if raw.get("version") != KEY_RECORD_VERSION:
+                raise KeyError("version")
+            return cls(**{**raw, "srs_path": Path(raw["srs_path"])})
+        except (KeyError, TypeError, AttributeError):
+            raise ArtifactError(
+                f"{layout.key_record} is incomplete or from another zkml version",
+                hint=f"run `zkml setup {layout.name} --force`",
+            ) from None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "srs_path": str(self.srs_path)}
+
+    def checked_srs(self) -> Path:
+        if not self.srs_path.is_file():
+            raise SrsError(
+                f"the SRS these keys were made with is gone: {self.srs_path}",
+                hint="run `zkml setup MODEL --force` (with --srs FILE for a ceremony SRS)",
+            )
+        if sha256_file_stat_cached(self.srs_path) != self.srs_sha256:
+            raise SrsError(
+                f"the SRS at {self.srs_path} changed since the keys were made",
+                hint="run `zkml setup MODEL --force` to remake keys for this SRS",
+            )
+        return self.srs_path
+
+
+def current_keys(layout: ModelLayout, proving: bool, vk: Path | None = None) -> KeyRecord:
+    """The key record, if the files on disk are the ones it was made from and for.
+
+    Verifying uses the settings, the verifying key and the SRS; proving also the compiled
+    circuit and the proving key. `vk` is a verifying key given instead of the model's own: it
+    must be the very key the setup recorded.
+    """
+    record = KeyRecord.load(layout)
+    manifest = Manifest(layout)
+    layout.require(layout.settings, stage="compile")
+    vk = vk or layout.vk
+    if not vk.is_file():
+        raise ArtifactError(f"verifying key not found: {vk}")
+    if vk != layout.vk and sha256_file(vk) != record.vk_sha256:
+        raise ArtifactError(
+            f"{vk} is not the verifying key made by the setup of {layout.name}: it belongs to "
+            "another circuit or another setup, so a proof it accepts says nothing about "
+            f"{layout.name}",
+            hint=f"verify with {layout.vk}, or run `zkml setup {layout.name}` to remake keys",
+        )
+    checks = [("settings", layout.settings, record.settings_sha256),
+              ("verifying key", layout.vk, record.vk_sha256)]
+    if proving:
+        layout.require(layout.compiled, stage="compile")
+        layout.require(layout.pk, stage="setup")
+        checks += [("compiled circuit", layout.compiled, record.compiled_sha256),
+                   ("proving key", layout.pk, record.pk_sha256)]
+    changed = [what for what, path, sha in checks if manifest.digest(path) != sha]
+    if changed:
+        raise ArtifactError(
+            f"the keys of {layout.name} do not match its current {' and '.join(changed)} "
+            "(recompiled, edited or replaced since setup)",
+            hint=f"run `zkml setup {layout.name}` to make keys for the current circuit",
+        )
+    record.checked_srs()
+    return record
+
+
+@dataclass(kw_only=True)
+class SetupResult(StageResult):
+    srs: Path
+    srs_local: bool
+    logrows: int
+    pk_bytes: int
+    vk_bytes: int
+
+
+def setup(layout: ModelLayout, srs_file: Path | None = None, force: bool = False,
+          cache_dir: Path | None = None) -> SetupResult:
+    """Make the keys (cached: an unchanged circuit and SRS do nothing)."""
+    layout.require(layout.compiled, layout.settings, stage="compile")
+    settings = CircuitSettings.load(layout)
+    chosen = srs.resolve(settings.logrows, srs_file, cache_dir)
+
+    def work() -> None:
+        layout.key_record.unlink(missing_ok=True)  # no record until keys and record agree
+        # both keys appear together or not at all: a vk without its pk is a broken cache
+        with atomic_path(layout.vk) as vk_tmp, atomic_path(layout.pk) as pk_tmp:
+            try:
+                _ezkl.call("setup", str(layout.compiled), str(vk_tmp), str(pk_tmp),
+                           srs_path=str(chosen.path))
+            except _ezkl.EzklFailure as exc:
+                raise SetupError(f"key generation failed: {exc}") from exc
+        probe, proof_bytes = _probe_proof(layout, chosen.path)
+        manifest = Manifest(layout)
+        record = KeyRecord(
+            srs_path=chosen.path,
+            srs_sha256=sha256_file(chosen.path),
+            srs_local=chosen.local,
+            compiled_sha256=manifest.digest(layout.compiled),
+            settings_sha256=manifest.digest(layout.settings),
+            vk_sha256=manifest.digest(layout.vk),
+            pk_sha256=manifest.digest(layout.pk),
+            weights_commitment=probe.get("processed_params", {}).get("poseidon_hash", []),
+            input_commitments=len(probe.get("processed_inputs", {}).get("poseidon_hash", [])),
+            proof_bytes=proof_bytes,
+        )
+        manifest.save()  # keeps the digests just computed: the stage record reuses them
+        write_json(layout.key_record, record.as_dict())
+
+    run = cached_stage(
+        layout, "setup", [layout.compiled, layout.settings, chosen.path],
+        {"key_record": KEY_RECORD_VERSION},
+        [layout.vk, layout.pk, layout.key_record], work, force,
+    )
+    return SetupResult(
+        stage="setup", cached=run.cached, seconds=run.seconds,
+        warnings=[srs.LOCAL_SRS_WARNING] if chosen.local else [],
+        srs=chosen.path, srs_local=chosen.local, logrows=settings.logrows,
+        pk_bytes=layout.pk.stat().st_size, vk_bytes=layout.vk.stat().st_size,
+    )
+
+
+def _probe_proof(layout: ModelLayout, srs_path: Path) -> tuple[dict[str, Any], int]:
+    """Prove one held-out sample with the new keys: checks them end to end, and tells what the
+    circuit publishes besides outputs (hashes, commitments) and how long its proofs are."""
+    settings = CircuitSettings.load(layout)
+    rows = groups(ExportedModel.load(layout).holdout, settings.subjects)[0]
+    with private_scratch("probe") as scratch:
+        witness_path, proof_path = scratch / "witness.json", scratch / "proof.json"
+        probe = witness(layout, rows, [0] * len(rows) if settings.salted else None, witness_path)
+        try:
+            _ezkl.call("prove", str(witness_path), str(layout.compiled), str(layout.pk),
+                       str(proof_path), srs_path=str(srs_path))
+        except _ezkl.EzklFailure as exc:
+            raise SetupError(f"the new keys cannot prove a held-out sample: {exc}") from exc
+        return probe, len(json.loads(proof_path.read_text())["proof"])

@@ -1,0 +1,177 @@
+"""Model sources: bundled example models, a user's torch code, or an existing ONNX file.
+
+Every source resolves to a `LoadedModel` (zkml.models.base).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zkml.errors import ModelError
+from zkml.models.base import LoadedModel
+
+log = logging.getLogger("zkml")
+DEFAULT_MODEL = "breast_cancer"
+BUNDLED = ("breast_cancer", "digits", "digits_mlp", "iris")  # zkml.models.bundled.SPECS
+
+
+def source_name(source: str) -> str:
+    """The artifact folder name a source gets unless --name says otherwise."""
+    if source in BUNDLED:
+        return source
+    path = source.rpartition(":")[0] if ":" in source else source
+    return Path(path).stem
+
+
+def unknown_model(source: str, circuits_dir: Path | None = None) -> ModelError:
+    """An error for a name that is neither a source nor built: close names and what exists."""
+    import difflib
+
+    built = sorted(p.name for p in circuits_dir.iterdir() if p.is_dir()) \
+        if circuits_dir is not None and circuits_dir.is_dir() else []
+    close = difflib.get_close_matches(source, [*BUNDLED, *built], n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    hint += f"bundled models: {', '.join(BUNDLED)}"
+    hint += f"; built in {circuits_dir}: {', '.join(built)}" if built else ""
+    return ModelError(f"unknown model {source!r}: not a bundled model, a .onnx file, a "
+                      "file.py:callable, or a built circuit", hint=hint)
+
+
+def resolve(
+    source: str,
+    *,
+    name: str | None = None,
+    weights: Path | None = None,
+    samples: Path | None = None,
+    classes: list[str] | None = None,
+) -> LoadedModel:
+    """Turn what the user typed into a LoadedModel.
+
+    source is a bundled name, `file.onnx`, or `file.py:attr` where attr is either a callable
+    returning `(module, example_input)` (or `(module, example_input, class_names)`) or, with
+    `weights`, an nn.Module class whose constructor takes no arguments and whose state dict is
+    in that file. `classes` names a classifier's outputs, in order.
+    """
+    if source in BUNDLED:
+        from zkml.models import bundled
+
+        model = bundled.load(bundled.SPECS[source])
+    elif source.endswith(".onnx"):
+        model = _from_onnx(Path(source), samples)
+    elif ":" in source:
+        path, _, attr = source.rpartition(":")
+        model = _from_python(Path(path), attr, weights, samples)
+    else:
+        raise unknown_model(source)
+    if name:
+        model.name = name
+    if classes:
+        model.classes = list(classes)
+    return model
+
+
+def _load_attr(path: Path, attr: str) -> Any:
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    spec = importlib.util.spec_from_file_location(f"zkml_user_model_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[spec.name] = module  # type: ignore[union-attr]
+    try:
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    except Exception as exc:
+        raise ModelError(f"importing {path} failed: {type(exc).__name__}: {exc}") from exc
+    if not hasattr(module, attr):
+        raise ModelError(f"{path} has no attribute {attr!r}")
+    return getattr(module, attr)
+
+
+def _from_python(path: Path, attr: str, weights: Path | None, samples: Path | None) -> LoadedModel:
+    import torch
+
+    obj = _load_attr(path, attr)
+    if weights is not None:
+        if not (isinstance(obj, type) and issubclass(obj, torch.nn.Module)):
+            raise ModelError(f"with --weights, {path}:{attr} must be an nn.Module class")
+        if not weights.is_file():
+            raise ModelError(f"weights file not found: {weights}")
+        module = obj()
+        try:
+            state = torch.load(weights, map_location="cpu", weights_only=True)
+            module.load_state_dict(state)
+        except Exception as exc:
+            raise ModelError(f"cannot load state dict {weights} into {attr}: {exc}") from exc
+        example = getattr(module, "example_input", None)
+        classes = getattr(module, "classes", None)
+        if example is None:
+            raise ModelError(
+                f"{attr} needs an `example_input` attribute (a tensor of the input's shape)",
+                hint="set self.example_input = torch.zeros(1, ...) in __init__",
+            )
+    else:
+        try:
+            built = obj()
+            module, example = built[:2]
+            classes = list(built[2]) if len(built) > 2 else getattr(module, "classes", None)
+        except Exception as exc:
+            raise ModelError(
+                f"{path}:{attr}() must return (module, example_input): {exc}"
+            ) from exc
+    example = np.asarray(torch.as_tensor(example).detach().numpy(), dtype=np.float32)
+    module.eval()
+    calibration, holdout = _user_samples(samples, example)
+    return LoadedModel(
+        name=path.stem,
+        description=f"{path}:{attr}",
+        input_shape=tuple(example.shape),
+        calibration=calibration,
+        holdout=holdout,
+        module=module,
+        classes=None if classes is None else [str(c) for c in classes],
+        files=[path] if weights is None else [path, weights],
+    )
+
+
+def _from_onnx(path: Path, samples: Path | None) -> LoadedModel:
+    import onnx
+
+    if not path.is_file():
+        raise ModelError(f"ONNX file not found: {path}")
+    try:
+        graph = onnx.load(str(path)).graph
+    except Exception as exc:
+        raise ModelError(f"{path} is not a readable ONNX model: {exc}") from None
+    if len(graph.input) != 1:
+        raise ModelError(f"{path} has {len(graph.input)} inputs; zkml supports one input")
+    dims = graph.input[0].type.tensor_type.shape.dim
+    shape = tuple(d.dim_value if d.dim_value > 0 else 1 for d in dims)
+    calibration, holdout = _user_samples(samples, np.zeros(shape, dtype=np.float32))
+    return LoadedModel(
+        name=path.stem,
+        description=str(path),
+        input_shape=shape,
+        calibration=calibration,
+        holdout=holdout,
+        onnx_path=path,
+        files=[path],
+    )
+
+
+def _user_samples(samples: Path | None, example: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split a user's sample file (or, lacking one, the example input) into calibration/holdout."""
+    from zkml.inputs import load_samples
+
+    if samples is None:
+        log.warning("no --samples: calibrating on the example input alone fits the circuit to "
+                    "one point; pass --samples with rows of real inputs")
+        return example.copy(), example.copy()
+    data = load_samples(samples, example.shape)
+    if len(data) < 2:
+        return data, data
+    cut = max(1, int(len(data) * 0.75))
+    return data[:cut], data[cut:]

@@ -1,0 +1,27 @@
+"""What every model source resolves to: the network plus real sample data.
+
+Calibration and the fidelity report need real samples: calibrating on random noise gives
+circuits that are wrong on data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    description: str
+    input_shape: tuple[int, ...]
+    calibration: np.ndarray  # (N, *input_shape[1:]) float32 samples that set the circuit's scales
+    holdout: np.ndarray  # samples kept out of calibration, for the fidelity report
+    holdout_labels: np.ndarray | None = None
+    module: Any = None  # torch.nn.Module, when the source is torch
+    onnx_path: Path | None = None  # when the source is already ONNX
+    classes: list[str] | None = None  # names of a classifier's outputs, in order
+    files: list[Path] = field(default_factory=list)  # what defines it: weights, ONNX, code

@@ -1,0 +1,99 @@
+"""The cached stages: export -> compile (this module) -> setup (zkml.keys).
+
+A stage whose inputs, options and outputs are unchanged does no work and says so; `force`
+redoes it. Proving and verifying (zkml.proof) read what these stages leave.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zkml import circuit
+from zkml.circuit import CircuitOptions, CircuitSettings, FidelityReport
+from zkml.export import ExportedModel
+from zkml.layout import Manifest, ModelLayout
+from zkml.results import StageResult
+
+# stages that read what a stage writes: redoing the stage makes theirs stale
+DOWNSTREAM = {"compile": ["setup", "verifier"], "setup": ["verifier"]}
+
+
+@dataclass(frozen=True)
+class StageRun:
+    cached: bool
+    seconds: float
+
+
+def cached_stage(
+    layout: ModelLayout,
+    stage: str,
+    inputs: list[Path],
+    options: dict[str, Any],
+    outputs: list[Path],
+    work: Callable[[], None],
+    force: bool,
+) -> StageRun:
+    """Run work() unless the manifest shows the same inputs and options already made outputs.
+
+    Holds the model folder's exclusive lock: no prove reads a half-replaced key meanwhile. The
+    stage and the stages downstream of it are dropped from the manifest before work starts, and
+    the stage is recorded only after it ends, so a stage killed midway is redone by the next
+    run and nothing built on its old outputs counts as current.
+    """
+    with layout.lock(shared=False):
+        layout.remove_stale_temporaries()
+        manifest = Manifest(layout)
+        key = manifest.stage_key(inputs, options)
+        if not force and manifest.is_fresh(stage, key):
+            return StageRun(True, 0.0)
+        manifest.invalidate([stage, *DOWNSTREAM.get(stage, [])])
+        manifest.save()
+        start = time.perf_counter()
+        work()
+        seconds = time.perf_counter() - start
+        Manifest(layout).record(stage, key, outputs, seconds)
+        return StageRun(False, seconds)
+
+
+@dataclass(kw_only=True)
+class CompileResult(StageResult):
+    options: CircuitOptions
+    logrows: int
+    num_rows: int
+    fidelity: FidelityReport
+    search: str | None = None  # with --optimize: what was chosen and why
+
+
+def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
+                  force: bool = False) -> CompileResult:
+    """Settings, calibration on the model's samples, compiled circuit and fidelity report."""
+    options = options or CircuitOptions()
+    layout.require(layout.onnx, layout.samples, stage="export")
+    from zkml import _ezkl
+
+    def work() -> None:
+        exported = ExportedModel.load(layout)
+        circuit.make_settings(layout, exported, options)
+        circuit.compile_circuit(layout)
+        circuit.fidelity_report(layout, exported, options)
+        if options.weights == "hashed":
+            layout.make_private()  # the ONNX and the compiled circuit hold the private weights
+
+    run = cached_stage(
+        layout,
+        "compile",
+        [layout.onnx, layout.samples],
+        {**options.as_dict(), "ezkl": _ezkl.ezkl_version()},
+        [layout.circuit_onnx, layout.settings, layout.calibration_data, layout.compiled,
+         layout.fidelity],
+        work,
+        force,
+    )
+    settings = CircuitSettings.load(layout)
+    return CompileResult(stage="compile", cached=run.cached, seconds=run.seconds,
+                         options=options, logrows=settings.logrows, num_rows=settings.num_rows,
+                         fidelity=FidelityReport.load(layout))

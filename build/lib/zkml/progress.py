@@ -1,0 +1,27 @@
+"""The one hook through which long operations report progress; the CLI renders it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from zkml.results import StageResult
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of a long operation: a stage done, an input proved, a candidate tried."""
+
+    stage: str  # "export", "compile", ..., "batch", "optimize", "regress", "bench"
+    message: str = ""
+    done: int | None = None
+    total: int | None = None
+    result: StageResult | None = None  # set when a stage of a workflow has finished
+    failed: bool = False  # e.g. one input of a batch that could not be proved
+
+
+ProgressHook = Callable[[Progress], None]
+
+
+def ignore(_: Progress) -> None:
+    """The default hook: report nothing."""

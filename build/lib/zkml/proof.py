@@ -1,0 +1,254 @@
+"""Proving on a private input, native verification, and reading public outputs from `instances`.
+
+Only the proof's `instances` are bound by the proof. ezkl also writes `pretty_public_inputs`,
+which a verifier never checks (editing it still verifies), so zkml never reads it.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from zkml import _ezkl
+from zkml.circuit import CircuitSettings, check_input, witness
+from zkml.errors import ArtifactError, ProofError, VerificationFailed
+from zkml.export import ExportedModel
+from zkml.felts import FIELD_MODULUS, felt_to_int, signed
+from zkml.inputs import new_salt
+from zkml.keys import KeyRecord, current_keys
+from zkml.layout import ModelLayout, atomic_path, private_scratch, read_json, secret_path
+from zkml.results import StageResult
+
+T = TypeVar("T")
+FELT = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass
+class PublicInstances:
+    """The proof's bound public values, split into what they mean."""
+
+    input_hash: list[str]  # one commitment per subject, with hashed input visibility
+    weights_commitment: list[str]
+    outputs: list[list[float]]  # one flat list per model output (subjects' rows in order)
+    outputs_fixed_point: list[list[int]]  # the same as signed integers x * 2^scale
+    output_scales: list[int]
+    subjects: int = 1
+
+    def row(self, output: int, subject: int) -> list[float]:
+        """One subject's values of one model output."""
+        values = self.outputs[output]
+        size = len(values) // self.subjects
+        return values[subject * size:(subject + 1) * size]
+
+
+def read_proof(path: Path) -> dict[str, Any]:
+    """Load a proof file and check its shape before ezkl sees it."""
+    if not path.is_file():
+        raise ProofError(f"proof file not found: {path}")
+    try:
+        data = read_json(path, "proof file")
+    except ArtifactError as exc:
+        raise ProofError(f"{path} is not a proof: {exc.message}") from None
+    instances = data.get("instances") if isinstance(data, dict) else None
+    if (
+        not isinstance(instances, list)
+        or not instances
+        or not all(isinstance(row, list) for row in instances)
+        or not all(isinstance(f, str) and FELT.match(f) for row in instances for f in row)
+        or not isinstance(data.get("proof"), list)
+        or not all(isinstance(b, int) and 0 <= b < 256 for b in data["proof"])
+    ):
+        raise ProofError(
+            f"{path} is not an ezkl proof (missing or malformed `proof`/`instances`)",
+            hint="pass a proof.json written by `zkml prove`",
+        )
+    if any(felt_to_int(f) >= FIELD_MODULUS for row in instances for f in row):
+        # a non-canonical encoding could alias a valid value: never accept it
+        raise VerificationFailed(f"{path} has a public instance outside the scalar field")
+    return data
+
+
+def public_instances(
+    proof: dict[str, Any], settings: CircuitSettings, exported: ExportedModel, keys: KeyRecord
+) -> PublicInstances:
+    flat = [f for row in proof["instances"] for f in row]
+    sizes = [settings.subjects * math.prod(s[1:]) for s in exported.output_shapes]
+    n_weights = len(keys.weights_commitment)
+    expected = keys.input_commitments + n_weights + sum(sizes)
+    if len(flat) != expected:
+        raise VerificationFailed(
+            f"the proof has {len(flat)} public instances; this model publishes {expected}",
+            hint="the proof was made for another model or circuit",
+        )
+    position = keys.input_commitments + n_weights
+    outputs, fixed = [], []
+    for size, scale in zip(sizes, settings.output_scales, strict=True):
+        fixed.append([signed(felt_to_int(f)) for f in flat[position : position + size]])
+        outputs.append([v / 2**scale for v in fixed[-1]])
+        position += size
+    return PublicInstances(
+        input_hash=flat[: keys.input_commitments],
+        weights_commitment=flat[keys.input_commitments : keys.input_commitments + n_weights],
+        outputs=outputs,
+        outputs_fixed_point=fixed,
+        output_scales=list(settings.output_scales),
+        subjects=settings.subjects,
+    )
+
+
+@dataclass(kw_only=True)
+class Verification(StageResult):
+    valid: bool
+    proof: Path
+    instances: PublicInstances
+    local_srs: bool
+
+
+def _reads_model(function: Callable[..., T]) -> Callable[..., T]:
+    """Run under the model folder's shared lock: a concurrent setup cannot swap keys midway."""
+
+    @functools.wraps(function)
+    def locked(layout: ModelLayout, *args: Any, **kwargs: Any) -> T:
+        with layout.lock(shared=True):
+            return function(layout, *args, **kwargs)
+
+    return locked
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """What prove and verify read from the model folder, read once per call."""
+
+    settings: CircuitSettings
+    exported: ExportedModel
+    keys: KeyRecord
+
+    @classmethod
+    def load(cls, layout: ModelLayout, proving: bool, vk: Path | None = None) -> _Loaded:
+        keys = current_keys(layout, proving, vk)
+        return cls(CircuitSettings.load(layout), ExportedModel.load(layout), keys)
+
+
+@_reads_model
+def verify(layout: ModelLayout, proof_path: Path, vk: Path | None = None) -> Verification:
+    """Natively verify a proof against this model's keys; raise VerificationFailed if invalid."""
+    return _verify(layout, _Loaded.load(layout, proving=False, vk=vk), proof_path, vk)
+
+
+def _verify(layout: ModelLayout, loaded: _Loaded, proof_path: Path,
+            vk: Path | None = None) -> Verification:
+    settings, exported, keys = loaded.settings, loaded.exported, loaded.keys
+    vk = vk or layout.vk
+    proof = read_proof(proof_path)
+    instances = public_instances(proof, settings, exported, keys)
+    if len(proof["proof"]) != keys.proof_bytes:
+        # ezkl ignores trailing bytes; a padded copy would dodge replay checks keyed on bytes
+        raise VerificationFailed(
+            f"the proof has {len(proof['proof'])} bytes; proofs of this circuit have "
+            f"{keys.proof_bytes}",
+            hint="it was truncated, padded, or made for another circuit",
+        )
+    if instances.weights_commitment != keys.weights_commitment:
+        raise VerificationFailed(
+            "the proof's weights commitment is not this model's",
+            hint="the proof was made with other weights",
+        )
+    start = time.perf_counter()
+    try:
+        _ezkl.call("verify", str(proof_path), str(layout.settings), str(vk),
+                   srs_path=str(keys.checked_srs()))
+    except _ezkl.EzklFailure as exc:
+        if exc.stuck:
+            raise ProofError(f"verifying {proof_path} failed: {exc}") from exc
+        if "failed to load vk" in str(exc):
+            raise ArtifactError(
+                f"{vk} is not a verifying key for this circuit ({exc})",
+                hint=f"use the vk.key made by `zkml setup {layout.name}`",
+            ) from exc
+        if "failed to load the proof" in str(exc):
+            raise ProofError(f"{proof_path} is not a readable proof ({exc})") from exc
+        raise VerificationFailed(
+            f"proof {proof_path} does NOT verify against {vk}",
+            hint="it was tampered with, or made for another model, key or SRS",
+        ) from exc
+    return Verification(stage="verify", seconds=time.perf_counter() - start, valid=True,
+                        proof=proof_path, instances=instances, local_srs=keys.srs_local)
+
+
+@dataclass(kw_only=True)
+class Proof(StageResult):
+    """A proof of one inference, written and verified; its outputs read from its instances."""
+
+    model: str
+    path: Path
+    instances: PublicInstances
+    size: int
+    secret: Path | None = None  # the salts of the input commitments, kept beside the proof
+
+    @property
+    def outputs(self) -> list[list[float]]:
+        return self.instances.outputs
+
+
+@_reads_model
+def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str = "input",
+          salts: list[int] | None = None) -> Proof:
+    """Prove inference on private inputs (one row per subject of the circuit), verify the
+    proof, and only then write it out.
+
+    With hashed inputs each subject's commitment takes a 128-bit salt: given (to reproduce a
+    commitment made before) or drawn here, and kept owner-only beside the proof, never in it.
+    ezkl's prove runs unchecked with calibrated settings and will emit a proof (that no verifier
+    accepts) for a witness the circuit does not satisfy; verifying here catches that.
+    """
+    loaded = _Loaded.load(layout, proving=True)
+    settings = loaded.settings
+    srs = loaded.keys.checked_srs()
+    rows = check_input(settings, loaded.exported.row_shape, private_input, source)
+    if settings.salted:
+        if salts is not None and len(salts) != settings.subjects:
+            raise ProofError(f"{source}: {len(salts)} salt(s) for {settings.subjects} subject(s)")
+        salts = salts or [new_salt() for _ in range(settings.subjects)]
+    else:
+        salts = None
+    start = time.perf_counter()
+    secret = secret_path(proof_path) if salts is not None else None
+    with private_scratch("witness") as private_dir:  # the witness holds the private input
+        witness_path = private_dir / "witness.json"
+        witness(layout, rows, salts, witness_path)
+        with atomic_path(proof_path) as tmp:
+            try:
+                _ezkl.call("prove", str(witness_path), str(layout.compiled), str(layout.pk),
+                           str(tmp), srs_path=str(srs))
+            except _ezkl.EzklFailure as exc:
+                raise ProofError(f"proving failed: {exc}") from exc
+            seconds = time.perf_counter() - start
+            try:
+                verification = _verify(layout, loaded, tmp)
+            except VerificationFailed as exc:
+                raise ProofError(
+                    "the proof for this input does not verify, so it was not written",
+                    hint="the input drives values outside the calibrated range; recompile with "
+                    "samples that cover it",
+                ) from exc
+            size = tmp.stat().st_size
+            if secret is not None and salts is not None:
+                write_secret(secret, salts, verification.instances.input_hash)
+    return Proof(stage="prove", seconds=seconds, model=layout.name, path=proof_path,
+                 instances=verification.instances, size=size, secret=secret)
+
+
+def write_secret(path: Path, salts: list[int], commitments: list[str]) -> None:
+    """The salts behind a proof's input commitments: what a subject needs to show that a
+    commitment is theirs. Owner-only, beside the proof; never in a proof, a log or on chain."""
+    from zkml.layout import write_json
+
+    write_json(path, {"subjects": [
+        {"salt": f"0x{salt:032x}", "commitment": f"0x{felt_to_int(c):064x}"}
+        for salt, c in zip(salts, commitments, strict=True)]}, private=True)

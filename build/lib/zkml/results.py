@@ -1,0 +1,32 @@
+"""What every stage reports, and how a typed result becomes JSON for `--json`."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(kw_only=True)
+class StageResult:
+    """Common to every stage's result: whether the cache made it a no-op, and its cost."""
+
+    stage: str
+    cached: bool = False
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+def to_json(value: Any) -> Any:
+    """Dataclasses, paths and tuples as plain JSON values (numbers rounded where they are times)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not f.name.startswith("_")}
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value

@@ -1,0 +1,99 @@
+"""`zkml run` as a library call: every stage on one model, from source to on-chain result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zkml import proof
+from zkml.circuit import CircuitOptions
+from zkml.inputs import PrivateInput, read_private_input
+from zkml.layout import Manifest, ModelLayout
+from zkml.model import Model, load
+from zkml.progress import Progress, ProgressHook, ignore
+from zkml.results import StageResult
+
+DEFAULT_SAMPLE = 0  # the held-out sample `run` proves when no input is given
+RUN_PROOF = "run-proof"  # manifest entry: the proof file `run` itself wrote last
+STAGES = ("export", "compile", "setup", "prove", "verify", "verifier", "onchain")
+
+
+@dataclass
+class RunResult:
+    """Every stage's result, in order, and what was proved."""
+
+    model: str
+    input: str  # what was proved: a file, or "held-out sample 0"
+    stages: list[StageResult] = field(default_factory=list)
+    proof: Path | None = None
+    kept_user_proof: Path | None = None  # a proof.json `run` did not overwrite
+    seconds: float = 0.0
+
+    def stage(self, name: str) -> Any:
+        return next(s for s in self.stages if s.stage == name)
+
+
+def _proof_path(layout: ModelLayout) -> tuple[Path, Path | None]:
+    """proof.json, unless one is there that `run` did not write (a user's): then beside it."""
+    manifest = Manifest(layout)
+    if layout.proof.exists() and not manifest.is_fresh(RUN_PROOF, ""):
+        return layout.root / "run-proof.json", layout.proof
+    return layout.proof, None
+
+
+def run(source: str = "breast_cancer", *, name: str | None = None,
+        weights: Path | None = None, samples: Path | None = None,
+        classes: list[str] | None = None, circuits_dir: Path | None = None,
+        options: CircuitOptions | None = None, optimize: str | None = None,
+        input_file: Path | None = None, srs: Path | None = None, chain: bool = True,
+        rpc_url: str | None = None, chain_id: int | None = None, force: bool = False,
+        progress: ProgressHook = ignore) -> RunResult:
+    """Export, compile, setup, prove, verify and, with chain, verify on-chain."""
+    import time
+
+    start = time.perf_counter()
+    model: Model = load(source, name=name, weights=weights, samples=samples, classes=classes,
+                        circuits_dir=circuits_dir)
+
+    def stage(label: str, action: Any) -> Any:
+        progress(Progress(label, message=f"{label} …"))
+        result = action()
+        outcome.stages.append(result)
+        progress(Progress(label, result=result))
+        return result
+
+    outcome = RunResult(model.name, str(input_file) if input_file else "")
+    stage("export", model.export)
+    stage("compile", lambda: model.compile(options, optimize=optimize, force=force,
+                                           progress=progress))
+    stage("setup", lambda: model.setup(srs, force))
+    if input_file is None:
+        from zkml.circuit import CircuitSettings
+        from zkml.subjects import groups
+
+        n = CircuitSettings.load(model.layout).subjects
+        private = PrivateInput(groups(model.holdout, n)[DEFAULT_SAMPLE])
+        outcome.input = (f"held-out sample {DEFAULT_SAMPLE}" if n == 1 else
+                         f"held-out samples {DEFAULT_SAMPLE * n}-{DEFAULT_SAMPLE * n + n - 1}")
+    else:
+        private = read_private_input(input_file)
+    path, kept = _proof_path(model.layout)
+    outcome.proof, outcome.kept_user_proof = path, kept
+    proved = stage("prove", lambda: proof.prove(model.layout, private.values, path,
+                                                 outcome.input, salts=private.salts))
+    if kept is None:
+        Manifest(model.layout).record(RUN_PROOF, "", [path], proved.seconds)
+    stage("verify", lambda: model.verify(path))
+    if chain:
+        from zkml import chain as onchain
+
+        stage("verifier", model.verifier)
+
+        def submit() -> Any:
+            with onchain.deploy(model, rpc_url, chain_id) as registry:
+                return registry.submit(path)
+
+        stage("onchain", submit)
+    outcome.seconds = time.perf_counter() - start
+    return outcome
