@@ -14,6 +14,14 @@ import pytest
 os.environ.setdefault("ZKML_CACHE_DIR", tempfile.mkdtemp(prefix="zkml-test-cache-"))
 
 
+def pytest_collection_modifyitems(items):
+    """Everything that is neither integration nor slow is the fast tier: `scripts/test -m fast`
+    (no ezkl proving, no chain)."""
+    for item in items:
+        if "integration" not in item.keywords and "slow" not in item.keywords:
+            item.add_marker(pytest.mark.fast)
+
+
 def build(name: str, root: Path, *, rename: str | None = None, **options):
     """Export, compile and setup a bundled model into root; return its layout."""
     from zkml import keys, models, pipeline

@@ -134,6 +134,9 @@ def run_args(options: CircuitOptions) -> dict[str, Any]:
         "decomp_base": options.decomp_base,
         "decomp_legs": options.decomp_legs,
         "num_inner_cols": options.num_inner_cols,
+        # ezkl's Freivalds matmul check adds advice columns (and verifier gas) for batched
+        # circuits; plain constraints are cheaper here
+        "disable_freivalds": True,
     }
 
 
@@ -194,6 +197,15 @@ def compile_circuit(layout: ModelLayout) -> None:
                        str(layout.settings))
         except _ezkl.EzklFailure as exc:
             raise _circuit_error(exc, layout) from exc
+
+
+def build(layout: ModelLayout, exported: ExportedModel,
+          options: CircuitOptions) -> FidelityReport:
+    """Settings, calibration, compiled circuit and fidelity report, for these options as they
+    are (no bound checked: see check_fidelity)."""
+    make_settings(layout, exported, options)
+    compile_circuit(layout)
+    return fidelity_report(layout, exported, options)
 
 
 def check_input(settings: CircuitSettings, row_shape: tuple[int, ...], raw: Any,
@@ -290,7 +302,7 @@ class FidelityReport:
 
 def fidelity_report(layout: ModelLayout, exported: ExportedModel,
                     options: CircuitOptions) -> FidelityReport:
-    """Compare circuit outputs with the float model on held-out samples; fail below the bound.
+    """Compare circuit outputs with the float model on held-out samples (see check_fidelity).
 
     A classifier agrees when its argmax does; a single-output (regression) model has no argmax,
     so it agrees when its output is within the options' absolute and relative tolerance.
@@ -336,14 +348,18 @@ def fidelity_report(layout: ModelLayout, exported: ExportedModel,
         min_agreement=options.min_agreement, outputs=per_output,
     )
     write_json(layout.fidelity, to_json(report))
-    worst = min(per_output, key=lambda o: o.agreement)
+    return report
+
+
+def check_fidelity(layout: ModelLayout, report: FidelityReport, options: CircuitOptions) -> None:
+    """Fail when the circuit agrees with the float model on too few held-out samples."""
+    worst = min(report.outputs, key=lambda o: o.agreement)
     if worst.agreement < options.min_agreement:
         what = ("argmax agrees" if worst.agreement_kind == "argmax" else
                 f"output is within ±{options.abs_tolerance:g} ±{options.rel_tolerance:.0%}")
         raise CircuitError(
-            f"the circuit's {what} with the float model on {worst.agreement:.1%} of {count} "
-            f"held-out samples, below the bound {options.min_agreement:.0%} (see "
-            f"{layout.fidelity})",
+            f"the circuit's {what} with the float model on {worst.agreement:.1%} of "
+            f"{report.samples} held-out samples, below the bound {options.min_agreement:.0%} "
+            f"(see {layout.fidelity})",
             hint="calibrate with --target accuracy, or lower --min-agreement if that is acceptable",
         )
-    return report
