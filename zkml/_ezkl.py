@@ -180,6 +180,7 @@ def stop_thread_worker() -> None:
 
 
 @atexit.register
-def _stop_all() -> None:
+def stop_all() -> None:
+    """Stop (and reap) every worker this process started."""
     for worker in _workers:
         worker.stop()

@@ -18,6 +18,7 @@ from zkml.felts import felts_to_floats
 from zkml.inputs import parse_input
 from zkml.layout import ModelLayout, atomic_path, private_scratch, read_json, write_json
 from zkml.results import to_json
+from zkml.subjects import SaltLayout
 
 # ezkl's Python PyRunArgs defaults to *public* inputs; every visibility is set here on purpose.
 INPUT_VISIBILITY = {"private": "private", "hashed": "hashed/public"}
@@ -65,8 +66,11 @@ class CircuitOptions:
             raise CircuitError("a proof needs at least one subject (--batch 1 or more)")
 
     @property
-    def salted(self) -> bool:
-        return self.input_visibility == "hashed"
+    def salt(self) -> SaltLayout | None:
+        """How each subject's salt is laid out, when inputs are hashed."""
+        if self.input_visibility != "hashed":
+            return None
+        return SaltLayout.for_decomposition(self.decomp_base, self.decomp_legs)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,6 +124,12 @@ class CircuitSettings:
         return "Hashed" in self.input_visibility
 
     @property
+    def salt(self) -> SaltLayout | None:
+        if not self.salted:
+            return None
+        return SaltLayout.for_decomposition(self.decomp_base, self.decomp_legs)
+
+    @property
     def input_limit(self) -> float:
         """Largest |x| the input's fixed-point encoding can hold."""
         return (self.decomp_base**self.decomp_legs) / 2 / 2**self.input_scale
@@ -149,9 +159,9 @@ def make_settings(layout: ModelLayout, exported: ExportedModel, options: Circuit
     calibration on the model's real samples."""
     n = subjects_of(exported, options)
     with atomic_path(layout.circuit_onnx) as graph:
-        subjects.write_circuit_graph(layout.onnx, graph, exported.row_shape, n, options.salted)
+        subjects.write_circuit_graph(layout.onnx, graph, exported.row_shape, n, options.salt)
     write_json(layout.calibration_data,
-               subjects.calibration_data(exported.calibration, n, options.salted), private=True)
+               subjects.calibration_data(exported.calibration, n, options.salt), private=True)
     with atomic_path(layout.settings) as tmp:
         try:
             _ezkl.call("gen_settings", str(layout.circuit_onnx), str(tmp),
@@ -229,9 +239,10 @@ def witness(layout: ModelLayout, rows: np.ndarray, salts: list[int] | None,
             output: Path | None = None) -> dict[str, Any]:
     """Run the compiled circuit on one proof's rows (one per subject, with their salts when
     inputs are hashed); its outputs are what a proof would publish."""
+    salt = CircuitSettings.load(layout).salt
     with private_scratch("input") as private_dir:
         data = private_dir / "input.json"
-        data.write_text(json.dumps(subjects.input_data(rows, salts)))
+        data.write_text(json.dumps(subjects.input_data(rows, salts, salt)))
         try:
             return _ezkl.call(
                 "gen_witness",

@@ -9,7 +9,6 @@ from zkml.circuit import CircuitSettings
 from zkml.export import ExportedModel
 from zkml.felts import int_to_felt
 from zkml.layout import secret_path
-from zkml.subjects import salt_limbs
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +24,7 @@ def test_private_input_and_salt_not_in_proof(breast_cancer):
     secret = json.loads(secret_path(breast_cancer.proof).read_text())["subjects"][0]
     assert secret_path(breast_cancer.proof).stat().st_mode & 0o077 == 0
     salt = int(secret["salt"], 16)
-    limbs = [int_to_felt(limb) for limb in salt_limbs(salt)]
+    limbs = [int_to_felt(limb) for limb in CircuitSettings.load(breast_cancer).salt.split(salt)]
     assert not [form for form in [secret["salt"][2:], *limbs] if form in text]
 
 

@@ -27,6 +27,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from zkml.bench.plain import Side, ezkl_side, whole_process_prove
 from zkml.bench.runner import Measured, measure, step
 from zkml.circuit import CircuitOptions, CircuitSettings, FidelityReport
@@ -244,9 +246,10 @@ def _breakdown(root: Path, scratch: Path) -> dict[str, float]:
     from zkml import subjects
 
     rows = json.loads(_first_input(layout).read_text())
-    salts = [0] * len(rows) if CircuitSettings.load(layout).salted else None
+    settings = CircuitSettings.load(layout)
+    salts = [0] * len(rows) if settings.salted else None
     (work / "input.json").write_text(json.dumps(subjects.input_data(
-        __import__("numpy").asarray(rows, dtype="float32"), salts)))
+        np.asarray(rows, dtype=np.float32), salts, settings.salt)))
     witness = step("ezkl_witness", 1, root=work, srs=srs)
     proving = step("ezkl_prove_only", 1, root=work, srs=srs)
     started = time.perf_counter()
