@@ -1,7 +1,9 @@
 """Each measured step in its own process, so that its time and peak memory are its own.
 
-`measure` runs a command and reads its wall time and the peak resident memory of the process
-and every descendant it waited for (os.wait4's rusage; zkml's ezkl worker is one of them).
+`measure` runs a command and reads its wall time and its peak memory: the largest total
+resident size of the process and its descendants (zkml's ezkl worker is one), sampled every
+SAMPLE_SECONDS. (rusage's max RSS would not do: a child inherits the parent's peak through
+fork, and this driver is large.)
 `step` runs one named operation of zkml.bench.ops in a child Python (`python -m
 zkml.bench.ops OP ARGS`), which also reports the time of the operation alone, without the
 interpreter's start-up.
@@ -10,7 +12,6 @@ interpreter's start-up.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -20,12 +21,38 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+SAMPLE_SECONDS = 0.01
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants, now."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        tree.update(children)
+        frontier = children
+    total = 0
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
 
 @dataclass(frozen=True)
 class Measured:
     seconds: float  # the operation alone (for a step), or the whole process (for a command)
     wall_seconds: float  # the whole process, interpreter start-up included
-    peak_mb: float  # the largest resident size of the process or a descendant it waited for
+    peak_mb: float  # the largest total resident size of the process and its descendants
 
 
 def measure(command: list[str], env: dict[str, str] | None = None,
@@ -34,15 +61,17 @@ def measure(command: list[str], env: dict[str, str] | None = None,
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=cwd)
-        _, status, usage = os.wait4(process.pid, 0)
+        peak = 0.0
+        while process.poll() is None:
+            peak = max(peak, tree_rss_mb(process.pid))
+            time.sleep(SAMPLE_SECONDS)
         wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(), err.read().decode(errors="replace")
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:4])} … failed: {stderr[-2000:]}")
-    return Measured(wall, wall, usage.ru_maxrss / 1024), stdout
+    return Measured(wall, wall, peak), stdout
 
 
 def step(op: str, repeats: int = 1, **args: Any) -> Measured:
