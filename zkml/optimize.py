@@ -6,8 +6,10 @@ error. They take a second or two. Keys and timed proofs cost far more, so `searc
 only for the SHORTLIST best candidates by those figures.
 
 Plain `compile` runs a smaller cheap search, the scale ladder: the fixed-point scale decides how
-large nonlinearities' lookup tables are (a Sigmoid at scale 11 spans tens of thousands of rows),
-so it starts at a high scale and steps down while lookups, not the model's rows, set logrows.
+large nonlinearities' lookup tables are (a Sigmoid at scale 11 spans tens of thousands of rows)
+and how many rescaling rows the model needs, so it tries a few scales from high to low, and
+lower ones while lookups, not the model's rows, set logrows. It keeps the smallest circuit,
+and the highest scale (the least error) among equally small ones.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from zkml.results import to_json
 
 log = logging.getLogger("zkml")
 LADDER = (12, 10, 8, 6, 4)  # single fixed-point scales the plain compile tries, high to low
+ALWAYS = 3  # ladder steps always tried: lower scales also drop rescaling rows, not only lookups
 PREFERRED_AGREEMENT = 0.99  # among candidates this accurate, the smallest circuit wins
 DECOMPOSITIONS = [(256, 4)]  # 16384^2 costs logrows, 1024^3 and 64^5 gained nothing measured
 INNER_COLUMNS = [1, 2]
@@ -95,8 +98,8 @@ def _build(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions
 def scale_ladder(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions,
                  progress: ProgressHook = ignore) -> tuple[CircuitOptions, str]:
     """Compile with single scales from LADDER, high to low, in place; leave the folder compiled
-    with the chosen one and say why. Stops as soon as logrows is what the rows alone need: a
-    lower scale then only loses precision."""
+    with the chosen one and say why. After the first ALWAYS scales it stops as soon as logrows
+    is what the rows alone need: a lower scale then only loses precision."""
     tried: list[Candidate] = []
     scale_of: dict[int, int] = {}  # id(candidate) -> its scale
     for scale in LADDER:
@@ -105,8 +108,8 @@ def scale_ladder(layout: ModelLayout, exported: ExportedModel, options: CircuitO
         tried.append(_build(layout, exported, trial))
         latest = tried[-1]
         scale_of[id(latest)] = scale
-        if (latest.rejected is None and latest.logrows is not None and latest.num_rows
-                and latest.logrows <= math.ceil(math.log2(latest.num_rows))):
+        if (len(tried) >= ALWAYS and latest.rejected is None and latest.logrows is not None
+                and latest.num_rows and latest.logrows <= math.ceil(math.log2(latest.num_rows))):
             break
     usable = _usable(tried, options)
     if not usable:
