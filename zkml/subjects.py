@@ -161,3 +161,21 @@ def groups(samples: np.ndarray, subjects: int) -> list[np.ndarray]:
     count = math.ceil(len(samples) / subjects)
     padded = np.take(samples, range(count * subjects), axis=0, mode="wrap")
     return [padded[i * subjects:(i + 1) * subjects] for i in range(count)]
+
+
+def quantize(value: float, scale: int) -> int:
+    """The field integer ezkl makes of an input value: round half away from zero at 2^scale."""
+    scaled = float(np.float32(value)) * 2**scale
+    return int(math.copysign(math.floor(abs(scaled) + 0.5), scaled))
+
+
+def commitment(row: np.ndarray, salt: int, input_scale: int, layout: SaltLayout) -> str:
+    """A subject's input commitment computed outside the circuit: what the data subject, who
+    holds the input and the salt, checks a proof's public commitment against."""
+    from zkml import _ezkl
+    from zkml.felts import FIELD_MODULUS
+
+    message = [int_to_felt(quantize(float(v), input_scale) % FIELD_MODULUS)
+               for v in np.ravel(row)]
+    message += [int_to_felt(limb) for limb in layout.split(salt)]
+    return str(_ezkl.call("poseidon_hash", message)[0])

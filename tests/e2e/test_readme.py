@@ -1,7 +1,8 @@
-"""README command 1 in a subprocess, exactly as a user types it (bootstrap is a no-op here)."""
+"""The README's command 1 and its Python example, run as a user would (bootstrap is a no-op)."""
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,17 @@ def test_readme_demo_command(tmp_path):
             "Verifier.sol", "evm.json"} <= produced
     assert not [name for name in produced if name.endswith(".tmp")]
     assert not [name for name in produced if "witness" in name]
+
+
+def test_readme_python_example(tmp_path):
+    """The README's Python section, run as a user would paste it, in an empty folder."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## From Python", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    env = {k: v for k, v in os.environ.items() if k != "ZKML_CIRCUITS_DIR"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed = result.stdout.splitlines()
+    assert len(printed) == 2 and printed[0].startswith("[[") and int(printed[1].split()[0]) > 0
+    assert (tmp_path / "circuits" / "breast_cancer" / "proof.json").is_file()

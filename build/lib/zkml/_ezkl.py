@@ -85,11 +85,14 @@ class Worker:
         self._to = os.fdopen(to_child_w, "wb")
         self._from = os.fdopen(from_child_r, "rb")
 
-    def call(self, function: str, args: tuple, kwargs: dict[str, Any],
-             time_limit: float | None = None) -> Any:
+    def ensure_started(self) -> None:
         if self.process is None or self.process.poll() is not None:
             self.stop()
             self._start()
+
+    def call(self, function: str, args: tuple, kwargs: dict[str, Any],
+             time_limit: float | None = None) -> Any:
+        self.ensure_started()
         assert self.process and self._to and self._from
         try:
             send(self._to, (function, args, kwargs))
@@ -171,6 +174,11 @@ def call(function: str, *args: Any, time_limit: float | None = None, **kwargs: A
     return _worker().call(function, args, kwargs, time_limit)
 
 
+def prewarm() -> None:
+    """Start this thread's worker now: it imports ezkl while the caller does other work."""
+    _worker().ensure_started()
+
+
 def stop_thread_worker() -> None:
     """Stop this thread's worker now (threads that prove in parallel call this when done)."""
     worker = getattr(_local, "worker", None)
@@ -180,6 +188,7 @@ def stop_thread_worker() -> None:
 
 
 @atexit.register
-def _stop_all() -> None:
+def stop_all() -> None:
+    """Stop (and reap) every worker this process started."""
     for worker in _workers:
         worker.stop()

@@ -18,6 +18,7 @@ from zkml.felts import felts_to_floats
 from zkml.inputs import parse_input
 from zkml.layout import ModelLayout, atomic_path, private_scratch, read_json, write_json
 from zkml.results import to_json
+from zkml.subjects import SaltLayout
 
 # ezkl's Python PyRunArgs defaults to *public* inputs; every visibility is set here on purpose.
 INPUT_VISIBILITY = {"private": "private", "hashed": "hashed/public"}
@@ -65,8 +66,11 @@ class CircuitOptions:
             raise CircuitError("a proof needs at least one subject (--batch 1 or more)")
 
     @property
-    def salted(self) -> bool:
-        return self.input_visibility == "hashed"
+    def salt(self) -> SaltLayout | None:
+        """How each subject's salt is laid out, when inputs are hashed."""
+        if self.input_visibility != "hashed":
+            return None
+        return SaltLayout.for_decomposition(self.decomp_base, self.decomp_legs)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,6 +124,12 @@ class CircuitSettings:
         return "Hashed" in self.input_visibility
 
     @property
+    def salt(self) -> SaltLayout | None:
+        if not self.salted:
+            return None
+        return SaltLayout.for_decomposition(self.decomp_base, self.decomp_legs)
+
+    @property
     def input_limit(self) -> float:
         """Largest |x| the input's fixed-point encoding can hold."""
         return (self.decomp_base**self.decomp_legs) / 2 / 2**self.input_scale
@@ -134,6 +144,9 @@ def run_args(options: CircuitOptions) -> dict[str, Any]:
         "decomp_base": options.decomp_base,
         "decomp_legs": options.decomp_legs,
         "num_inner_cols": options.num_inner_cols,
+        # ezkl's Freivalds matmul check adds advice columns (and verifier gas) for batched
+        # circuits; plain constraints are cheaper here
+        "disable_freivalds": True,
     }
 
 
@@ -146,9 +159,9 @@ def make_settings(layout: ModelLayout, exported: ExportedModel, options: Circuit
     calibration on the model's real samples."""
     n = subjects_of(exported, options)
     with atomic_path(layout.circuit_onnx) as graph:
-        subjects.write_circuit_graph(layout.onnx, graph, exported.row_shape, n, options.salted)
+        subjects.write_circuit_graph(layout.onnx, graph, exported.row_shape, n, options.salt)
     write_json(layout.calibration_data,
-               subjects.calibration_data(exported.calibration, n, options.salted), private=True)
+               subjects.calibration_data(exported.calibration, n, options.salt), private=True)
     with atomic_path(layout.settings) as tmp:
         try:
             _ezkl.call("gen_settings", str(layout.circuit_onnx), str(tmp),
@@ -196,6 +209,15 @@ def compile_circuit(layout: ModelLayout) -> None:
             raise _circuit_error(exc, layout) from exc
 
 
+def build(layout: ModelLayout, exported: ExportedModel,
+          options: CircuitOptions) -> FidelityReport:
+    """Settings, calibration, compiled circuit and fidelity report, for these options as they
+    are (no bound checked: see check_fidelity)."""
+    make_settings(layout, exported, options)
+    compile_circuit(layout)
+    return fidelity_report(layout, exported, options)
+
+
 def check_input(settings: CircuitSettings, row_shape: tuple[int, ...], raw: Any,
                 source: str) -> np.ndarray:
     """The subjects' inputs as rows of the model's shape, after the checks of a file's input
@@ -217,9 +239,10 @@ def witness(layout: ModelLayout, rows: np.ndarray, salts: list[int] | None,
             output: Path | None = None) -> dict[str, Any]:
     """Run the compiled circuit on one proof's rows (one per subject, with their salts when
     inputs are hashed); its outputs are what a proof would publish."""
+    salt = CircuitSettings.load(layout).salt
     with private_scratch("input") as private_dir:
         data = private_dir / "input.json"
-        data.write_text(json.dumps(subjects.input_data(rows, salts)))
+        data.write_text(json.dumps(subjects.input_data(rows, salts, salt)))
         try:
             return _ezkl.call(
                 "gen_witness",
@@ -290,7 +313,7 @@ class FidelityReport:
 
 def fidelity_report(layout: ModelLayout, exported: ExportedModel,
                     options: CircuitOptions) -> FidelityReport:
-    """Compare circuit outputs with the float model on held-out samples; fail below the bound.
+    """Compare circuit outputs with the float model on held-out samples (see check_fidelity).
 
     A classifier agrees when its argmax does; a single-output (regression) model has no argmax,
     so it agrees when its output is within the options' absolute and relative tolerance.
@@ -336,14 +359,18 @@ def fidelity_report(layout: ModelLayout, exported: ExportedModel,
         min_agreement=options.min_agreement, outputs=per_output,
     )
     write_json(layout.fidelity, to_json(report))
-    worst = min(per_output, key=lambda o: o.agreement)
+    return report
+
+
+def check_fidelity(layout: ModelLayout, report: FidelityReport, options: CircuitOptions) -> None:
+    """Fail when the circuit agrees with the float model on too few held-out samples."""
+    worst = min(report.outputs, key=lambda o: o.agreement)
     if worst.agreement < options.min_agreement:
         what = ("argmax agrees" if worst.agreement_kind == "argmax" else
                 f"output is within ±{options.abs_tolerance:g} ±{options.rel_tolerance:.0%}")
         raise CircuitError(
-            f"the circuit's {what} with the float model on {worst.agreement:.1%} of {count} "
-            f"held-out samples, below the bound {options.min_agreement:.0%} (see "
-            f"{layout.fidelity})",
+            f"the circuit's {what} with the float model on {worst.agreement:.1%} of "
+            f"{report.samples} held-out samples, below the bound {options.min_agreement:.0%} "
+            f"(see {layout.fidelity})",
             hint="calibrate with --target accuracy, or lower --min-agreement if that is acceptable",
         )
-    return report

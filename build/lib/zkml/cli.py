@@ -415,9 +415,10 @@ def setup_cmd(obj: Context, model: str, srs_file: Path | None, force: bool) -> N
 @pass_ctx
 def prove_cmd(obj: Context, model: str, input_file: Path, output: Path | None) -> None:
     """Prove MODEL's inference on a private input; the proof is verified before it is written."""
-    from zkml import proof
+    from zkml import _ezkl, proof
     from zkml.inputs import read_private_input
 
+    _ezkl.prewarm()  # ezkl's worker starts while the input and the keys are checked
     layout = obj.layout(model)
     private = read_private_input(input_file)
     _render_prove(obj, layout, _run_stage(obj, "prove", lambda: proof.prove(
@@ -433,8 +434,9 @@ def prove_cmd(obj: Context, model: str, input_file: Path, output: Path | None) -
 @pass_ctx
 def verify_cmd(obj: Context, model: str, proof_file: Path | None, vk: Path | None) -> None:
     """Verify PROOF_FILE against MODEL's key; print its bound public outputs. Exit 1 if invalid."""
-    from zkml import proof
+    from zkml import _ezkl, proof
 
+    _ezkl.prewarm()
     layout = obj.layout(model)
     path = proof_file or layout.proof
     _render_verify(obj, layout, _run_stage(obj, "verify", lambda: proof.verify(layout, path, vk)))

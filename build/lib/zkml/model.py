@@ -72,7 +72,7 @@ class Model:
         options = dataclasses.replace(options or CircuitOptions(), **overrides)
         if optimize:
             return search.optimize(self.layout, optimize, options, force, progress or ignore)
-        return pipeline.compile_model(self.layout, options, force)
+        return pipeline.compile_model(self.layout, options, force, progress or ignore)
 
     def setup(self, srs: Path | str | None = None, force: bool = False) -> Any:
         """Proving and verifying keys (SetupResult); srs: a ceremony file, else a local one."""

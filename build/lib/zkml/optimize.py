@@ -1,13 +1,22 @@
-"""`zkml compile --optimize`: search a small grid of circuit settings, keep the fidelity bound.
+"""Choosing circuit settings: cheap figures first; keys and timed proofs only for the best few.
 
-ezkl's calibrated defaults are far from the fastest settings (the default 16384^2 range-check
-decomposition alone costs 4 logrows on the bundled MLP), so each candidate is built for real:
-calibrated, compiled, checked for fidelity on held-out data, given keys, and timed proving.
+A candidate's cheap figures come from calibrating and compiling it and running its circuit on
+held-out samples (a witness each, no keys): logrows, rows, agreement with the float model and
+error. They take a second or two. Keys and timed proofs cost far more, so `search` makes them
+only for the SHORTLIST best candidates by those figures.
+
+Plain `compile` runs a smaller cheap search, the scale ladder: the fixed-point scale decides how
+large nonlinearities' lookup tables are (a Sigmoid at scale 11 spans tens of thousands of rows)
+and how many rescaling rows the model needs, so it tries a few scales from high to low, and
+lower ones while lookups, not the model's rows, set logrows. It keeps the smallest circuit,
+and the highest scale (the least error) among equally small ones.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+import math
 import shutil
 import statistics
 import tempfile
@@ -16,22 +25,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zkml import pipeline, proof
-from zkml.circuit import CircuitOptions, CircuitSettings
-from zkml.errors import CircuitError, ZkmlError
+from zkml import circuit
+from zkml.circuit import CircuitOptions, CircuitSettings, FidelityReport
+from zkml.errors import CircuitError, InputError
 from zkml.export import ExportedModel
 from zkml.layout import ModelLayout, read_json, write_json
+from zkml.progress import Progress, ProgressHook, ignore
+from zkml.results import to_json
 
-DECOMPOSITIONS = [(16384, 2), (1024, 3), (256, 4), (64, 5)]
+log = logging.getLogger("zkml")
+LADDER = (12, 10, 8, 6, 4)  # single fixed-point scales the plain compile tries, high to low
+ALWAYS = 3  # ladder steps always tried: lower scales also drop rescaling rows, not only lookups
+PREFERRED_AGREEMENT = 0.99  # among candidates this accurate, the smallest circuit wins
+DECOMPOSITIONS = [(256, 4)]  # 16384^2 costs logrows, 1024^3 and 64^5 gained nothing measured
 INNER_COLUMNS = [1, 2]
-SCALES = [8, 9, 10, 11]  # second round: single fixed-point scales on the first round's best
-SECOND_ROUND_BASES = 2  # how many of the first round's best get the second round
+SEARCH_SCALES: list[int | None] = [None, 10, 8, 6]  # None: the scale ladder's choice
+SHORTLIST = 3  # candidates that get keys and timed proofs
+PROVE_REPEATS = 3
 GOALS = {
     "time": ("prove_seconds", "the fastest proof"),
     "size": ("pk_bytes", "the smallest proving key"),
     "accuracy": ("max_abs_error", "the smallest error against the float model"),
 }
-PROVE_REPEATS = 3
 
 
 @dataclass
@@ -39,127 +54,182 @@ class Candidate:
     options: CircuitOptions
     logrows: int | None = None
     num_rows: int | None = None
-    argmax_agreement: float | None = None
+    agreement: float | None = None
     max_abs_error: float | None = None
-    pk_bytes: int | None = None
-    prove_seconds: float | None = None
+    cheap_seconds: float | None = None  # calibrate + compile + fidelity
+    pk_bytes: int | None = None  # measured for the shortlist only
+    prove_seconds: float | None = None  # measured for the shortlist only
     rejected: str | None = None  # why it cannot be used
 
-    def as_dict(self) -> dict[str, Any]:
-        row = dataclasses.asdict(self)
-        row["options"] = {k: row["options"][k] for k in (
-            "decomp_base", "decomp_legs", "num_inner_cols", "calibration_target",
-            "calibration_scales")}
-        return row
+
+def _usable(candidates: list[Candidate], options: CircuitOptions) -> list[Candidate]:
+    """Candidates that keep the bound; the PREFERRED_AGREEMENT ones if there are any."""
+    usable = [c for c in candidates if c.rejected is None and c.agreement is not None
+              and c.agreement >= options.min_agreement]
+    preferred = [c for c in usable if c.agreement is not None
+                 and c.agreement >= PREFERRED_AGREEMENT]
+    return preferred or usable
 
 
-def grid(base: CircuitOptions, goal: str, decompositions: list[tuple[int, int]] | None = None,
-         inner_columns: list[int] | None = None) -> list[CircuitOptions]:
-    """Decompositions x inner columns; for accuracy also ezkl's accuracy calibration (scales)."""
-    decompositions = decompositions or DECOMPOSITIONS
-    inner_columns = inner_columns or INNER_COLUMNS
-    targets = ["resources", "accuracy"] if goal == "accuracy" else [base.calibration_target]
-    return [dataclasses.replace(base, decomp_base=b, decomp_legs=legs, num_inner_cols=cols,
-                                calibration_target=target)
-            for target in targets for b, legs in decompositions for cols in inner_columns]
+def _cheap_rank(candidate: Candidate) -> tuple[int, int, float]:
+    """Smaller circuits first; at the same logrows fewer rows, then less error."""
+    return (candidate.logrows or 99, candidate.num_rows or 1 << 30,
+            candidate.max_abs_error or math.inf)
 
 
-def evaluate(layout: ModelLayout, options: CircuitOptions, scratch: Path) -> Candidate:
-    """Build one candidate in a scratch copy of the model folder and measure it."""
-    trial = ModelLayout(scratch / layout.name)
-    if trial.root.exists():
-        shutil.rmtree(trial.root)
-    trial.root.mkdir(parents=True)
-    for path in (layout.onnx, layout.samples):
-        shutil.copy2(path, trial.root / path.name)
+def _build(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions) -> Candidate:
+    """Calibrate, compile and check one candidate in layout; never raises for a bad candidate."""
+    start = time.perf_counter()
     candidate = Candidate(options)
     try:
-        pipeline.compile_model(trial, options, force=True)
-    except ZkmlError as exc:  # below the fidelity bound, or held-out data out of its range
+        report = circuit.build(layout, exported, options)
+    except (CircuitError, InputError) as exc:  # e.g. held-out data outside its range
         candidate.rejected = exc.message
-        fidelity = read_json(trial.fidelity, "fidelity") if trial.fidelity.exists() else None
-        if fidelity:
-            candidate.argmax_agreement = fidelity["outputs"][0]["agreement"]
         return candidate
-    settings = CircuitSettings.load(trial)
-    fidelity = read_json(trial.fidelity, "fidelity")["outputs"]
-    candidate.logrows, candidate.num_rows = settings.logrows, settings.num_rows
-    candidate.argmax_agreement = min(o["agreement"] for o in fidelity)
-    candidate.max_abs_error = max(o["max_abs_error"] for o in fidelity)
-    pipeline.setup_keys(trial)
-    candidate.pk_bytes = trial.pk.stat().st_size
-    sample = ExportedModel.load(trial).holdout[0]
-    times: list[float] = []
-    while len(times) < (PROVE_REPEATS if not times or times[0] < 1 else 1):  # slow ones: once
-        start = time.perf_counter()
-        proof.prove(trial, sample, trial.proof)
-        times.append(time.perf_counter() - start)
-    candidate.prove_seconds = statistics.median(times)
+    candidate.logrows, candidate.num_rows = report.logrows, report.num_rows
+    candidate.agreement, candidate.max_abs_error = report.agreement, report.max_abs_error
+    candidate.cheap_seconds = round(time.perf_counter() - start, 3)
+    if report.agreement < options.min_agreement:
+        candidate.rejected = (f"agreement {report.agreement:.1%} below the bound "
+                              f"{options.min_agreement:.0%}")
     return candidate
 
 
+def scale_ladder(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions,
+                 progress: ProgressHook = ignore) -> tuple[CircuitOptions, str]:
+    """Compile with single scales from LADDER, high to low, in place; leave the folder compiled
+    with the chosen one and say why. After the first ALWAYS scales it stops as soon as logrows
+    is what the rows alone need: a lower scale then only loses precision."""
+    tried: list[Candidate] = []
+    scale_of: dict[int, int] = {}  # id(candidate) -> its scale
+    for scale in LADDER:
+        trial = dataclasses.replace(options, calibration_scales=(scale,))
+        progress(Progress("compile", f"trying scale {scale}"))
+        tried.append(_build(layout, exported, trial))
+        latest = tried[-1]
+        scale_of[id(latest)] = scale
+        if (len(tried) >= ALWAYS and latest.rejected is None and latest.logrows is not None
+                and latest.num_rows and latest.logrows <= math.ceil(math.log2(latest.num_rows))):
+            break
+    usable = _usable(tried, options)
+    if not usable:
+        best = max((c for c in tried if c.agreement is not None),
+                   key=lambda c: c.agreement or 0.0, default=None)
+        if best is None:
+            raise CircuitError(f"no scale in {LADDER} gives a circuit that runs the held-out "
+                               f"samples: {tried[0].rejected}")
+        circuit.build(layout, exported, best.options)
+        circuit.check_fidelity(layout, FidelityReport.load(layout), options)  # raises
+    chosen = min(usable, key=lambda c: (_cheap_rank(c)[:2], -scale_of[id(c)]))
+    if chosen is not tried[-1]:
+        circuit.build(layout, exported, chosen.options)
+    steps = ", ".join(f"scale {scale_of[id(c)]}: "
+                      + (f"logrows {c.logrows}, agreement {c.agreement:.0%}" if c.logrows
+                         else "rejected") for c in tried)
+    return chosen.options, f"scale {scale_of[id(chosen)]} ({steps})"
+
+
+# ------------------------------------------------------------------------------ --optimize
+
+
+def _trial(layout: ModelLayout, scratch: Path, index: int) -> ModelLayout:
+    """A scratch copy of the model folder's export, for one candidate."""
+    trial = ModelLayout(scratch / f"{index:02d}" / layout.name)
+    trial.root.mkdir(parents=True)
+    for path in (layout.onnx, layout.samples, layout.export_report):
+        shutil.copy2(path, trial.root / path.name)
+    return trial
+
+
+def _timed(trial: ModelLayout, candidate: Candidate) -> None:
+    """Keys and timed proofs (median of PROVE_REPEATS, once for a slow one)."""
+    from zkml import keys, proof
+    from zkml.subjects import groups
+
+    keys.setup(trial)
+    candidate.pk_bytes = trial.pk.stat().st_size
+    rows = groups(ExportedModel.load(trial).holdout, CircuitSettings.load(trial).subjects)[0]
+    times: list[float] = []
+    while len(times) < (PROVE_REPEATS if not times or times[0] < 1 else 1):
+        times.append(proof.prove(trial, rows, trial.root / "timing-proof.json").seconds)
+    candidate.prove_seconds = statistics.median(times)
+
+
+def grid(base: CircuitOptions) -> list[CircuitOptions]:
+    return [dataclasses.replace(base, decomp_base=b, decomp_legs=legs, num_inner_cols=cols,
+                                calibration_scales=None if scale is None else (scale,))
+            for b, legs in DECOMPOSITIONS for cols in INNER_COLUMNS for scale in SEARCH_SCALES]
+
+
 def search(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,
-           progress=lambda options: None, candidates_to_try: list[CircuitOptions] | None = None,
+           progress: ProgressHook = ignore, candidates_to_try: list[CircuitOptions] | None = None,
            ) -> tuple[CircuitOptions, list[Candidate], str]:
-    """Try the grid, then (for time and size) single low scales on its winner; return the best
-    options for goal, every candidate and the reason."""
+    """Every candidate's cheap figures; keys and timed proofs for the SHORTLIST best; the best
+    for goal, every candidate and the reason."""
     metric, wording = GOALS[goal]
     base = base or CircuitOptions()
     layout.require(layout.onnx, layout.samples, stage="export")
+    exported = ExportedModel.load(layout)
+    trials = candidates_to_try or grid(base)
     candidates: list[Candidate] = []
-
-    def round_of(trials: list[CircuitOptions]) -> Candidate:
-        for options in trials:
-            progress(options)
-            candidates.append(evaluate(layout, options, Path(scratch)))
-        return _best(candidates, metric, base)
-
     with tempfile.TemporaryDirectory(prefix="zkml-optimize-") as scratch:
-        best = round_of(candidates_to_try or grid(base, goal))
-        if candidates_to_try is None and goal != "accuracy":
-            # first-round times are close and noisy: give the scale round to more than one
-            leaders = sorted((c for c in candidates if c.rejected is None),
-                             key=lambda c: getattr(c, metric))[:SECOND_ROUND_BASES]
-            best = round_of([dataclasses.replace(c.options, calibration_scales=(scale,))
-                             for c in leaders for scale in SCALES])
-    usable = sum(c.rejected is None for c in candidates)
+        folders = []
+        for i, options in enumerate(trials):
+            progress(Progress("optimize", f"cheap figures: {options.describe()}", i, len(trials)))
+            folders.append(_trial(layout, Path(scratch), i))
+            if options.calibration_scales is None and options.calibration_target == "resources":
+                try:
+                    chosen, _ = scale_ladder(folders[-1], exported, options)
+                except CircuitError as exc:
+                    candidates.append(Candidate(options, rejected=exc.message))
+                    continue
+                candidates.append(_build(folders[-1], exported, chosen))
+            else:
+                candidates.append(_build(folders[-1], exported, options))
+        usable = _usable(candidates, base)
+        if not usable:
+            raise CircuitError(
+                f"no candidate settings keep agreement >= {base.min_agreement:.0%}",
+                hint="lower --min-agreement or calibrate with --target accuracy",
+            )
+        if goal == "accuracy":
+            best = min(usable, key=lambda c: (c.max_abs_error or math.inf, _cheap_rank(c)))
+        else:
+            shortlist = sorted(usable, key=_cheap_rank)[:SHORTLIST]
+            for c in shortlist:
+                progress(Progress("optimize", f"keys and timed proofs: {c.options.describe()}"))
+                _timed(folders[candidates.index(c)], c)
+            best_value = min(getattr(c, metric) for c in shortlist)
+            close = [c for c in shortlist if getattr(c, metric) <= best_value * 1.05]
+            best = min(close, key=lambda c: (c.max_abs_error or math.inf, getattr(c, metric)))
+    timed = sum(c.prove_seconds is not None for c in candidates)
     reason = (
-        f"{wording} among {usable} of {len(candidates)} candidates that keep argmax "
-        f"agreement >= {base.min_agreement:.0%} on held-out data: {best.options.describe()}, "
-        f"logrows {best.logrows}, prove {best.prove_seconds:.2f} s, "
-        f"proving key {best.pk_bytes / 1e6:.1f} MB, max |error| {best.max_abs_error:.2e}"
+        f"{wording} among {len(usable)} of {len(candidates)} candidates that keep agreement >= "
+        f"{base.min_agreement:.0%} ({timed} shortlisted by logrows and rows, then timed): "
+        f"{best.options.describe()}, logrows {best.logrows}"
+        + (f", prove {best.prove_seconds:.2f} s" if best.prove_seconds is not None else "")
+        + (f", proving key {best.pk_bytes / 1e6:.1f} MB" if best.pk_bytes is not None else "")
+        + f", max |error| {best.max_abs_error:.2e}"
     )
     return best.options, candidates, reason
 
 
-def _best(candidates: list[Candidate], metric: str, base: CircuitOptions) -> Candidate:
-    """The best usable candidate; ties (within 5 %) go to the more accurate one."""
-    usable = [c for c in candidates if c.rejected is None]
-    if not usable:
-        raise CircuitError(
-            f"no candidate settings keep argmax agreement >= {base.min_agreement:.0%}",
-            hint="lower --min-agreement or calibrate with --target accuracy",
-        )
-    best_value = min(getattr(c, metric) for c in usable)
-    close = [c for c in usable if getattr(c, metric) <= best_value * 1.05]
-    return min(close, key=lambda c: (c.max_abs_error, getattr(c, metric)))
-
-
 def optimize(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,
-             force: bool = False, progress=lambda options: None) -> pipeline.StageResult:
+             force: bool = False, progress: ProgressHook = ignore) -> Any:
     """Search (cached like any stage), record the choice and why in optimize.json, then
     compile with the winner."""
+    from zkml import pipeline
+
     base = base or CircuitOptions()
 
-    def work() -> dict[str, Any]:
+    def work() -> None:
         chosen, candidates, reason = search(layout, goal, base, progress)
         write_json(layout.optimize_report, {
             "goal": goal,
             "chosen": dataclasses.asdict(chosen),
             "reason": reason,
-            "candidates": [c.as_dict() for c in candidates],
+            "candidates": [to_json(c) for c in candidates],
         })
-        return {}
 
     searched = pipeline.cached_stage(
         layout, "optimize", [layout.onnx, layout.samples],
@@ -168,6 +238,8 @@ def optimize(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,
     report = read_json(layout.optimize_report, "optimize report")
     result = pipeline.compile_model(layout, CircuitOptions(**report["chosen"]), force)
     result.seconds += searched.seconds
-    result.details["optimize"] = {"goal": goal, "reason": report["reason"],
-                                  "search_cached": searched.cached}
+    result.search = report["reason"]
+    if searched.cached:
+        log.info("settings search cached: %s", report["reason"])
     return result
+

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zkml import circuit
+from zkml import circuit, optimize
 from zkml.circuit import CircuitOptions, CircuitSettings, FidelityReport
 from zkml.export import ExportedModel
 from zkml.layout import Manifest, ModelLayout
+from zkml.progress import ProgressHook, ignore
 from zkml.results import StageResult
 
+COMPILE_VERSION = 2  # bump when compiling changes for the same options (a new cache key)
 # stages that read what a stage writes: redoing the stage makes theirs stale
 DOWNSTREAM = {"compile": ["setup", "verifier"], "setup": ["verifier"]}
 
@@ -65,21 +67,24 @@ class CompileResult(StageResult):
     logrows: int
     num_rows: int
     fidelity: FidelityReport
-    search: str | None = None  # with --optimize: what was chosen and why
+    search: str | None = None  # the settings chosen (scale ladder or --optimize) and why
 
 
 def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
-                  force: bool = False) -> CompileResult:
+                  force: bool = False, progress: ProgressHook = ignore) -> CompileResult:
     """Settings, calibration on the model's samples, compiled circuit and fidelity report."""
     options = options or CircuitOptions()
     layout.require(layout.onnx, layout.samples, stage="export")
     from zkml import _ezkl
 
+    chosen: list[str] = []
+
     def work() -> None:
         exported = ExportedModel.load(layout)
-        circuit.make_settings(layout, exported, options)
-        circuit.compile_circuit(layout)
-        circuit.fidelity_report(layout, exported, options)
+        if options.calibration_scales is None and options.calibration_target == "resources":
+            chosen.append(optimize.scale_ladder(layout, exported, options, progress)[1])
+        else:
+            circuit.check_fidelity(layout, circuit.build(layout, exported, options), options)
         if options.weights == "hashed":
             layout.make_private()  # the ONNX and the compiled circuit hold the private weights
 
@@ -87,7 +92,7 @@ def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
         layout,
         "compile",
         [layout.onnx, layout.samples],
-        {**options.as_dict(), "ezkl": _ezkl.ezkl_version()},
+        {**options.as_dict(), "ezkl": _ezkl.ezkl_version(), "zkml": COMPILE_VERSION},
         [layout.circuit_onnx, layout.settings, layout.calibration_data, layout.compiled,
          layout.fidelity],
         work,
@@ -96,4 +101,5 @@ def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
     settings = CircuitSettings.load(layout)
     return CompileResult(stage="compile", cached=run.cached, seconds=run.seconds,
                          options=options, logrows=settings.logrows, num_rows=settings.num_rows,
-                         fidelity=FidelityReport.load(layout))
+                         fidelity=FidelityReport.load(layout),
+                         search=chosen[0] if chosen else None)

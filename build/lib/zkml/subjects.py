@@ -2,7 +2,7 @@
 
 The circuit does not run the exported graph as it is. Its graph takes one input per subject
 (the private input of one person, one transaction, ...), each followed, when inputs are hashed,
-by a private 128-bit salt in SALT_LIMBS limbs; slices the salt off, stacks the subjects' rows
+by a private 128-bit salt in a few limbs; slices the salt off, stacks the subjects' rows
 into a batch of N and runs the model on it:
 
     subject_j [1, F + S] --Slice--> [1, F] --Concat(0)--> [N, F] --Reshape--> [N, *row] --> model
@@ -15,6 +15,7 @@ has 128 bits), which the registry keys results by. The model never reads the sal
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,25 @@ import numpy as np
 from zkml.errors import CircuitError
 from zkml.felts import int_to_felt
 
-SALT_LIMBS = 4  # 4 x 32 bits = 128 bits of salt
-LIMB_BITS = 32  # each limb passes the circuit's input range check (decomposition 256^4 = 2^32)
+SALT_BITS = 128
 SUBJECT_INPUT = "subject_{}"
 
 
-def salt_limbs(salt: int) -> list[int]:
-    return [(salt >> (LIMB_BITS * i)) & ((1 << LIMB_BITS) - 1) for i in range(SALT_LIMBS)]
+@dataclass(frozen=True)
+class SaltLayout:
+    """How a 128-bit salt is cut into limbs that each pass the circuit's input range check
+    (|x| < decomp_base^decomp_legs: 4 limbs of 32 bits for 256^4, 5 of 30 for 1024^3)."""
+
+    limbs: int
+    bits: int
+
+    @classmethod
+    def for_decomposition(cls, base: int, legs: int) -> SaltLayout:
+        bits = min(64, (base**legs).bit_length() - 1)
+        return cls(math.ceil(SALT_BITS / bits), bits)
+
+    def split(self, salt: int) -> list[int]:
+        return [(salt >> (self.bits * i)) & ((1 << self.bits) - 1) for i in range(self.limbs)]
 
 
 def _static_dims(value_info: Any) -> list[int | None]:
@@ -56,7 +69,7 @@ def graph_batch(onnx_path: Path) -> int | None:
 
 
 def write_circuit_graph(model_onnx: Path, target: Path, row_shape: tuple[int, ...],
-                        subjects: int, salted: bool) -> None:
+                        subjects: int, salt: SaltLayout | None) -> None:
     """The graph the circuit is built from (see the module's docstring), with static shapes."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -75,7 +88,7 @@ def write_circuit_graph(model_onnx: Path, target: Path, row_shape: tuple[int, ..
             hint=f"use --batch {batch}, or export the model with a dynamic batch axis")
     original = inputs[0].name
     features = math.prod(row_shape)
-    width = features + (SALT_LIMBS if salted else 0)
+    width = features + (salt.limbs if salt else 0)
     graph.input.remove(inputs[0])
     graph.initializer.extend([
         numpy_helper.from_array(np.array([0], np.int64), "zkml_slice_starts"),
@@ -114,19 +127,21 @@ def write_circuit_graph(model_onnx: Path, target: Path, row_shape: tuple[int, ..
     onnx.save(model, str(target))
 
 
-def input_data(rows: np.ndarray, salts: list[int] | None) -> dict[str, Any]:
+def input_data(rows: np.ndarray, salts: list[int] | None,
+               salt: SaltLayout | None) -> dict[str, Any]:
     """ezkl's data file for one proof: one list per subject input, its features as floats and,
     when hashed, its salt limbs as field elements (never rounded through a float)."""
     data = []
     for j, row in enumerate(rows):
         values: list[Any] = np.asarray(row, dtype=np.float64).ravel().tolist()
-        if salts is not None:
-            values += [int_to_felt(limb) for limb in salt_limbs(salts[j])]
+        if salt is not None and salts is not None:
+            values += [int_to_felt(limb) for limb in salt.split(salts[j])]
         data.append(values)
     return {"input_data": data}
 
 
-def calibration_data(samples: np.ndarray, subjects: int, salted: bool) -> dict[str, Any]:
+def calibration_data(samples: np.ndarray, subjects: int,
+                     salt: SaltLayout | None) -> dict[str, Any]:
     """All calibration samples for every subject input (each sample with a random salt)."""
     rng = np.random.default_rng(0)  # salts here only need to look like salts
     per_input = []
@@ -134,9 +149,9 @@ def calibration_data(samples: np.ndarray, subjects: int, salted: bool) -> dict[s
         values: list[Any] = []
         for row in samples:
             values += np.asarray(row, dtype=np.float64).ravel().tolist()
-            if salted:
-                values += [int_to_felt(int(limb)) for limb in
-                           rng.integers(0, 1 << LIMB_BITS, SALT_LIMBS, dtype=np.uint64)]
+            if salt is not None:
+                values += [int_to_felt(limb) for limb in
+                           salt.split(int.from_bytes(rng.bytes(SALT_BITS // 8), "little"))]
         per_input.append(values)
     return {"input_data": per_input}
 
@@ -146,3 +161,21 @@ def groups(samples: np.ndarray, subjects: int) -> list[np.ndarray]:
     count = math.ceil(len(samples) / subjects)
     padded = np.take(samples, range(count * subjects), axis=0, mode="wrap")
     return [padded[i * subjects:(i + 1) * subjects] for i in range(count)]
+
+
+def quantize(value: float, scale: int) -> int:
+    """The field integer ezkl makes of an input value: round half away from zero at 2^scale."""
+    scaled = float(np.float32(value)) * 2**scale
+    return int(math.copysign(math.floor(abs(scaled) + 0.5), scaled))
+
+
+def commitment(row: np.ndarray, salt: int, input_scale: int, layout: SaltLayout) -> str:
+    """A subject's input commitment computed outside the circuit: what the data subject, who
+    holds the input and the salt, checks a proof's public commitment against."""
+    from zkml import _ezkl
+    from zkml.felts import FIELD_MODULUS
+
+    message = [int_to_felt(quantize(float(v), input_scale) % FIELD_MODULUS)
+               for v in np.ravel(row)]
+    message += [int_to_felt(limb) for limb in layout.split(salt)]
+    return str(_ezkl.call("poseidon_hash", message)[0])

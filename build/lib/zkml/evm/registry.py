@@ -90,13 +90,7 @@ def registry_shape(layout: ModelLayout) -> RegistryShape:
         )
     exported = ExportedModel.load(layout)
     subjects = keys.input_commitments
-    lengths = []
-    for shape in exported.output_shapes:
-        size = math.prod(shape)
-        if size % subjects:
-            raise WrongRegistry(f"an output of {size} values does not split into {subjects} "
-                                "subjects' rows")
-        lengths.append(size // subjects)
+    lengths = [math.prod(shape[1:]) for shape in exported.output_shapes]  # one subject's row
     return RegistryShape(subjects, [felt_to_int(f) for f in keys.weights_commitment], lengths,
                          list(CircuitSettings.load(layout).output_scales))
 

@@ -50,16 +50,16 @@ class Spec:
     make_module: Callable[[], Any]
     epochs: int
     lr: float
-    classes: list[str]
+    classes: list[str] | None  # None: one output, a score (trained as a logit of class 1)
 
 
-def _split(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+def split(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
     from sklearn.model_selection import train_test_split
 
     return train_test_split(x, y, test_size=0.25, random_state=SEED, stratify=y)
 
 
-def _standardized(load: Callable[..., Any]) -> Callable[[dict | None], Dataset]:
+def standardized(load: Callable[..., Any]) -> Callable[[dict | None], Dataset]:
     """Scale features by the training split's mean and deviation.
 
     Training computes the constants; loading reads the committed ones (a reduction such as a mean
@@ -67,7 +67,7 @@ def _standardized(load: Callable[..., Any]) -> Callable[[dict | None], Dataset]:
     """
 
     def data(scaling: dict[str, list[float]] | None) -> Dataset:
-        x_train, x_test, y_train, y_test = _split(*load(return_X_y=True))
+        x_train, x_test, y_train, y_test = split(*load(return_X_y=True))
         if scaling is None:
             scaling = {"mean": x_train.mean(0).tolist(), "std": x_train.std(0).tolist()}
         mean, std = np.asarray(scaling["mean"]), np.asarray(scaling["std"])
@@ -77,21 +77,21 @@ def _standardized(load: Callable[..., Any]) -> Callable[[dict | None], Dataset]:
     return data
 
 
-def _digits(shape: tuple[int, ...]) -> Callable[[dict | None], Dataset]:
+def digits_data(shape: tuple[int, ...]) -> Callable[[dict | None], Dataset]:
     """8x8 digit images, pixels scaled to [0, 1], in the model's input shape."""
 
     def data(scaling: dict[str, list[float]] | None) -> Dataset:
         from sklearn.datasets import load_digits
 
         x, y = load_digits(return_X_y=True)
-        x_train, x_test, y_train, y_test = _split(
+        x_train, x_test, y_train, y_test = split(
             (x / 16.0).astype(np.float32).reshape(-1, *shape[1:]), y)
         return Dataset(x_train, x_test, y_train, y_test, None)
 
     return data
 
 
-def _mlp(*widths: int) -> Callable[[], Any]:
+def mlp(*widths: int) -> Callable[[], Any]:
     def make() -> Any:
         import torch
 
@@ -117,7 +117,7 @@ def _cnn(channels: int) -> Callable[[], Any]:
     return make
 
 
-def _sklearn(loader: str) -> Callable[..., Any]:
+def sklearn_loader(loader: str) -> Callable[..., Any]:
     def load(**kwargs: Any) -> Any:
         import sklearn.datasets
 
@@ -133,7 +133,7 @@ def breast_cancer_spec(hidden: int = 16) -> Spec:
     return Spec(
         "breast_cancer" if hidden == 16 else f"breast_cancer_h{hidden}",
         f"breast-cancer diagnosis MLP 30-{hidden}-2 (scikit-learn breast_cancer)",
-        (1, 30), _standardized(_sklearn("load_breast_cancer")), _mlp(30, hidden, 2),
+        (1, 30), standardized(sklearn_loader("load_breast_cancer")), mlp(30, hidden, 2),
         epochs=200, lr=1e-2, classes=["malignant", "benign"],
     )
 
@@ -142,7 +142,7 @@ def digits_spec(channels: int = 4) -> Spec:
     return Spec(
         "digits" if channels == 4 else f"digits_c{channels}",
         f"handwritten-digit CNN conv3x3({channels})-relu-dense(10) (scikit-learn digits)",
-        (1, 1, 8, 8), _digits((1, 1, 8, 8)), _cnn(channels), epochs=150, lr=2e-2,
+        (1, 1, 8, 8), digits_data((1, 1, 8, 8)), _cnn(channels), epochs=150, lr=2e-2,
         classes=DIGIT_CLASSES,
     )
 
@@ -153,9 +153,9 @@ SPECS: dict[str, Spec] = {
         breast_cancer_spec(),
         digits_spec(),
         Spec("digits_mlp", "handwritten-digit MLP 64-32-10 (scikit-learn digits)", (1, 64),
-             _digits((1, 64)), _mlp(64, 32, 10), epochs=150, lr=1e-2, classes=DIGIT_CLASSES),
+             digits_data((1, 64)), mlp(64, 32, 10), epochs=150, lr=1e-2, classes=DIGIT_CLASSES),
         Spec("iris", "iris species MLP 4-8-3 (scikit-learn iris dataset)", (1, 4),
-             _standardized(_sklearn("load_iris")), _mlp(4, 8, 3), epochs=300, lr=1e-2,
+             standardized(sklearn_loader("load_iris")), mlp(4, 8, 3), epochs=300, lr=1e-2,
              classes=["setosa", "versicolor", "virginica"]),
     )
 }
@@ -168,7 +168,7 @@ def _loaded(spec: Spec, module: Any, data: Dataset, files: list[Path]) -> Loaded
         input_shape=spec.input_shape,
         calibration=data.x_train[:CALIBRATION_SAMPLES],
         holdout=data.x_test[:HOLDOUT_SAMPLES],
-        holdout_labels=data.y_test[:HOLDOUT_SAMPLES],
+        holdout_labels=None if spec.classes is None else data.y_test[:HOLDOUT_SAMPLES],
         module=module.eval(),
         classes=spec.classes,
         files=files,
@@ -183,11 +183,17 @@ def train(spec: Spec) -> tuple[Any, Dataset]:
     module = spec.make_module()
     data = spec.data(None)
     xt = torch.from_numpy(data.x_train)
-    yt = torch.from_numpy(data.y_train.astype(np.int64))
+    loss: Callable[..., Any]
+    if spec.classes is None:
+        yt = torch.from_numpy(data.y_train.astype(np.float32)).reshape(-1, 1)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits
+    else:
+        yt = torch.from_numpy(data.y_train.astype(np.int64))
+        loss = torch.nn.functional.cross_entropy
     optimizer = torch.optim.Adam(module.parameters(), lr=spec.lr)
     for _ in range(spec.epochs):
         optimizer.zero_grad()
-        torch.nn.functional.cross_entropy(module(xt), yt).backward()
+        loss(module(xt), yt).backward()
         optimizer.step()
     return module.eval(), data
 

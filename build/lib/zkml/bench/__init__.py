@@ -1,0 +1,322 @@
+"""`zkml bench`: zkml's pipeline beside plain ezkl on the same ONNX and the same private input,
+every figure with its ratio, in one run that writes JSON, Markdown and PNG into one folder.
+
+Parts (all by default):
+- models: the bundled models, zkml (default compile) vs plain ezkl (its defaults): each step's
+  time and peak memory in its own process, whole-process `zkml prove` vs a plain ezkl script,
+  sizes, gas and agreement; plus the `--optimize time` search on the default model.
+- gas: N private inputs in one proof (N = 1, 4, 10, 32): registry gas per verified inference
+  (the one transaction / N) and proving time per inference.
+- lookups: models whose nonlinearities need lookup tables, three ways: zkml, plain ezkl and
+  ezkl hand-tuned; logrows against the bound ceil(log2(rows)) + 2, agreement, time.
+- large: an MNIST-shape LeNet-5 and a 96-256-128-1 credit MLP, the same three ways, with where
+  the largest model's proving time goes.
+- sweep: zkml on bundled models of growing size (MLP widths, CNN channels).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zkml.bench.plain import Side, ezkl_side, whole_process_prove
+from zkml.bench.runner import Measured, measure, step
+from zkml.circuit import CircuitOptions, CircuitSettings, FidelityReport
+from zkml.export import ExportedModel
+from zkml.layout import BenchLayout, ModelLayout, write_json
+from zkml.models.bundled import Spec
+from zkml.progress import Progress, ProgressHook, ignore
+
+PARTS = ("models", "gas", "lookups", "large", "sweep")
+MODELS = ["breast_cancer", "digits", "digits_mlp"]
+SUBJECTS = [1, 4, 10, 32]
+# ezkl by hand, per model: what a careful user finds by trying settings one at a time
+HAND_TUNED: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "default": ({"decomp_base": 256, "decomp_legs": 4, "disable_freivalds": True},
+                {"scales": [8]}),
+}
+# fewer columns, fewer commitments: less verifier gas
+GAS_OPTIONS: dict[str, Any] = {"num_inner_cols": 1}
+
+
+def _machine() -> dict[str, Any]:
+    from zkml._ezkl import ezkl_version
+
+    return {"cpus": os.cpu_count(), "python": platform.python_version(),
+            "ezkl": ezkl_version(), "platform": platform.platform()}
+
+
+def _prepare(spec: Spec, circuits: Path, options: CircuitOptions | None = None,
+             name: str | None = None) -> ModelLayout:
+    """Export, compile and set up a model with zkml (what its steps are then timed against)."""
+    from zkml import keys, pipeline
+    from zkml.export import export
+    from zkml.models import bundled
+
+    model = bundled.load(spec)
+    layout = ModelLayout.for_model(name or spec.name, circuits)
+    export(model, layout)
+    pipeline.compile_model(layout, options)
+    keys.setup(layout)
+    return layout
+
+
+def _first_input(layout: ModelLayout) -> Path:
+    from zkml.subjects import groups
+
+    rows = groups(ExportedModel.load(layout).holdout, CircuitSettings.load(layout).subjects)[0]
+    path = layout.root / "bench-input.json"
+    path.write_text(json.dumps(rows.astype(float).tolist()))
+    return path
+
+
+def zkml_side(layout: ModelLayout, repeats: int, rpc_url: str | None,
+              options: dict[str, Any] | None = None) -> Side:
+    """zkml's steps on a prepared model, each in its own process, and its figures."""
+    import sys
+
+    from zkml.keys import KeyRecord
+
+    steps = {"compile": step("zkml_compile", root=layout.root, options=options or {}),
+             "setup": step("zkml_setup", root=layout.root)}
+    source = _first_input(layout)
+    steps["prove"] = step("zkml_prove", repeats, root=layout.root, input=source)
+    steps["verify"] = step("zkml_verify", repeats, root=layout.root)
+    steps["setup_rerun"] = step("zkml_setup", root=layout.root, force=False)
+    whole = [measure([sys.executable, "-m", "zkml.cli", "--circuits-dir", str(layout.root.parent),
+                      "prove", layout.name, "--input", str(source), "-o",
+                      str(layout.root / "whole-proof.json")])[0] for _ in range(repeats)]
+    steps["whole_prove"] = _median(whole)
+    settings = CircuitSettings.load(layout)
+    fidelity = FidelityReport.load(layout)
+    side = Side("zkml", settings.logrows, settings.num_rows, layout.pk.stat().st_size,
+                layout.vk.stat().st_size, KeyRecord.load(layout).proof_bytes, steps,
+                fidelity.agreement, fidelity.max_abs_error)
+    if rpc_url:
+        side.verify_gas, side.verifier_bytes = _registry_gas(layout, rpc_url)
+    return side
+
+
+def _median(runs: list[Measured]) -> Measured:
+    import statistics
+
+    wall = statistics.median(r.wall_seconds for r in runs)
+    return Measured(wall, wall, max(r.peak_mb for r in runs))
+
+
+def _registry_gas(layout: ModelLayout, rpc_url: str) -> tuple[int, int]:
+    """The gas of the one transaction that verifies and records a proof, and the verifier's
+    size."""
+    from zkml import chain, proof
+
+    with chain.deploy(layout, rpc_url) as registry:
+        made = proof.prove(layout, json.loads(_first_input(layout).read_text()),
+                           layout.root / "gas-proof.json")
+        outcome = registry.submit(made)
+    from zkml.evm.verifier import EvmBuild
+
+    return outcome.gas, int(EvmBuild.load(layout).verifier["runtime_size"])
+
+
+def compare(ours: Side, *others: Side) -> dict[str, Any]:
+    """Every figure of every side, with the ratio other / zkml (above 1: zkml is better)."""
+    def figures(side: Side) -> dict[str, Any]:
+        row: dict[str, Any] = {k: v for k, v in asdict(side).items() if k != "steps"}
+        for name, measured in side.steps.items():
+            row[f"{name}_s"] = measured.seconds
+            row[f"{name}_mb"] = measured.peak_mb
+        return row
+
+    table = {side.label: figures(side) for side in (ours, *others)}
+    for side in others:
+        table[side.label]["ratio"] = {
+            key: (value / table["zkml"][key]) if isinstance(value, int | float)
+            and not isinstance(value, bool) and table["zkml"].get(key) else None
+            for key, value in table[side.label].items() if key != "label"}
+    return table
+
+
+# ---------------------------------------------------------------------------------- parts
+
+
+def part_models(results: dict[str, Any], circuits: Path, scratch: Path, names: list[str],
+                repeats: int, rpc_url: str, progress: ProgressHook) -> None:
+    from zkml.models import bundled
+
+    for name in names:
+        progress(Progress("bench", f"{name}: zkml and plain ezkl"))
+        layout = _prepare(bundled.SPECS[name], circuits)
+        ours = zkml_side(layout, repeats, rpc_url)
+        plain = ezkl_side(layout, scratch, "plain ezkl", repeats, rpc_url=rpc_url)
+        results["models"][name] = compare(ours, plain)
+    progress(Progress("bench", "breast_cancer: the --optimize time search"))
+    results["optimize"] = _optimize_search(circuits)
+
+
+def _optimize_search(circuits: Path) -> dict[str, Any]:
+    from zkml import optimize
+
+    layout = ModelLayout.for_model("breast_cancer", circuits)
+    start = time.perf_counter()
+    result = optimize.optimize(layout, "time", force=True)
+    return {"seconds": time.perf_counter() - start, "choice": result.search,
+            "logrows": result.logrows}
+
+
+def part_gas(results: dict[str, Any], circuits: Path, rpc_url: str, repeats: int,
+             progress: ProgressHook) -> None:
+    from zkml.models import bundled
+
+    for n in SUBJECTS:
+        progress(Progress("bench", f"breast_cancer with {n} subject(s) per proof"))
+        options = CircuitOptions(subjects=n, **GAS_OPTIONS)
+        layout = _prepare(bundled.SPECS["breast_cancer"], circuits, options,
+                          name=f"breast_cancer_n{n}")
+        prove = step("zkml_prove", 1 if n > 4 else repeats, root=layout.root,
+                     input=_first_input(layout))
+        gas, size = _registry_gas(layout, rpc_url)
+        settings = CircuitSettings.load(layout)
+        results["gas"].append({
+            "subjects": n, "logrows": settings.logrows, "num_rows": settings.num_rows,
+            "transaction_gas": gas, "gas_per_inference": gas / n,
+            "prove_s": prove.seconds, "prove_s_per_inference": prove.seconds / n,
+            "prove_peak_mb": prove.peak_mb, "pk_bytes": layout.pk.stat().st_size,
+            "verifier_bytes": size})
+
+
+def _three_ways(spec: Spec, circuits: Path, scratch: Path, repeats: int, rpc_url: str,
+                hand: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
+    layout = _prepare(spec, circuits)
+    ours = zkml_side(layout, repeats, rpc_url)
+    plain = ezkl_side(layout, scratch, "plain ezkl", repeats, rpc_url=rpc_url)
+    tuned = ezkl_side(layout, scratch, "hand-tuned ezkl", repeats, hand[0], hand[1], rpc_url)
+    table = compare(ours, plain, tuned)
+    bound = math.ceil(math.log2(max(2, ours.num_rows))) + 2
+    table["zkml"]["logrows_bound"] = bound
+    return table
+
+
+def part_lookups(results: dict[str, Any], circuits: Path, scratch: Path, repeats: int,
+                 rpc_url: str, progress: ProgressHook) -> None:
+    from zkml.bench.zoo import LOOKUP_HEAVY
+
+    for spec in LOOKUP_HEAVY:
+        progress(Progress("bench", f"{spec.name}: zkml, plain ezkl, hand-tuned ezkl"))
+        results["lookups"][spec.name] = _three_ways(spec, circuits, scratch, repeats, rpc_url,
+                                                    HAND_TUNED.get(spec.name,
+                                                                   HAND_TUNED["default"]))
+
+
+def part_large(results: dict[str, Any], circuits: Path, scratch: Path, repeats: int,
+               rpc_url: str, progress: ProgressHook) -> None:
+    from zkml.bench.zoo import LARGE
+
+    for spec in LARGE:
+        progress(Progress("bench", f"{spec.name}: zkml, plain ezkl, hand-tuned ezkl"))
+        table = _three_ways(spec, circuits, scratch, 1, rpc_url,
+                            HAND_TUNED.get(spec.name, HAND_TUNED["default"]))
+        results["large"][spec.name] = table
+    largest = max(results["large"], key=lambda n: results["large"][n]["zkml"]["num_rows"])
+    results["large_breakdown"] = {"model": largest, **_breakdown(circuits / largest, scratch)}
+
+
+def _breakdown(root: Path, scratch: Path) -> dict[str, float]:
+    """Where a proof's time goes: the witness, reading the proving key, and proving proper."""
+    import shutil
+
+    layout = ModelLayout(root)
+    from zkml.keys import KeyRecord
+
+    srs = KeyRecord.load(layout).srs_path
+    work = scratch / "breakdown"
+    work.mkdir(exist_ok=True)
+    for path in (layout.compiled, layout.pk, layout.settings):
+        shutil.copy2(path, work / path.name)
+    shutil.copy2(layout.compiled, work / "model.compiled")
+    from zkml import subjects
+
+    rows = json.loads(_first_input(layout).read_text())
+    settings = CircuitSettings.load(layout)
+    salts = [0] * len(rows) if settings.salted else None
+    (work / "input.json").write_text(json.dumps(subjects.input_data(
+        np.asarray(rows, dtype=np.float32), salts, settings.salt)))
+    witness = step("ezkl_witness", 1, root=work, srs=srs)
+    proving = step("ezkl_prove_only", 1, root=work, srs=srs)
+    started = time.perf_counter()
+    (work / "pk.key").read_bytes()
+    reading = time.perf_counter() - started
+    return {"witness_s": witness.seconds, "prove_s": proving.seconds,
+            "pk_read_s": reading, "pk_bytes": layout.pk.stat().st_size}
+
+
+def part_sweep(results: dict[str, Any], circuits: Path, progress: ProgressHook) -> None:
+    from zkml.models import bundled
+
+    sweep = [bundled.breast_cancer_spec(h) for h in (16, 64, 256)]
+    sweep += [bundled.digits_spec(c) for c in (2, 4, 8)]
+    for spec in sweep:
+        progress(Progress("bench", f"sweep: {spec.name}"))
+        layout = _prepare(spec, circuits)
+        setup = step("zkml_setup", root=layout.root)
+        prove = step("zkml_prove", root=layout.root, input=_first_input(layout))
+        settings = CircuitSettings.load(layout)
+        results["sweep"].append({"model": spec.name, "logrows": settings.logrows,
+                                 "num_rows": settings.num_rows,
+                                 "pk_bytes": layout.pk.stat().st_size,
+                                 "setup_s": setup.seconds, "setup_peak_mb": setup.peak_mb,
+                                 "prove_s": prove.seconds, "prove_peak_mb": prove.peak_mb})
+
+
+def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats: int = 3,
+        parts: list[str] | None = None, progress: ProgressHook = ignore) -> dict[str, Any]:
+    """Run the parts (all by default) and write the results into out_dir."""
+    from zkml.bench import report
+    from zkml.evm.anvil import Anvil
+
+    out = BenchLayout(out_dir)
+    chosen = parts or list(PARTS)
+    started = time.perf_counter()
+    results: dict[str, Any] = {"repeats": repeats, "machine": _machine(), "parts": chosen,
+                               "models": {}, "gas": [], "lookups": {}, "large": {},
+                               "sweep": []}
+    with tempfile.TemporaryDirectory(prefix="zkml-bench-") as tmp, ExitStack() as stack:
+        scratch = Path(tmp)
+        circuits = scratch / "circuits"
+        rpc_url = stack.enter_context(Anvil()).url
+        if "models" in chosen:
+            part_models(results, circuits, scratch, models or MODELS, repeats, rpc_url,
+                        progress)
+        if "gas" in chosen:
+            part_gas(results, circuits, rpc_url, repeats, progress)
+        if "lookups" in chosen:
+            part_lookups(results, circuits, scratch, repeats, rpc_url, progress)
+        if "large" in chosen:
+            part_large(results, circuits, scratch, repeats, rpc_url, progress)
+        if "sweep" in chosen:
+            part_sweep(results, circuits, progress)
+    results["seconds"] = time.perf_counter() - started
+    out.root.mkdir(parents=True, exist_ok=True)
+    write_json(out.results, results)
+    out.report.write_text(report.markdown(results))
+    report.plots(results, out)
+    return results
+
+
+def run_batch_bench(out_dir: Path, count: int, progress: ProgressHook = ignore
+                    ) -> dict[str, Any]:
+    from zkml.bench.batch import run as batch_run
+
+    return batch_run(BenchLayout(out_dir), count, progress)
+
+
+__all__ = ["PARTS", "run", "run_batch_bench", "whole_process_prove"]

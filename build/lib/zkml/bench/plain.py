@@ -1,0 +1,134 @@
+"""The baselines zkml is measured against: ezkl's Python API called directly on the same ONNX
+and the same private input, with its defaults ("plain ezkl") or with the best settings found by
+hand for a model ("hand-tuned ezkl"). Only the visibility is set as zkml sets it, because
+PyRunArgs' default makes the input public.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zkml.bench.runner import Measured, measure, step
+from zkml.export import ExportedModel
+from zkml.felts import felts_to_floats
+from zkml.layout import ModelLayout
+
+PLAIN_RUN_ARGS: dict[str, Any] = {
+    "input_visibility": "private", "output_visibility": "public", "param_visibility": "fixed",
+    "variables": [("batch", 1)],  # the exported graph's dynamic batch axis, fixed at one row
+}
+
+
+@dataclass
+class Side:
+    """One pipeline's figures for one model."""
+
+    label: str
+    logrows: int
+    num_rows: int
+    pk_bytes: int
+    vk_bytes: int
+    proof_bytes: int
+    steps: dict[str, Measured] = field(default_factory=dict)
+    agreement: float | None = None
+    max_abs_error: float | None = None
+    verify_gas: int | None = None
+    verifier_bytes: int | None = None
+
+
+def _agreement(root: Path, exported: ExportedModel, scale: int, count: int = 50
+               ) -> tuple[float, float]:
+    """Argmax agreement (or, for one output, max error) of the circuit with the float model."""
+    from zkml import _ezkl
+
+    agree, worst = 0, 0.0
+    for i, sample in enumerate(exported.holdout[:count]):
+        data = root / "sample.json"
+        data.write_text(json.dumps({"input_data": [sample.ravel().astype(float).tolist()]}))
+        out = _ezkl.call("gen_witness", str(data), str(root / "model.compiled"), None
+                         )["outputs"][0]
+        values = np.asarray(felts_to_floats(out, scale))
+        reference = exported.holdout_reference[0][i].ravel()
+        agree += int(values.argmax() == reference.argmax())
+        worst = max(worst, float(np.abs(values - reference).max()))
+    return agree / min(count, len(exported.holdout)), worst
+
+
+def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
+              run_args: dict[str, Any] | None = None,
+              calibration: dict[str, Any] | None = None, rpc_url: str | None = None) -> Side:
+    """The whole plain-ezkl pipeline on layout's exported ONNX, each step in its own process."""
+    root = scratch / f"{label.replace(' ', '-')}-{layout.name}"
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(layout.onnx, root / "model.onnx")
+    exported = ExportedModel.load(layout)
+    rows = exported.calibration.reshape(len(exported.calibration), -1).astype(float)
+    (root / "calibration.json").write_text(json.dumps({"input_data": [rows.ravel().tolist()]}))
+    (root / "input.json").write_text(json.dumps(
+        {"input_data": [exported.holdout[0].ravel().astype(float).tolist()]}))
+    args = {**PLAIN_RUN_ARGS, **(run_args or {})}
+    steps = {"compile": step("ezkl_settings", root=root, run_args=args,
+                             calibration=calibration or {})}
+    compiled = step("ezkl_compile", root=root)
+    steps["compile"] = Measured(steps["compile"].seconds + compiled.seconds,
+                                steps["compile"].wall_seconds + compiled.wall_seconds,
+                                max(steps["compile"].peak_mb, compiled.peak_mb))
+    settings = json.loads((root / "settings.json").read_text())
+    logrows = settings["run_args"]["logrows"]
+    srs = root / f"kzg{logrows}.srs"
+    steps["srs"] = step("ezkl_srs", root=root, srs=srs, logrows=logrows)
+    steps["setup"] = step("ezkl_setup", root=root, srs=srs)
+    steps["witness"] = step("ezkl_witness", repeats, root=root, srs=srs)
+    steps["prove_only"] = step("ezkl_prove_only", repeats, root=root, srs=srs)
+    steps["prove"] = step("ezkl_prove", repeats, root=root, srs=srs)
+    steps["verify"] = step("ezkl_verify", repeats, root=root, srs=srs)
+    steps["whole_prove"] = whole_process_prove(root, srs, repeats)
+    agreement, error = _agreement(root, exported, settings["model_output_scales"][0])
+    side = Side(label, logrows, settings["num_rows"], (root / "pk.key").stat().st_size,
+                (root / "vk.key").stat().st_size,
+                len(json.loads((root / "proof.json").read_text())["proof"]), steps,
+                agreement, error)
+    if rpc_url:
+        side.verify_gas, side.verifier_bytes = onchain_verify(root, srs, rpc_url)
+    return side
+
+
+WHOLE_PROVE = """
+import sys, ezkl
+root, srs = sys.argv[1], sys.argv[2]
+ezkl.gen_witness(f"{root}/input.json", f"{root}/model.compiled", f"{root}/witness.json")
+ezkl.prove(f"{root}/witness.json", f"{root}/model.compiled", f"{root}/pk.key",
+           f"{root}/proof.json", srs_path=srs)
+"""
+
+
+def whole_process_prove(root: Path, srs: Path, repeats: int) -> Measured:
+    """A user's script that proves one input with ezkl: interpreter, import, witness, prove."""
+    import statistics
+    import sys
+
+    runs = [measure([sys.executable, "-c", WHOLE_PROVE, str(root), str(srs)])[0]
+            for _ in range(repeats)]
+    wall = statistics.median(r.wall_seconds for r in runs)
+    return Measured(wall, wall, max(r.peak_mb for r in runs))
+
+
+def onchain_verify(root: Path, srs: Path, rpc_url: str) -> tuple[int, int]:
+    """The gas of a verifyProof transaction on ezkl's verifier for these keys, and its size."""
+    from zkml.evm import rpc
+    from zkml.evm.solc import compile_sources
+    from zkml.evm.verifier import calldata, encode_verify_call
+
+    step("ezkl_verifier", root=root, srs=srs)
+    build = compile_sources({"Verifier.sol": root / "Verifier.sol"})["Halo2Verifier"]
+    chain = rpc.connect(rpc_url)
+    address, _ = rpc.deploy(chain, build)
+    receipt = rpc.send(chain, {"to": address,
+                               "data": encode_verify_call(calldata(root / "proof.json"))})
+    return int(receipt["gasUsed"]), int(build["runtime_size"])

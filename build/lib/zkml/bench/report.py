@@ -1,0 +1,156 @@
+"""The benchmark's figures as Markdown tables and PNG plots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zkml.layout import BenchLayout
+
+ROWS = [("whole_prove_s", "whole-process prove (s)"), ("prove_s", "prove (s)"),
+        ("prove_mb", "prove peak memory (MB)"), ("setup_s", "setup (s)"),
+        ("setup_mb", "setup peak memory (MB)"), ("compile_s", "compile (s)"),
+        ("verify_s", "verify (s)"), ("logrows", "logrows"), ("num_rows", "rows"),
+        ("pk_bytes", "proving key (bytes)"), ("vk_bytes", "verifying key (bytes)"),
+        ("proof_bytes", "proof (bytes)"), ("verifier_bytes", "verifier runtime (bytes)"),
+        ("verify_gas", "gas of verifying once on-chain"), ("agreement", "agreement, held-out"),
+        ("max_abs_error", "max |error|, held-out")]
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _table(name: str, table: dict[str, Any]) -> list[str]:
+    sides = [label for label in table if label != "zkml"]
+    header = ["figure", "zkml", *[f"{s} (ratio {s} / zkml)" for s in sides]]
+    lines = [f"\n### {name}\n", "| " + " | ".join(header) + " |",
+             "|" + "---|" * len(header)]
+    for key, label in ROWS:
+        cells = [label, _fmt(table["zkml"].get(key))]
+        for side in sides:
+            ratio = table[side].get("ratio", {}).get(key)
+            cells.append(f"{_fmt(table[side].get(key))} ({_fmt(ratio)}×)" if ratio
+                         else _fmt(table[side].get(key)))
+        lines.append("| " + " | ".join(cells) + " |")
+    if "logrows_bound" in table["zkml"]:
+        lines.append(f"\nlogrows bound ceil(log2(rows)) + 2 = {table['zkml']['logrows_bound']}"
+                     f"; zkml: {table['zkml']['logrows']}.")
+    return lines
+
+
+def markdown(results: dict[str, Any]) -> str:
+    machine = results["machine"]
+    lines = [f"# zkml benchmark\n\nOne `zkml bench` run: {results['seconds'] / 60:.1f} minutes "
+             f"on {machine['cpus']} CPUs, ezkl {machine['ezkl']}. Each step ran in its own "
+             f"process (time: median of {results['repeats']}; peak memory: the process and its "
+             "workers). Plain ezkl: its Python API with its defaults on the same ONNX and the "
+             "same private input; hand-tuned ezkl: settings chosen by hand for the model. A "
+             "ratio above 1 means zkml is better (for agreement and error, equal is best). zkml "
+             "publishes a salted commitment to the input (the registry keys results by it); plain "
+             "ezkl publishes nothing about the input, which is less work."]
+    if results["models"]:
+        lines.append("\n## Bundled models")
+        for name, table in results["models"].items():
+            lines += _table(name, table)
+    if results.get("optimize"):
+        o = results["optimize"]
+        lines.append(f"\n`compile --optimize time` on breast_cancer: {o['seconds']:.1f} s "
+                     f"(logrows {o['logrows']}); {o['choice']}.")
+    if results["gas"]:
+        lines += ["\n## N private inputs in one proof (breast_cancer, one inner column)\n",
+                  "| N | logrows | transaction gas | gas per inference | prove (s) | "
+                  "prove per inference (s) | proving key (MB) |", "|---|---|---|---|---|---|---|"]
+        for g in results["gas"]:
+            lines.append(f"| {g['subjects']} | {g['logrows']} | {g['transaction_gas']:,} | "
+                         f"{g['gas_per_inference']:,.0f} | {g['prove_s']:.2f} | "
+                         f"{g['prove_s_per_inference']:.3f} | {g['pk_bytes'] / 1e6:.0f} |")
+    if results["lookups"]:
+        lines.append("\n## Lookup-heavy models")
+        for name, table in results["lookups"].items():
+            lines += _table(name, table)
+    if results["large"]:
+        lines.append("\n## Larger models")
+        for name, table in results["large"].items():
+            lines += _table(name, table)
+        b = results.get("large_breakdown")
+        if b:
+            lines.append(f"\nWhere {b['model']}'s proof time goes (zkml's settings, raw ezkl "
+                         f"calls): witness {b['witness_s']:.2f} s, proving (which reads the "
+                         f"{b['pk_bytes'] / 1e6:.0f} MB proving key; reading it alone takes "
+                         f"{b['pk_read_s']:.2f} s from the page cache) {b['prove_s']:.2f} s.")
+    if results["sweep"]:
+        lines += ["\n## Sweep over model size (zkml)\n",
+                  "| model | logrows | rows | proving key (MB) | setup (s) | setup peak (MB) | "
+                  "prove (s) | prove peak (MB) |", "|---|---|---|---|---|---|---|---|"]
+        for s in results["sweep"]:
+            lines.append(f"| {s['model']} | {s['logrows']} | {s['num_rows']:,} | "
+                         f"{s['pk_bytes'] / 1e6:.1f} | {s['setup_s']:.2f} | "
+                         f"{s['setup_peak_mb']:.0f} | {s['prove_s']:.2f} | "
+                         f"{s['prove_peak_mb']:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def plots(results: dict[str, Any], out: BenchLayout) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = {**results["models"], **results["lookups"], **results["large"]}
+    if groups:
+        names = list(groups)
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+        for ax, (key, label, scale) in zip(axes, [
+                ("whole_prove_s", "whole-process prove (s)", 1),
+                ("prove_mb", "prove peak memory (MB)", 1),
+                ("pk_bytes", "proving key (MB)", 1e6)], strict=True):
+            sides = ["zkml", "plain ezkl", "hand-tuned ezkl"]
+            width = 0.8 / len(sides)
+            for k, side in enumerate(sides):
+                values = [(groups[n].get(side) or {}).get(key) for n in names]
+                ax.bar([i + (k - 1) * width for i in range(len(names))],
+                       [0 if v is None else v / scale for v in values], width, label=side)
+            ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+            ax.set_title(label)
+            ax.set_yscale("log")
+        axes[0].legend()
+        fig.tight_layout()
+        fig.savefig(out.versus_plot, dpi=110)
+        plt.close(fig)
+    if results["gas"]:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+        n = [g["subjects"] for g in results["gas"]]
+        axes[0].plot(n, [g["gas_per_inference"] for g in results["gas"]], "o-")
+        axes[0].axhline(60_000, color="grey", linestyle="--", label="60k goal")
+        axes[0].set_title("registry gas per verified inference")
+        axes[0].legend()
+        axes[1].plot(n, [g["prove_s_per_inference"] for g in results["gas"]], "o-")
+        axes[1].set_title("proving time per inference (s)")
+        for ax in axes:
+            ax.set_xlabel("inputs per proof (N)")
+            ax.set_xscale("log", base=2)
+        fig.tight_layout()
+        fig.savefig(out.gas_plot, dpi=110)
+        plt.close(fig)
+    if results["sweep"]:
+        fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+        for prefix, label in (("breast_cancer", "MLP 30-w-2 (w = 16, 64, 256)"),
+                              ("digits", "CNN conv(c)-dense (c = 2, 4, 8)")):
+            rows = sorted((s for s in results["sweep"] if s["model"].startswith(prefix)),
+                          key=lambda s: s["num_rows"])
+            for ax, key, scale in zip(axes, ("prove_s", "prove_peak_mb", "pk_bytes"),
+                                      (1, 1, 1e6), strict=True):
+                ax.plot([s["logrows"] for s in rows], [s[key] / scale for s in rows], "o-",
+                        label=label)
+        for ax, label in zip(axes, ("prove time (s)", "prove peak memory (MB)",
+                                    "proving key (MB)"), strict=True):
+            ax.set_xlabel("logrows")
+            ax.set_title(label)
+        axes[0].legend()
+        fig.tight_layout()
+        fig.savefig(out.sweep_plot, dpi=110)
+        plt.close(fig)

@@ -1,0 +1,87 @@
+"""Each measured step in its own process, so that its time and peak memory are its own.
+
+`measure` runs a command and reads its wall time and its peak memory: the largest total
+resident size of the process and its descendants (zkml's ezkl worker is one), sampled every
+SAMPLE_SECONDS. (rusage's max RSS would not do: a child inherits the parent's peak through
+fork, and this driver is large.)
+`step` runs one named operation of zkml.bench.ops in a child Python (`python -m
+zkml.bench.ops OP ARGS`), which also reports the time of the operation alone, without the
+interpreter's start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SAMPLE_SECONDS = 0.01
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants, now."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        tree.update(children)
+        frontier = children
+    total = 0
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float  # the operation alone (for a step), or the whole process (for a command)
+    wall_seconds: float  # the whole process, interpreter start-up included
+    peak_mb: float  # the largest total resident size of the process and its descendants
+
+
+def measure(command: list[str], env: dict[str, str] | None = None,
+            cwd: Path | None = None) -> tuple[Measured, str]:
+    """Run a command to the end; its figures and its stdout. A failure raises with stderr."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=cwd)
+        peak = 0.0
+        while process.poll() is None:
+            peak = max(peak, tree_rss_mb(process.pid))
+            time.sleep(SAMPLE_SECONDS)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode(errors="replace")
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:4])} … failed: {stderr[-2000:]}")
+    return Measured(wall, wall, peak), stdout
+
+
+def step(op: str, repeats: int = 1, **args: Any) -> Measured:
+    """One operation of zkml.bench.ops in child processes: median time, largest peak memory."""
+    runs = []
+    for _ in range(repeats):
+        figures, stdout = measure([sys.executable, "-m", "zkml.bench.ops", op,
+                                   json.dumps(args, default=str)])
+        inner = json.loads(stdout.strip().splitlines()[-1])["seconds"]
+        runs.append(Measured(inner, figures.wall_seconds, figures.peak_mb))
+    return Measured(statistics.median(r.seconds for r in runs),
+                    statistics.median(r.wall_seconds for r in runs),
+                    max(r.peak_mb for r in runs))

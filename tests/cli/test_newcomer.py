@@ -1,0 +1,119 @@
+"""What a new user runs into: flags where they type them, names and hints, labels, CSV inputs,
+warnings, a proof of theirs that `run` keeps, and output that is not wrapped in a pipe."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from zkml.cli import main
+from zkml.export import ExportedModel
+from zkml.layout import ModelLayout
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+NET = """
+import torch
+
+def build():
+    torch.manual_seed(2)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3))
+    return net.eval(), torch.zeros(1, 4)
+"""
+
+
+@pytest.fixture
+def model_dir(breast_cancer, tmp_path):
+    root = tmp_path / "circuits"
+    shutil.copytree(breast_cancer.root, root / "breast_cancer")
+    return root
+
+
+def zkml(circuits, *args):
+    return CliRunner().invoke(main, ["--circuits-dir", str(circuits), *map(str, args)])
+
+
+def test_json_and_verbose_after_the_subcommand(model_dir, tmp_path):
+    result = zkml(model_dir, "verify", "breast_cancer", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["ok"]
+    failed = zkml(model_dir, "verify", "breast_cancer", tmp_path / "none.json", "-v")
+    assert failed.exit_code == 1 and "Traceback" in failed.stderr
+
+
+def test_export_names_the_next_step(tmp_path):
+    result = zkml(tmp_path / "c", "export", "iris", "--name", "my_iris")
+    assert result.exit_code == 0, result.stderr
+    assert "next: zkml compile my_iris" in result.stderr
+
+
+def test_a_mistyped_model_name_suggests_close_names(model_dir, tmp_path):
+    result = zkml(model_dir, "prove", "breast_cancr", "--input", tmp_path / "x.json")
+    assert result.exit_code == 1
+    assert "did you mean breast_cancer" in result.stderr
+    assert f"built in {model_dir}: breast_cancer" in result.stderr
+    assert "zkml export breast_cancr" not in result.stderr  # no hint that would fail next
+
+
+def test_prove_takes_a_csv_with_a_header_row(model_dir, tmp_path):
+    row = ExportedModel.load(ModelLayout(model_dir / "breast_cancer")).holdout[2]
+    csv = tmp_path / "patient.csv"
+    csv.write_text(",".join(f"f{i}" for i in range(30)) + "\n" + ",".join(map(str, row)) + "\n")
+    result = zkml(model_dir, "prove", "breast_cancer", "--input", csv, "-o", tmp_path / "p.json",
+                  "-v")
+    assert result.exit_code == 0, result.stderr
+    assert "skipped a header row" in result.stderr
+
+
+def test_calibrating_on_the_example_alone_is_warned_about(tmp_path):
+    (tmp_path / "net.py").write_text(NET)
+    result = zkml(tmp_path / "c", "export", f"{tmp_path}/net.py:build")
+    assert result.exit_code == 0, result.stderr
+    assert "WARNING" in result.stderr and "--samples" in result.stderr
+
+
+def test_custom_class_labels_are_printed(tmp_path):
+    (tmp_path / "net.py").write_text(NET)
+    samples = tmp_path / "samples.json"
+    samples.write_text(json.dumps(np.random.default_rng(0).uniform(-1, 1, (30, 4)).tolist()))
+    result = zkml(tmp_path / "c", "run", f"{tmp_path}/net.py:build", "--samples", samples,
+                  "--classes", "low,mid,high", "--no-chain")
+    assert result.exit_code == 0, result.stderr
+    verified = [line for line in result.stdout.splitlines() if "public output 0" in line]
+    assert verified and all(line.split("-> ")[1] in {"low", "mid", "high"} for line in verified)
+
+
+def test_run_keeps_a_proof_the_user_made(model_dir, tmp_path):
+    row = ExportedModel.load(ModelLayout(model_dir / "breast_cancer")).holdout[5]
+    source = tmp_path / "mine.json"
+    source.write_text(json.dumps(row.tolist()))
+    assert zkml(model_dir, "prove", "breast_cancer", "--input", source).exit_code == 0
+    mine = (model_dir / "breast_cancer" / "proof.json").read_bytes()
+    result = zkml(model_dir, "run", "breast_cancer", "--no-chain")
+    assert result.exit_code == 0, result.stderr
+    assert (model_dir / "breast_cancer" / "proof.json").read_bytes() == mine
+    assert "kept your" in result.stderr and "run-proof.json" in result.stderr
+    assert "proved held-out sample 0" in result.stderr
+
+
+def test_output_to_a_pipe_is_not_wrapped(model_dir, tmp_path):
+    deep = tmp_path / ("a-long-folder-name-" * 6) / "proofs"
+    deep.mkdir(parents=True)
+    shutil.copy(model_dir / "breast_cancer" / "proof.json", deep / "proof.json")
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "zkml"), "--circuits-dir",
+                             str(model_dir), "verify", "breast_cancer", str(deep / "proof.json")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"verified: {deep / 'proof.json'} is a valid proof" in result.stdout
+
+
+def test_forge_builds_the_contracts_without_warnings():
+    result = subprocess.run([str(ROOT / "node_modules" / ".bin" / "forge"), "build", "--force"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stdout + result.stderr
