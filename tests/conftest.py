@@ -70,6 +70,13 @@ def digits(circuits):
     return layout
 
 
+@pytest.fixture(scope="session")
+def iris_committed(circuits):
+    """Iris with private, hash-committed weights, exactly as the regression zoo builds it (the
+    zoo then finds it compiled and set up)."""
+    return build("iris", circuits, rename="iris_committed", weights="hashed")
+
+
 @pytest.fixture
 def copy_of(tmp_path):
     """A private copy of a built model directory, for tests that damage artifacts."""

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import build
 
 from zkml.cli import main
 from zkml.export import ExportedModel
@@ -165,8 +164,8 @@ def test_a_killed_prove_leaves_no_witness(model_dir, tmp_path):
     assert not (tmp_path / "p.json").exists()
 
 
-def test_a_model_with_private_weights_is_owner_only(tmp_path):
-    layout = build("iris", tmp_path, rename="iris_private", weights="hashed")
+def test_a_model_with_private_weights_is_owner_only(iris_committed):
+    layout = iris_committed
     assert layout.root.stat().st_mode & 0o077 == 0
     for path in layout.root.iterdir():
         if path.is_file() and path.name != ".lock":

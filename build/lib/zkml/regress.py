@@ -128,9 +128,9 @@ def _entry(raw: Any, where: Path, config: Path) -> ZooEntry:
     optional = lambda key: None if key not in raw else where / raw[key]  # noqa: E731
     try:
         options = CircuitOptions(
-            input_visibility=raw.get("input-visibility", "private"),
-            weights=raw.get("weights-visibility", "fixed"),
-            calibration_target=raw.get("target", "resources"),
+            input_visibility=raw.get("input-visibility", CircuitOptions.input_visibility),
+            weights=raw.get("weights-visibility", CircuitOptions.weights),
+            calibration_target=raw.get("target", CircuitOptions.calibration_target),
             min_agreement=float(raw.get("min-agreement", CircuitOptions.min_agreement)),
         )
     except ZkmlError as exc:
