@@ -41,6 +41,7 @@ from zkml.keys import current_keys
 from zkml.layout import (
     BatchLayout,
     ModelLayout,
+    ScratchLayout,
     atomic_path,
     folder_lock,
     read_json,
@@ -294,7 +295,7 @@ def _materialize(scratch: Path, files: dict[str, bytes], name: str) -> ModelLayo
     for file, data in files.items():
         if file != "srs":
             (layout.root / file).write_bytes(data)
-    srs_path = scratch / "kzg.srs"
+    srs_path = ScratchLayout(scratch).srs
     srs_path.write_bytes(files["srs"])
     record = json.loads(files[layout.key_record.name])
     record["srs_path"] = str(srs_path)

@@ -16,7 +16,14 @@ from zkml.errors import ArtifactError, CircuitError, InputError
 from zkml.export import ExportedModel
 from zkml.felts import felts_to_floats
 from zkml.inputs import parse_input
-from zkml.layout import ModelLayout, atomic_path, private_scratch, read_json, write_json
+from zkml.layout import (
+    ModelLayout,
+    ScratchLayout,
+    atomic_path,
+    private_scratch,
+    read_json,
+    write_json,
+)
 from zkml.results import to_json
 from zkml.subjects import SaltLayout
 
@@ -241,7 +248,7 @@ def witness(layout: ModelLayout, rows: np.ndarray, salts: list[int] | None,
     inputs are hashed); its outputs are what a proof would publish."""
     salt = CircuitSettings.load(layout).salt
     with private_scratch("input") as private_dir:
-        data = private_dir / "input.json"
+        data = ScratchLayout(private_dir).input
         data.write_text(json.dumps(subjects.input_data(rows, salts, salt)))
         try:
             return _ezkl.call(

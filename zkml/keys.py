@@ -22,6 +22,7 @@ from zkml.export import ExportedModel
 from zkml.layout import (
     Manifest,
     ModelLayout,
+    ScratchLayout,
     atomic_path,
     private_scratch,
     read_json,
@@ -182,7 +183,7 @@ def _probe_proof(layout: ModelLayout, srs_path: Path) -> tuple[dict[str, Any], i
     settings = CircuitSettings.load(layout)
     rows = groups(ExportedModel.load(layout).holdout, settings.subjects)[0]
     with private_scratch("probe") as scratch:
-        witness_path, proof_path = scratch / "witness.json", scratch / "proof.json"
+        witness_path, proof_path = ScratchLayout(scratch).witness, ScratchLayout(scratch).proof
         probe = witness(layout, rows, [0] * len(rows) if settings.salted else None, witness_path)
         try:
             _ezkl.call("prove", str(witness_path), str(layout.compiled), str(layout.pk),

@@ -108,6 +108,10 @@ class ModelLayout:
     verifier_sol = property(lambda self: self.root / "Verifier.sol")
     evm_build = property(lambda self: self.root / "evm.json")  # ABIs and bytecode
     deployments = property(lambda self: self.root / "deployments.json")  # per chain id
+    run_proof = property(lambda self: self.root / "run-proof.json")  # run's, beside a user's
+    # plain-ezkl baseline folders of the benchmark share this layout, and these files
+    bench_input = property(lambda self: self.root / "bench-input.json")
+    bench_proof = property(lambda self: self.root / "bench-proof.json")
 
     def batch_dir(self, inputs: Path) -> Path:
         return self.root / "batch" / inputs.stem
@@ -137,6 +141,19 @@ class ModelLayout:
         for path in self.root.iterdir():
             if path.is_file():
                 path.chmod(0o600)
+
+
+@dataclass(frozen=True)
+class ScratchLayout:
+    """The files of one ezkl call in a private scratch folder (see private_scratch)."""
+
+    root: Path
+
+    input = property(lambda self: self.root / "input.json")  # ezkl's input data: private
+    witness = property(lambda self: self.root / "witness.json")  # holds the private input
+    proof = property(lambda self: self.root / "proof.json")
+    abi = property(lambda self: self.root / "Verifier.abi")
+    srs = property(lambda self: self.root / "kzg.srs")
 
 
 def secret_path(proof_path: Path) -> Path:
@@ -179,6 +196,11 @@ class BenchLayout:
     gas_plot = property(lambda self: self.root / "gas_per_inference.png")
     batch_results = property(lambda self: self.root / "batch.json")
     batch_report = property(lambda self: self.root / "batch.md")
+
+    @staticmethod
+    def inputs(folder: Path, name: str) -> Path:
+        """A generated JSON-lines input file of the batch benchmark."""
+        return folder / f"{name}.jsonl"
 
 
 def sha256_file(path: Path) -> str:

@@ -168,7 +168,7 @@ def _timed(trial: ModelLayout, candidate: Candidate) -> None:
     rows = groups(ExportedModel.load(trial).holdout, CircuitSettings.load(trial).subjects)[0]
     times: list[float] = []
     while len(times) < (PROVE_REPEATS if not times or times[0] < 1 else 1):
-        times.append(proof.prove(trial, rows, trial.root / "timing-proof.json").seconds)
+        times.append(proof.prove(trial, rows, trial.bench_proof).seconds)
     candidate.prove_seconds = statistics.median(times)
 
 

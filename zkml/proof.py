@@ -22,7 +22,14 @@ from zkml.export import ExportedModel
 from zkml.felts import FIELD_MODULUS, felt_to_int, signed
 from zkml.inputs import new_salt
 from zkml.keys import KeyRecord, current_keys
-from zkml.layout import ModelLayout, atomic_path, private_scratch, read_json, secret_path
+from zkml.layout import (
+    ModelLayout,
+    ScratchLayout,
+    atomic_path,
+    private_scratch,
+    read_json,
+    secret_path,
+)
 from zkml.results import StageResult
 
 T = TypeVar("T")
@@ -220,7 +227,7 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
     start = time.perf_counter()
     secret = secret_path(proof_path) if salts is not None else None
     with private_scratch("witness") as private_dir:  # the witness holds the private input
-        witness_path = private_dir / "witness.json"
+        witness_path = ScratchLayout(private_dir).witness
         witness(layout, rows, salts, witness_path)
         with atomic_path(proof_path) as tmp:
             try:

@@ -38,7 +38,7 @@ def _proof_path(layout: ModelLayout) -> tuple[Path, Path | None]:
     """proof.json, unless one is there that `run` did not write (a user's): then beside it."""
     manifest = Manifest(layout)
     if layout.proof.exists() and not manifest.is_fresh(RUN_PROOF, ""):
-        return layout.root / "run-proof.json", layout.proof
+        return layout.run_proof, layout.proof
     return layout.proof, None
 
 

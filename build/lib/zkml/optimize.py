@@ -7,9 +7,10 @@ only for the SHORTLIST best candidates by those figures.
 
 Plain `compile` runs a smaller cheap search, the scale ladder: the fixed-point scale decides how
 large nonlinearities' lookup tables are (a Sigmoid at scale 11 spans tens of thousands of rows)
-and how many rescaling rows the model needs, so it tries a few scales from high to low, and
-lower ones while lookups, not the model's rows, set logrows. It keeps the smallest circuit,
-and the highest scale (the least error) among equally small ones.
+and how many rescaling rows the model needs. It tries scales 12 and 8; 10 when 8 made the
+circuit smaller (10 may do as well, with more precision); then 6 and 4 while lookup tables, not
+the model's rows, set logrows. It keeps the smallest circuit, and the highest scale (the least
+error) among equally small ones.
 """
 
 from __future__ import annotations
@@ -29,13 +30,12 @@ from zkml import circuit
 from zkml.circuit import CircuitOptions, CircuitSettings, FidelityReport
 from zkml.errors import CircuitError, InputError
 from zkml.export import ExportedModel
-from zkml.layout import ModelLayout, read_json, write_json
+from zkml.layout import ModelLayout, atomic_path, read_json, write_json
 from zkml.progress import Progress, ProgressHook, ignore
 from zkml.results import to_json
 
 log = logging.getLogger("zkml")
-LADDER = (12, 10, 8, 6, 4)  # single fixed-point scales the plain compile tries, high to low
-ALWAYS = 3  # ladder steps always tried: lower scales also drop rescaling rows, not only lookups
+LADDER = (12, 10, 8, 6, 4)  # the single fixed-point scales the plain compile may try
 PREFERRED_AGREEMENT = 0.99  # among candidates this accurate, the smallest circuit wins
 DECOMPOSITIONS = [(256, 4)]  # 16384^2 costs logrows, 1024^3 and 64^5 gained nothing measured
 INNER_COLUMNS = [1, 2]
@@ -97,36 +97,53 @@ def _build(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions
 
 def scale_ladder(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions,
                  progress: ProgressHook = ignore) -> tuple[CircuitOptions, str]:
-    """Compile with single scales from LADDER, high to low, in place; leave the folder compiled
-    with the chosen one and say why. After the first ALWAYS scales it stops as soon as logrows
-    is what the rows alone need: a lower scale then only loses precision."""
+    """Build scales from LADDER (see the module's docstring) in scratch copies; leave layout
+    compiled with the chosen one and say why."""
     tried: list[Candidate] = []
     scale_of: dict[int, int] = {}  # id(candidate) -> its scale
-    for scale in LADDER:
-        trial = dataclasses.replace(options, calibration_scales=(scale,))
-        progress(Progress("compile", f"trying scale {scale}"))
-        tried.append(_build(layout, exported, trial))
-        latest = tried[-1]
-        scale_of[id(latest)] = scale
-        if (len(tried) >= ALWAYS and latest.rejected is None and latest.logrows is not None
-                and latest.num_rows and latest.logrows <= math.ceil(math.log2(latest.num_rows))):
-            break
-    usable = _usable(tried, options)
-    if not usable:
-        best = max((c for c in tried if c.agreement is not None),
-                   key=lambda c: c.agreement or 0.0, default=None)
-        if best is None:
-            raise CircuitError(f"no scale in {LADDER} gives a circuit that runs the held-out "
-                               f"samples: {tried[0].rejected}")
-        circuit.build(layout, exported, best.options)
-        circuit.check_fidelity(layout, FidelityReport.load(layout), options)  # raises
-    chosen = min(usable, key=lambda c: (_cheap_rank(c)[:2], -scale_of[id(c)]))
-    if chosen is not tried[-1]:
-        circuit.build(layout, exported, chosen.options)
+    folder_of: dict[int, ModelLayout] = {}
+    with tempfile.TemporaryDirectory(prefix="zkml-ladder-") as scratch:
+
+        def attempt(scale: int) -> Candidate:
+            progress(Progress("compile", f"trying scale {scale}"))
+            trial = _trial(layout, Path(scratch), len(tried))
+            candidate = _build(trial, exported,
+                               dataclasses.replace(options, calibration_scales=(scale,)))
+            tried.append(candidate)
+            scale_of[id(candidate)], folder_of[id(candidate)] = scale, trial
+            return candidate
+
+        high, low = attempt(12), attempt(8)
+        if low.logrows is not None and high.logrows is not None and low.logrows < high.logrows:
+            attempt(10)
+        for scale in (6, 4):
+            if (low.rejected is not None or low.logrows is None or not low.num_rows
+                    or low.logrows <= math.ceil(math.log2(low.num_rows))):
+                break  # the model's rows set logrows (or precision ran out): lower cannot help
+            low = attempt(scale)
+        usable = _usable(tried, options)
+        if not usable:
+            best = max((c for c in tried if c.agreement is not None),
+                       key=lambda c: c.agreement or 0.0, default=None)
+            if best is None:
+                raise CircuitError(f"no scale in {LADDER} gives a circuit that runs the "
+                                   f"held-out samples: {tried[0].rejected}")
+            _adopt(folder_of[id(best)], layout)
+            circuit.check_fidelity(layout, FidelityReport.load(layout), options)  # raises
+        chosen = min(usable, key=lambda c: (_cheap_rank(c)[:2], -scale_of[id(c)]))
+        _adopt(folder_of[id(chosen)], layout)
     steps = ", ".join(f"scale {scale_of[id(c)]}: "
                       + (f"logrows {c.logrows}, agreement {c.agreement:.0%}" if c.logrows
                          else "rejected") for c in tried)
     return chosen.options, f"scale {scale_of[id(chosen)]} ({steps})"
+
+
+def _adopt(trial: ModelLayout, layout: ModelLayout) -> None:
+    """A candidate's compile outputs into the model folder, each file atomically."""
+    for name in ("circuit_onnx", "settings", "calibration_data", "compiled", "fidelity"):
+        source: Path = getattr(trial, name)
+        with atomic_path(getattr(layout, name), private=name == "calibration_data") as tmp:
+            shutil.copyfile(source, tmp)
 
 
 # ------------------------------------------------------------------------------ --optimize
