@@ -660,11 +660,12 @@ def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
     spinner: list[Any] = []
 
     def progress(event: Progress) -> None:
+        if event.starting:
+            spinner.append(err.status(f"[bold]{escape(event.message)}[/]"))
+            spinner[-1].__enter__()
+            return
         if event.result is None:
-            if event.message and event.stage in workflow.STAGES:
-                spinner.append(err.status(f"[bold]{escape(event.message)}[/]"))
-                spinner[-1].__enter__()
-            elif event.message:
+            if event.message:
                 err.print(f"  {escape(event.message)}", soft_wrap=True)
             return
         if spinner:

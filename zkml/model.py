@@ -53,7 +53,10 @@ class Model:
         return result
 
     def _ensure_exported(self) -> None:
-        if not self._exported and (self.source is not None or not self.layout.onnx.exists()):
+        """Export once per Model when the source is known; else the folder must hold one."""
+        if self.source is None:
+            self.layout.require(self.layout.onnx, self.layout.samples, stage="export")
+        elif not self._exported:
             self.export()
 
     def compile(self, options: CircuitOptions | None = None, *, optimize: str | None = None,
