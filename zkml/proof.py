@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from zkml import _ezkl
 from zkml.circuit import CircuitSettings, check_input, witness
-from zkml.errors import ArtifactError, ProofError, VerificationFailed
+from zkml.errors import ArtifactError, InputError, ProofError, VerificationFailed
 from zkml.export import ExportedModel
 from zkml.felts import FIELD_MODULUS, felt_to_int, signed
 from zkml.inputs import new_salt
@@ -228,7 +228,11 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
     secret = secret_path(proof_path) if salts is not None else None
     with private_scratch("witness") as private_dir:  # the witness holds the private input
         witness_path = ScratchLayout(private_dir).witness
-        witness(layout, rows, salts, witness_path)
+        if not settings.lookups_fit(witness(layout, rows, salts, witness_path)):
+            raise InputError(
+                f"{source} drives a nonlinearity outside the range the circuit was calibrated "
+                "for (no proof is possible)",
+                hint="recompile with --samples that cover inputs like this one")
         with atomic_path(proof_path) as tmp:
             try:
                 _ezkl.call("prove", str(witness_path), str(layout.compiled), str(layout.pk),

@@ -79,3 +79,20 @@ def test_optimize_records_choice_and_compiles_with_it(tiny, monkeypatch):
     assert result.search == report["reason"] and "smallest proving key" in result.search
     again = optimize.optimize(tiny, "size")
     assert again.cached
+
+
+def test_an_input_past_a_lookup_table_is_refused_not_hung(tiny, tmp_path):
+    """ezkl's prover deadlocks on a witness whose nonlinearity leaves its lookup table; zkml
+    checks the witness first and refuses with one line."""
+    import time
+
+    from zkml import keys, proof
+    from zkml.errors import InputError
+
+    pipeline.compile_model(tiny)
+    keys.setup(tiny)
+    start = time.monotonic()
+    with pytest.raises(InputError, match="drives a nonlinearity outside the range"):
+        proof.prove(tiny, np.full((1, 4), 60.0, dtype=np.float32), tmp_path / "p.json")
+    assert time.monotonic() - start < 15 and not (tmp_path / "p.json").exists()
+    proof.prove(tiny, np.zeros((1, 4), dtype=np.float32), tmp_path / "ok.json")
