@@ -111,7 +111,12 @@ def current_keys(layout: ModelLayout, proving: bool, vk: Path | None = None) -> 
         layout.require(layout.pk, stage="setup")
         checks += [("compiled circuit", layout.compiled, record.compiled_sha256),
                    ("proving key", layout.pk, record.pk_sha256)]
-    changed = [what for what, path, sha in checks if manifest.digest(path) != sha]
+    # the small files are hashed here, whatever manifest.json claims (it could be edited along
+    # with them); the proving key, up to gigabytes, through the manifest's digest cache: a
+    # mismatched one can only fail to prove
+    changed = [what for what, path, sha in checks
+               if (manifest.digest(path) if path == layout.pk else sha256_file_stat_cached(path))
+               != sha]
     if changed:
         raise ArtifactError(
             f"the keys of {layout.name} do not match its current {' and '.join(changed)} "

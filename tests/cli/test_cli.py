@@ -86,7 +86,7 @@ def test_tampered_instance_fails_verify(model_dir, tmp_path):
         ([0.1] * 29, ["has 29 values but the model takes 30"]),
         ("nan", ["NaN or infinite"]),
         ("inf", ["NaN or infinite"]),
-        ("text", ["non-numeric"]),
+        ("text", ["holds text where numbers belong"]),
         ([1e6] * 30, ["outside the circuit's input range"]),
         ([1e5] * 30, ["outside what the circuit can represent"]),
     ],

@@ -3,7 +3,14 @@
 import pytest
 
 from zkml.errors import ChainError
-from zkml.evm.rpc import ANVIL_DEV_KEY, DEV_ADDRESSES, account_for, is_local_anvil, redact
+from zkml.evm.rpc import (
+    ANVIL_DEV_KEY,
+    DEV_ADDRESSES,
+    account_for,
+    connect,
+    is_local_anvil,
+    redact,
+)
 
 # the ten accounts Anvil and Hardhat fund from the "test test ... junk" mnemonic
 DEV_KEYS = [
@@ -51,8 +58,19 @@ def test_every_well_known_dev_key_is_refused_off_anvil(key, spell):
     ("https://eth-mainnet.g.alchemy.com/v2/Abc123def456ghi789jkl012",
      "https://eth-mainnet.g.alchemy.com/v2/***"),
     ("http://127.0.0.1:8545", "http://127.0.0.1:8545"),
-    ("https://rpc.example/path#token", "https://rpc.example/path#***"),
+    ("https://rpc.example/path#token", "https://rpc.example/***#***"),
+    ("https://rpc.example/v2/abcdefghijklmnopqrstuvwxyzSECRET", "https://rpc.example/v2/***"),
+    ("https://rpc.example/v3/sk.live.SECRETKEY12345;token=secret", "https://rpc.example/v3/***"),
+    ("http://[::1]:8545/", "http://[::1]:8545/"),
+    ("http://h:99999", "<unusable URL>"),
 ])
 def test_credentials_are_redacted(url, shown):
     assert redact(url) == shown
-    assert "secret" not in redact(url)
+    assert "secret" not in redact(url).lower()
+
+
+@pytest.mark.parametrize("url", ["http://192.0.2.2:18546\\@127.0.0.1:1/",
+                                 "http://host:1/ x", "ftp://host/", "http://h:99999"])
+def test_ambiguous_or_broken_urls_are_refused_before_any_request(url):
+    with pytest.raises(ChainError, match="RPC URL"):
+        connect(url)

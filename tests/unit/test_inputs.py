@@ -27,8 +27,22 @@ def test_accepted_json_forms(tmp_path, text):
 
 def test_csv_and_npy(tmp_path):
     assert load_input(write(tmp_path, "x.csv", "1,2,3\n"), SHAPE).ravel().tolist() == [1, 2, 3]
+    assert load_input(write(tmp_path, "h.csv", "nan,b,c\n1,2,3\n"), SHAPE).ravel().tolist() \
+        == [1, 2, 3]  # a first row with no finite number is a header
     np.save(tmp_path / "x.npy", np.array([4.0, 5.0, 6.0]))
     assert load_input(tmp_path / "x.npy", SHAPE).ravel().tolist() == [4, 5, 6]
+
+
+def test_hostile_npy_files_are_refused_before_loading(tmp_path):
+    np.save(tmp_path / "c.npy", np.array([1 + 2j, 3, 4]))
+    with pytest.raises(InputError, match="not real numbers"):
+        load_input(tmp_path / "c.npy", SHAPE)
+    huge = tmp_path / "huge.npy"
+    with huge.open("wb") as fh:  # a header that promises 10^12 values, and no data
+        np.lib.format.write_array_header_1_0(
+            fh, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+    with pytest.raises(InputError, match="claims 1000000000000 values"):
+        load_input(huge, SHAPE)
 
 
 @pytest.mark.parametrize(
@@ -37,11 +51,15 @@ def test_csv_and_npy(tmp_path):
         ("x.json", "[1, 2]", "has 2 values but the model takes 3"),
         ("x.json", "[1, 2, NaN]", "NaN or infinite"),
         ("x.json", "[1, 2, Infinity]", "NaN or infinite"),
-        ("x.json", '[1, "a", 3]', "non-numeric"),
+        ("x.json", '[1, "a", 3]', "holds text where numbers belong"),
+        ("x.json", '[1, "2", 3]', "holds text where numbers belong"),
+        ("x.json", "[1, true, 3]", "holds true/false"),
         ("x.json", "[[1, 2], [3]]", "non-numeric or ragged"),
         ("x.json", "[1, 2,", "not a readable"),
         ("x.json", '{"values": [1, 2, 3]}', "none of the keys"),
-        ("x.csv", "1,2,x\n", "non-numeric"),
+        ("x.csv", "1,2,x\n", "column 3 is not a number"),
+        ("x.json", '{"input": [1, 2, 3], "salt": "1234"}', "a salt must be an integer"),
+        ("x.json", '{"input": [1, 2, 3], "salt": -1}', "a salt must be an integer"),
     ],
 )
 def test_bad_inputs_have_one_line_errors(tmp_path, name, text, message):

@@ -71,3 +71,18 @@ def test_manifest_lists_path_size_sha256(tmp_path):
 def test_write_json_roundtrip(tmp_path):
     write_json(tmp_path / "x.json", {"a": [1, 2]})
     assert read_json(tmp_path / "x.json", "x") == {"a": [1, 2]}
+
+
+@pytest.mark.parametrize("name", ["nl\n", "../x", "/abs", ".hidden", "a/b", "", "sp ace", "é"])
+def test_model_names_that_could_escape_or_mislead_are_refused(name):
+    from zkml.layout import check_model_name
+
+    with pytest.raises(ArtifactError, match="not a usable model name"):
+        check_model_name(name)
+
+
+def test_an_onnx_path_with_a_colon_names_its_folder_by_the_file():
+    from zkml.models import source_name
+
+    assert source_name("some dir:with colon/net.onnx") == "net"
+    assert source_name("models/net.py:build") == "net"

@@ -35,6 +35,25 @@ def test_user_srs_too_small_for_circuit(tmp_path):
         resolve(11, fake_srs(tmp_path / "k5.srs", 5))
 
 
+def real_srs(path, k):
+    from zkml import _ezkl
+
+    _ezkl.call("gen_srs", str(path), k)
+    return path
+
+
 def test_user_srs_large_enough_is_used_as_given(tmp_path):
-    chosen = resolve(4, fake_srs(tmp_path / "k5.srs", 5))
+    chosen = resolve(4, real_srs(tmp_path / "k5.srs", 5))
     assert chosen.logrows == 5 and not chosen.local
+
+
+def test_degenerate_or_inconsistent_srs_is_refused(tmp_path):
+    """All zeros (no generator, τ·G2 the identity) would let anyone forge proofs; so would
+    τ·G2 from another secret than τ·G1."""
+    with pytest.raises(SrsError, match="points are not generators and powers of one secret"):
+        resolve(4, fake_srs(tmp_path / "zero.srs", 5))
+    mixed = real_srs(tmp_path / "a.srs", 5).read_bytes()
+    other = real_srs(tmp_path / "b.srs", 5).read_bytes()
+    (tmp_path / "mixed.srs").write_bytes(mixed[:-128] + other[-128:])
+    with pytest.raises(SrsError, match="not generators and powers of one secret"):
+        resolve(4, tmp_path / "mixed.srs")
