@@ -225,7 +225,7 @@ def test_onchain_valid_replayed_and_rejected(model_dir, tmp_path):
         path = tmp_path / "t.json"
         path.write_text(json.dumps(data))
         assert_one_line_error(zkml(model_dir, "onchain", "breast_cancer", path, "--rpc-url",
-                                   node.url), "INVALID", "ProofRejected")
+                                   node.url), "INVALID", "NOT verify")  # natively, first
 
 
 def test_dead_rpc(model_dir):

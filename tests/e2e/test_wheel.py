@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # ~20 s: .ci/run runs the slow tier
 
 
 def test_wheel_installed_elsewhere_runs_from_an_empty_folder(tmp_path):

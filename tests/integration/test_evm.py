@@ -140,15 +140,21 @@ def test_a_front_runner_changes_nothing_an_app_reads(node, breast_cancer, other_
 
 def test_registry_errors_are_decoded(node, deployed, digits_deployed, breast_cancer, digits,
                                      tmp_path):
-    valid = verifier.calldata(breast_cancer.proof)
-    forged = valid.instances.copy()
-    forged[-1] += 1
-    path = write_proof(breast_cancer.proof, verifier.Calldata(valid.proof, forged),
-                       tmp_path / "forged.json")
+    """zkml verifies natively before it calls the chain, so a registry's own refusals only
+    show for proofs that are valid but not for that registry: each is decoded by name."""
+    from dataclasses import replace
+
+    build = verifier.EvmBuild.load(breast_cancer)
+    shape = registry.registry_shape(breast_cancer)
+    vk_hash = bytes.fromhex(registry.current_keys(breast_cancer, False).vk_sha256)
+    address, _ = rpc.deploy(node, build.registry, digits_deployed.verifier, vk_hash,
+                            shape.subjects, shape.weights_commitment, shape.output_lengths,
+                            shape.output_scales)  # breast_cancer's shape, digits' verifier
+    wrong_verifier = replace(deployed, registry=address, verifier=digits_deployed.verifier)
     with pytest.raises(VerificationFailed, match="ProofRejected"):
-        registry.submit(node, deployed, breast_cancer, path)
+        registry.submit(node, wrong_verifier, breast_cancer, breast_cancer.proof)
     with pytest.raises(registry.WrongRegistry, match="WrongInstanceCount"):
-        registry.submit(node, digits_deployed, digits, breast_cancer.proof)
+        registry.submit(node, deployed, digits, digits.proof)  # digits' proof, bc's registry
 
 
 def test_tamper_suite_native_and_onchain(node, deployed, digits_deployed, breast_cancer, digits,

@@ -41,11 +41,13 @@ from zkml.keys import current_keys
 from zkml.layout import (
     BatchLayout,
     ModelLayout,
+    ScratchLayout,
     atomic_path,
     folder_lock,
     read_json,
     remove_stale_scratch,
     remove_stale_temporaries,
+    sha256_file,
     write_json,
 )
 from zkml.progress import Progress, ProgressHook, ignore
@@ -53,17 +55,17 @@ from zkml.progress import Progress, ProgressHook, ignore
 WORKER_BASE_BYTES = 400 * 2**20  # interpreter, ezkl and the SRS, measured by `zkml bench`
 WORKER_BYTES_PER_PK_BYTE = 3  # proving holds the key and its working polynomials
 IN_FLIGHT_PER_WORKER = 2  # items handed out ahead of the workers: bounded memory
-SAFE_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+# no dot: an id like "x.secret" must not name another id's salt or record file
+SAFE_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 MAX_FILE_ID = 64
 
 
 def file_id(item_id: str) -> str:
     """A file name for an id: the id itself if short and plain ASCII, else a readable prefix
     and a digest of the whole id (ids of any length or alphabet never break the batch)."""
-    if (0 < len(item_id) <= MAX_FILE_ID and set(item_id) <= SAFE_ID_CHARS
-            and not item_id.startswith(".")):
+    if 0 < len(item_id) <= MAX_FILE_ID and set(item_id) <= SAFE_ID_CHARS:
         return item_id
-    prefix = "".join(c if c in SAFE_ID_CHARS else "_" for c in item_id[:24]).lstrip(".")
+    prefix = "".join(c if c in SAFE_ID_CHARS else "_" for c in item_id[:24])
     return f"{prefix}-{hashlib.sha256(item_id.encode()).hexdigest()[:16]}"
 
 
@@ -169,9 +171,11 @@ class _Plan:
                 continue
             digest = self.digest(rows, item.salts)
             record = _read_record(self.out, name)
+            proof_file = self.out.proof(name)
             current = (record is not None and record.get("id") == item.id
                        and record.get("input_hmac") == digest and record.get("vk") == self.vk
-                       and self.out.proof(name).is_file())
+                       and proof_file.is_file()
+                       and record.get("proof_sha256") == sha256_file(proof_file))
             if current:
                 self.done.append(item.id)
                 continue
@@ -208,9 +212,16 @@ def prove_task(layout: ModelLayout, out: BatchLayout, task: Task, vk: str) -> Ou
                            salts=task.salts)
     except ZkmlError as exc:
         return Outcome(task.id, False, exc.message)
-    write_json(out.record(task.file_id), {"id": task.id, "input_hmac": task.digest, "vk": vk,
-                                          "outputs": made.instances.outputs})
+    write_record(out, task, vk, made.instances.outputs)
     return Outcome(task.id, True, outputs=made.instances.outputs, changed=task.changed)
+
+
+def write_record(out: BatchLayout, task: Task, vk: str, outputs: Any) -> None:
+    """Beside a proof: what it was made for and of, so that a re-run can trust it or redo it
+    (a proof file edited or replaced since no longer matches its digest)."""
+    write_json(out.record(task.file_id), {
+        "id": task.id, "input_hmac": task.digest, "vk": vk,
+        "proof_sha256": sha256_file(out.proof(task.file_id)), "outputs": outputs})
 
 
 def _local(layout: ModelLayout, out: BatchLayout, tasks: Iterator[Task | Outcome],
@@ -294,7 +305,7 @@ def _materialize(scratch: Path, files: dict[str, bytes], name: str) -> ModelLayo
     for file, data in files.items():
         if file != "srs":
             (layout.root / file).write_bytes(data)
-    srs_path = scratch / "kzg.srs"
+    srs_path = ScratchLayout(scratch).srs
     srs_path.write_bytes(files["srs"])
     record = json.loads(files[layout.key_record.name])
     record["srs_path"] = str(srs_path)
@@ -369,9 +380,7 @@ def _ray(layout: ModelLayout, out: BatchLayout, tasks: Iterator[Task | Outcome],
                     tmp.write_text(text)
                 if secret is not None:
                     write_json(out.secret(task.file_id), json.loads(secret), private=True)
-                write_json(out.record(task.file_id),
-                           {"id": task.id, "input_hmac": task.digest, "vk": vk,
-                            "outputs": outcome.outputs})
+                write_record(out, task, vk, outcome.outputs)
             yield outcome
     finally:
         if started_here:

@@ -24,7 +24,17 @@ from zkml.layout import ModelLayout
 
 
 def _layout(model: Any) -> ModelLayout:
-    return model if isinstance(model, ModelLayout) else model.layout
+    """A Model, a model folder's layout, or a model's name under the default circuits folder."""
+    if isinstance(model, ModelLayout):
+        return model
+    if isinstance(model, str):
+        return ModelLayout.for_model(model)
+    layout = getattr(model, "layout", None)
+    if not isinstance(layout, ModelLayout):
+        from zkml.errors import ModelError
+
+        raise ModelError("deploy takes a zkml.Model, a ModelLayout or a model's name")
+    return layout
 
 
 class Registry:

@@ -16,7 +16,14 @@ from zkml.errors import ArtifactError, CircuitError, InputError
 from zkml.export import ExportedModel
 from zkml.felts import felts_to_floats
 from zkml.inputs import parse_input
-from zkml.layout import ModelLayout, atomic_path, private_scratch, read_json, write_json
+from zkml.layout import (
+    ModelLayout,
+    ScratchLayout,
+    atomic_path,
+    private_scratch,
+    read_json,
+    write_json,
+)
 from zkml.results import to_json
 from zkml.subjects import SaltLayout
 
@@ -48,6 +55,9 @@ class CircuitOptions:
     # fixed-point scales (fractional bits) calibration may choose from; None: ezkl's own list.
     # `--optimize` tries single low scales, which can shrink the circuit by a logrow or two.
     calibration_scales: tuple[int, ...] | None = None
+    # rescaling multipliers calibration may choose from; None: ezkl's own. [1] keeps
+    # nonlinearities at the chosen scale, so their lookup tables do not grow
+    scale_rebase_multiplier: tuple[int, ...] | None = None
     # compile fails when the circuit agrees with the float model on fewer held-out samples than
     # this: same argmax for a classifier; for a single-output (regression) model, an output
     # within abs_tolerance + rel_tolerance * |float output|
@@ -56,8 +66,10 @@ class CircuitOptions:
     rel_tolerance: float = 0.05
 
     def __post_init__(self) -> None:
-        if self.calibration_scales is not None:  # from JSON (optimize.json) it is a list
-            object.__setattr__(self, "calibration_scales", tuple(self.calibration_scales))
+        for name in ("calibration_scales", "scale_rebase_multiplier"):
+            value = getattr(self, name)
+            if value is not None:  # from JSON (optimize.json) it is a list
+                object.__setattr__(self, name, tuple(value))
         if self.input_visibility not in INPUT_VISIBILITY:
             raise CircuitError(f"input visibility must be one of {sorted(INPUT_VISIBILITY)}")
         if self.weights not in WEIGHT_VISIBILITY:
@@ -95,6 +107,7 @@ class CircuitSettings:
     decomp_legs: int
     input_visibility: str
     param_visibility: str
+    lookup_range: tuple[int, int]  # what nonlinearities' lookup tables cover (fixed point)
 
     @classmethod
     def load(cls, layout: ModelLayout) -> CircuitSettings:
@@ -112,6 +125,7 @@ class CircuitSettings:
                 decomp_legs=int(args["decomp_legs"]),
                 input_visibility=str(args["input_visibility"]),
                 param_visibility=str(args["param_visibility"]),
+                lookup_range=(int(args["lookup_range"][0]), int(args["lookup_range"][1])),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CircuitError(
@@ -128,6 +142,13 @@ class CircuitSettings:
         if not self.salted:
             return None
         return SaltLayout.for_decomposition(self.decomp_base, self.decomp_legs)
+
+    def lookups_fit(self, witness: dict[str, Any]) -> bool:
+        """Whether a witness's nonlinearities stay inside the lookup tables. One that does not
+        would make ezkl's prover deadlock, not fail: check before proving."""
+        low, high = self.lookup_range
+        return low <= int(witness.get("min_lookup_inputs", 0)) and \
+            int(witness.get("max_lookup_inputs", 0)) <= high
 
     @property
     def input_limit(self) -> float:
@@ -166,15 +187,13 @@ def make_settings(layout: ModelLayout, exported: ExportedModel, options: Circuit
         try:
             _ezkl.call("gen_settings", str(layout.circuit_onnx), str(tmp),
                        py_run_args=run_args(options))
-            _ezkl.call(
-                "calibrate_settings",
-                str(layout.calibration_data),
-                str(layout.circuit_onnx),
-                str(tmp),
-                options.calibration_target,
-                scales=None if options.calibration_scales is None
-                else list(options.calibration_scales),
-            )
+            choices: dict[str, Any] = {}  # ezkl's own lists where the options leave them open
+            if options.calibration_scales is not None:
+                choices["scales"] = list(options.calibration_scales)
+            if options.scale_rebase_multiplier is not None:
+                choices["scale_rebase_multiplier"] = list(options.scale_rebase_multiplier)
+            _ezkl.call("calibrate_settings", str(layout.calibration_data),
+                       str(layout.circuit_onnx), str(tmp), options.calibration_target, **choices)
         except _ezkl.EzklFailure as exc:
             raise _circuit_error(exc, layout) from exc
 
@@ -241,7 +260,7 @@ def witness(layout: ModelLayout, rows: np.ndarray, salts: list[int] | None,
     inputs are hashed); its outputs are what a proof would publish."""
     salt = CircuitSettings.load(layout).salt
     with private_scratch("input") as private_dir:
-        data = private_dir / "input.json"
+        data = ScratchLayout(private_dir).input
         data.write_text(json.dumps(subjects.input_data(rows, salts, salt)))
         try:
             return _ezkl.call(
@@ -290,6 +309,7 @@ class FidelityReport:
     output_scales: list[int]
     min_agreement: float
     outputs: list[OutputFidelity]
+    lookup_overflows: int = 0  # held-out samples driving a lookup past its table
 
     @property
     def agreement(self) -> float:
@@ -322,8 +342,11 @@ def fidelity_report(layout: ModelLayout, exported: ExportedModel,
     count = min(FIDELITY_SAMPLES, len(exported.holdout))
     circuit_outputs: list[list[list[float]]] = [[] for _ in exported.output_shapes]
     salts = [0] * settings.subjects if settings.salted else None
+    overflows = 0
     for rows in subjects.groups(exported.holdout[:count], settings.subjects):
-        outputs = witness(layout, rows, salts)["outputs"]
+        result = witness(layout, rows, salts)
+        overflows += not settings.lookups_fit(result)
+        outputs = result["outputs"]
         for i, (felts, scale) in enumerate(zip(outputs, settings.output_scales, strict=True)):
             values = felts_to_floats(felts, scale)
             per_row = len(values) // settings.subjects
@@ -356,14 +379,21 @@ def fidelity_report(layout: ModelLayout, exported: ExportedModel,
     report = FidelityReport(
         samples=count, logrows=settings.logrows, num_rows=settings.num_rows,
         input_scale=settings.input_scale, output_scales=settings.output_scales,
-        min_agreement=options.min_agreement, outputs=per_output,
+        min_agreement=options.min_agreement, outputs=per_output, lookup_overflows=overflows,
     )
     write_json(layout.fidelity, to_json(report))
     return report
 
 
 def check_fidelity(layout: ModelLayout, report: FidelityReport, options: CircuitOptions) -> None:
-    """Fail when the circuit agrees with the float model on too few held-out samples."""
+    """Fail when the circuit agrees with the float model on too few held-out samples, or when
+    one of them drives a nonlinearity past its lookup table (its proof could not be made)."""
+    if report.lookup_overflows:
+        raise CircuitError(
+            f"{report.lookup_overflows} of {report.samples} held-out samples drive a "
+            "nonlinearity outside the range the circuit was calibrated for",
+            hint="calibrate on samples that cover the held-out data (--samples)",
+        )
     worst = min(report.outputs, key=lambda o: o.agreement)
     if worst.agreement < options.min_agreement:
         what = ("argmax agrees" if worst.agreement_kind == "argmax" else

@@ -238,6 +238,12 @@ def _options(input_visibility: str, weights_visibility: str, subjects: int,
                           calibration_target=target)
 
 
+def printable(text: str) -> str:
+    """Text from an input file (a batch id), with control characters shown as escapes: an id
+    must not move the cursor, clear the screen or fake a line of output."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def _classes(text: str | None) -> list[str] | None:
     return None if not text else [c.strip() for c in text.split(",")]
 
@@ -508,8 +514,12 @@ def onchain_cmd(obj: Context, model: str, proof_file: Path | None, rpc_url: str 
 @main.command("anvil")
 def anvil_cmd() -> None:
     """Run a local Anvil node on a free loopback port until Ctrl-C."""
+    import signal
+
     from zkml.evm.anvil import Anvil
 
+    for stop in (signal.SIGTERM, signal.SIGHUP):  # like Ctrl-C: stop the node on the way out
+        signal.signal(stop, lambda *_: sys.exit(0))
     with Anvil() as node:
         out.print(f"Anvil at {node.url} (chain 31337). Ctrl-C stops it.")
         out.print(f"  export ZKML_RPC_URL={node.url}")
@@ -590,7 +600,8 @@ def prove_batch_cmd(obj: Context, model: str, inputs: Path, out: Path | None,
         def progress(event: Progress) -> None:
             bar.update(task, completed=event.done, total=event.total)
             if event.failed:
-                err.print(f"  [yellow]failed[/] {escape(event.message)}", soft_wrap=True)
+                err.print(f"  [yellow]failed[/] {escape(printable(event.message))}",
+                          soft_wrap=True)
 
         start = time.perf_counter()
         summary = batch.run(layout, inputs, target, workers, ray_address, progress)
@@ -660,11 +671,12 @@ def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
     spinner: list[Any] = []
 
     def progress(event: Progress) -> None:
+        if event.starting:
+            spinner.append(err.status(f"[bold]{escape(event.message)}[/]"))
+            spinner[-1].__enter__()
+            return
         if event.result is None:
-            if event.message and event.stage in workflow.STAGES:
-                spinner.append(err.status(f"[bold]{escape(event.message)}[/]"))
-                spinner[-1].__enter__()
-            elif event.message:
+            if event.message:
                 err.print(f"  {escape(event.message)}", soft_wrap=True)
             return
         if spinner:

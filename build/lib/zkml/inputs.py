@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from zkml.errors import InputError
+from zkml.layout import json_loads
 
 log = logging.getLogger("zkml")
 MAX_DEPTH = 8  # nesting beyond any input shape zkml proves; deeper JSON is refused early
@@ -43,15 +44,21 @@ def new_salt() -> int:
 
 
 def parse_salt(raw: Any, source: Path | str) -> int:
-    """A salt as given in an input file: an integer or a hex string, below 2^128."""
-    try:
-        value = int(raw, 16) if isinstance(raw, str) else raw
-    except ValueError:
-        value = None
+    """A salt as given in an input file or by a caller: an integer, or a "0x…" hex string,
+    below 2^128. A small one is accepted with a warning: it can be guessed."""
+    value: Any = raw
+    if isinstance(raw, str):
+        try:
+            value = int(raw, 16) if raw.lower().startswith("0x") else None
+        except ValueError:
+            value = None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**SALT_BITS:
-        raise InputError(f"{source}: the salt must be an integer below 2^{SALT_BITS} "
-                         "(a number or a hex string)",
+        raise InputError(f"{source}: a salt must be an integer below 2^{SALT_BITS} "
+                         "(a number or a 0x… hex string)",
                          hint="omit it and zkml draws one and keeps it beside the proof")
+    if value.bit_length() < SALT_BITS - 28:
+        log.warning("%s: a salt with fewer than %d significant bits can be guessed; draw it "
+                    "with a cryptographic random generator", source, SALT_BITS - 28)
     return value
 
 
@@ -71,20 +78,20 @@ def _depth(raw: Any) -> int:
 
 def _loads(text: str, source: Path | str) -> Any:
     try:
-        return json.loads(text)
+        return json_loads(text)
     except RecursionError:
         raise InputError(f"{source} nests lists too deeply", hint="give a flat list of numbers"
                          ) from None
 
 
-def _csv_rows(text: str, source: Path | str) -> list[list[str]]:
+def _csv_rows(text: str, source: Path | str) -> list[list[float]]:
     """CSV rows, without a header row. A row is a header only if none of its cells is a
     number, and skipping one is said, so a data row is never dropped silently."""
     rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text)) if row]
     if rows and is_header(rows[0]):
         log.info("%s: skipped a header row", source)
         rows = rows[1:]
-    return rows
+    return [cells_to_numbers(row, f"{source} row {i}") for i, row in enumerate(rows, 1)]
 
 
 def is_header(row: list[str]) -> bool:
@@ -92,9 +99,9 @@ def is_header(row: list[str]) -> bool:
 
 
 def _numeric(cell: str) -> bool:
+    """A finite number: "nan" or "inf" in a first row read as a header, not as data."""
     try:
-        float(cell)
-        return True
+        return math.isfinite(float(cell))
     except ValueError:
         return False
 
@@ -105,7 +112,7 @@ def _parse_file(path: Path) -> Any:
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
-            return np.load(path, allow_pickle=False)
+            return _load_npy(path)
         text = path.read_text()
         if suffix == ".csv":
             return _csv_rows(text, path)
@@ -115,6 +122,34 @@ def _parse_file(path: Path) -> Any:
             f"{path} is not a readable {suffix.lstrip('.') or 'JSON'} file: {exc}",
             hint='give a JSON list of numbers, {"input": [...]}, a CSV row or a .npy',
         ) from None
+
+
+MAX_VALUES = 10_000_000  # far beyond any input zkml proves; a header claiming more is refused
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    """A .npy of real numbers whose header promises a sane size (read before allocating)."""
+    with path.open("rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        shape, _, dtype = (np.lib.format.read_array_header_1_0(fh) if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0(fh))
+    if math.prod(shape) > MAX_VALUES:
+        raise ValueError(f"its header claims {math.prod(shape)} values")
+    if dtype.kind not in "iuf":
+        raise ValueError(f"it holds {dtype} values, not real numbers")
+    return np.load(path, allow_pickle=False)
+
+
+def cells_to_numbers(cells: list[str], source: Path | str) -> list[float]:
+    """A CSV row's cells as numbers, or an error naming the column (never the value)."""
+    numbers = []
+    for column, cell in enumerate(cells, 1):
+        try:
+            numbers.append(float(cell))
+        except ValueError:
+            raise InputError(f"{source}: column {column} is not a number",
+                             hint="every cell of an input row must be a number") from None
+    return numbers
 
 
 def private_input(raw: Any, source: Path | str) -> PrivateInput:
@@ -141,8 +176,12 @@ def read_private_input(path: Path) -> PrivateInput:
 def _to_float_array(raw: Any, source: Path | str) -> np.ndarray:
     if _depth(raw) > MAX_DEPTH:
         raise InputError(f"{source} nests lists too deeply", hint="give a flat list of numbers")
-    if _has_bool(raw):  # numpy would quietly read true/false as 1/0
-        raise InputError(f"{source} holds true/false where numbers belong")
+    if isinstance(raw, np.ndarray) and raw.dtype.kind not in "iuf":
+        raise InputError(f"{source} holds {raw.dtype} values, not real numbers")
+    odd = _not_a_number(raw)
+    if odd:  # numpy would quietly read true/false as 1/0 and "5" as 5.0
+        raise InputError(f"{source} holds {odd} where numbers belong",
+                         hint="every value must be a JSON number")
     try:
         array = np.asarray(raw, dtype=np.float64)
     except (ValueError, TypeError, OverflowError):
@@ -160,15 +199,18 @@ def _to_float_array(raw: Any, source: Path | str) -> np.ndarray:
     return array
 
 
-def _has_bool(raw: Any) -> bool:
+def _not_a_number(raw: Any) -> str | None:
+    """What stands where a number belongs (true/false, text), if anything does."""
     stack = [raw]
     while stack:
         item = stack.pop()
-        if isinstance(item, bool):
-            return True
-        if isinstance(item, list):
+        if isinstance(item, bool | np.bool_):
+            return "true/false"
+        if isinstance(item, str | bytes):
+            return "text"
+        if isinstance(item, list | tuple):
             stack.extend(item)
-    return False
+    return None
 
 
 def parse_input(raw: Any, input_shape: tuple[int, ...], source: Path | str) -> np.ndarray:
@@ -247,7 +289,8 @@ def _csv_items(lines: Any, path: Path) -> Iterator[BatchItem]:
         if number == 1 and is_header(cells):
             log.info("%s: skipped the header row", path)
             continue
-        yield BatchItem(f"row{number:06d}", raw=cells)
+        yield _guarded(f"row{number:06d}", lambda cells=cells, number=number: PrivateInput(
+            cells_to_numbers(cells, f"row {number}")))
 
 
 def _guarded(item_id: str, read: Any) -> BatchItem:

@@ -22,6 +22,7 @@ from zkml.export import ExportedModel
 from zkml.layout import (
     Manifest,
     ModelLayout,
+    ScratchLayout,
     atomic_path,
     private_scratch,
     read_json,
@@ -110,7 +111,12 @@ def current_keys(layout: ModelLayout, proving: bool, vk: Path | None = None) -> 
         layout.require(layout.pk, stage="setup")
         checks += [("compiled circuit", layout.compiled, record.compiled_sha256),
                    ("proving key", layout.pk, record.pk_sha256)]
-    changed = [what for what, path, sha in checks if manifest.digest(path) != sha]
+    # the small files are hashed here, whatever manifest.json claims (it could be edited along
+    # with them); the proving key, up to gigabytes, through the manifest's digest cache: a
+    # mismatched one can only fail to prove
+    changed = [what for what, path, sha in checks
+               if (manifest.digest(path) if path == layout.pk else sha256_file_stat_cached(path))
+               != sha]
     if changed:
         raise ArtifactError(
             f"the keys of {layout.name} do not match its current {' and '.join(changed)} "
@@ -182,7 +188,7 @@ def _probe_proof(layout: ModelLayout, srs_path: Path) -> tuple[dict[str, Any], i
     settings = CircuitSettings.load(layout)
     rows = groups(ExportedModel.load(layout).holdout, settings.subjects)[0]
     with private_scratch("probe") as scratch:
-        witness_path, proof_path = scratch / "witness.json", scratch / "proof.json"
+        witness_path, proof_path = ScratchLayout(scratch).witness, ScratchLayout(scratch).proof
         probe = witness(layout, rows, [0] * len(rows) if settings.salted else None, witness_path)
         try:
             _ezkl.call("prove", str(witness_path), str(layout.compiled), str(layout.pk),

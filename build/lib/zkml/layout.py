@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -42,7 +43,7 @@ def default_cache_dir() -> Path:
 
 def check_model_name(name: str) -> str:
     """Refuse names that would put artifacts outside the circuits folder."""
-    if not _MODEL_NAME.match(name) or ".." in name:
+    if not isinstance(name, str) or not _MODEL_NAME.fullmatch(name) or ".." in name:
         raise ArtifactError(
             f"{name!r} is not a usable model name",
             hint="use letters, digits, '_', '-' and '.', starting with a letter or digit "
@@ -108,6 +109,10 @@ class ModelLayout:
     verifier_sol = property(lambda self: self.root / "Verifier.sol")
     evm_build = property(lambda self: self.root / "evm.json")  # ABIs and bytecode
     deployments = property(lambda self: self.root / "deployments.json")  # per chain id
+    run_proof = property(lambda self: self.root / "run-proof.json")  # run's, beside a user's
+    # plain-ezkl baseline folders of the benchmark share this layout, and these files
+    bench_input = property(lambda self: self.root / "bench-input.json")
+    bench_proof = property(lambda self: self.root / "bench-proof.json")
 
     def batch_dir(self, inputs: Path) -> Path:
         return self.root / "batch" / inputs.stem
@@ -137,6 +142,19 @@ class ModelLayout:
         for path in self.root.iterdir():
             if path.is_file():
                 path.chmod(0o600)
+
+
+@dataclass(frozen=True)
+class ScratchLayout:
+    """The files of one ezkl call in a private scratch folder (see private_scratch)."""
+
+    root: Path
+
+    input = property(lambda self: self.root / "input.json")  # ezkl's input data: private
+    witness = property(lambda self: self.root / "witness.json")  # holds the private input
+    proof = property(lambda self: self.root / "proof.json")
+    abi = property(lambda self: self.root / "Verifier.abi")
+    srs = property(lambda self: self.root / "kzg.srs")
 
 
 def secret_path(proof_path: Path) -> Path:
@@ -180,6 +198,11 @@ class BenchLayout:
     batch_results = property(lambda self: self.root / "batch.json")
     batch_report = property(lambda self: self.root / "batch.md")
 
+    @staticmethod
+    def inputs(folder: Path, name: str) -> Path:
+        """A generated JSON-lines input file of the batch benchmark."""
+        return folder / f"{name}.jsonl"
+
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
@@ -215,7 +238,12 @@ def atomic_path(target: Path, private: bool = False) -> Iterator[Path]:
     does every file written into an owner-only folder.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a killed writer
+        pid = stale.name[len(target.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
+                               dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     if not private and target.parent.stat().st_mode & 0o077:
@@ -234,9 +262,23 @@ def write_json(path: Path, data: Any, private: bool = False) -> None:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
 
 
+JSON_DEPTH_LIMIT = 2000
+
+
+def json_loads(text: str) -> Any:
+    """json.loads that turns hostile nesting into a RecursionError, never a crash: web3's
+    py_ecc raises the interpreter's recursion limit so high that the C stack overflows first."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(limit, JSON_DEPTH_LIMIT))
+    try:
+        return json.loads(text)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 def read_json(path: Path, what: str) -> Any:
     try:
-        return json.loads(path.read_text())
+        return json_loads(path.read_text())
     except FileNotFoundError:
         raise ArtifactError(f"{what} not found: {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
@@ -257,6 +299,20 @@ def private_scratch(purpose: str) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # a process of another user
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def remove_stale_scratch() -> int:
     """Remove the scratch folders of zkml processes that no longer run; return how many."""
     removed = 0
@@ -264,14 +320,21 @@ def remove_stale_scratch() -> int:
         pid = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
         if not pid.isdigit() or not path.is_dir() or path.stat().st_uid != os.getuid():
             continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
+        if not _alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
             removed += 1
-        except PermissionError:
-            pass  # a live process of another user
     return removed
+
+
+def _well_formed(manifest: Any) -> bool:
+    if not isinstance(manifest, dict) or manifest.get("version") != MANIFEST_VERSION:
+        return False
+    stages, files = manifest.get("stages"), manifest.get("files")
+    return (isinstance(stages, dict) and isinstance(files, dict)
+            and all(isinstance(s, dict) and isinstance(s.get("key"), str)
+                    and isinstance(s.get("outputs"), dict) for s in stages.values())
+            and all(isinstance(f, dict) and isinstance(f.get("version"), list)
+                    and isinstance(f.get("sha256"), str) for f in files.values()))
 
 
 class Manifest:
@@ -287,8 +350,8 @@ class Manifest:
         self.data: dict[str, Any] = {"version": MANIFEST_VERSION, "stages": {}, "files": {}}
         if layout.manifest.is_file():
             with contextlib.suppress(Exception):
-                loaded = json.loads(layout.manifest.read_text())
-                if loaded.get("version") == MANIFEST_VERSION:
+                loaded = json_loads(layout.manifest.read_text())
+                if _well_formed(loaded):  # anything else: a cache to rebuild, not an error
                     self.data = loaded
 
     def _name(self, path: Path) -> str:

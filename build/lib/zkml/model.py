@@ -53,7 +53,10 @@ class Model:
         return result
 
     def _ensure_exported(self) -> None:
-        if not self._exported and (self.source is not None or not self.layout.onnx.exists()):
+        """Export once per Model when the source is known; else the folder must hold one."""
+        if self.source is None:
+            self.layout.require(self.layout.onnx, self.layout.samples, stage="export")
+        elif not self._exported:
             self.export()
 
     def compile(self, options: CircuitOptions | None = None, *, optimize: str | None = None,
@@ -86,14 +89,18 @@ class Model:
         verified before it is written). salts: to reproduce earlier input commitments."""
         from zkml import proof
 
-        return proof.prove(self.layout, np.asarray(private_input, dtype=np.float32),
+        return proof.prove(self.layout, private_input,
                            Path(output) if output else self.layout.proof, salts=salts)
 
     def verify(self, proof: Any = None, vk: Path | str | None = None) -> Any:
         """Verify a Proof or proof file natively (a Verification, or VerificationFailed)."""
         from zkml import proof as proofs
+        from zkml.errors import ProofError
 
         path = getattr(proof, "path", proof) or self.layout.proof
+        if not isinstance(path, str | Path):
+            raise ProofError(f"verify takes a Proof or a proof file's path, not "
+                             f"{type(path).__name__}")
         return proofs.verify(self.layout, Path(path), None if vk is None else Path(vk))
 
     def verifier(self, force: bool = False) -> Any:
@@ -116,6 +123,11 @@ def load(source: str, *, name: str | None = None, weights: Path | str | None = N
          circuits_dir: Path | str | None = None) -> Model:
     """A model by its source (a bundled name, `file.onnx`, `file.py:callable`), or by the name
     of an existing artifacts folder. Nothing heavy happens until a stage runs."""
+    if not isinstance(source, str) or not source:
+        from zkml.errors import ModelError
+
+        raise ModelError("load takes a model source: a bundled name, file.onnx or "
+                         "file.py:callable")
     circuits = Path(circuits_dir) if circuits_dir else default_circuits_dir()
     folder = name or source_name(source)
     known = source in BUNDLED or ":" in source or source.endswith(".onnx")

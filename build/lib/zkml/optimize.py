@@ -8,8 +8,9 @@ only for the SHORTLIST best candidates by those figures.
 Plain `compile` runs a smaller cheap search, the scale ladder: the fixed-point scale decides how
 large nonlinearities' lookup tables are (a Sigmoid at scale 11 spans tens of thousands of rows)
 and how many rescaling rows the model needs. It tries scales 12 and 8; 10 when 8 made the
-circuit smaller (10 may do as well, with more precision); then 6 and 4 while lookup tables, not
-the model's rows, set logrows. It keeps the smallest circuit, and the highest scale (the least
+circuit smaller (10 may do as well, with more precision); and when lookup tables, not the
+model's rows, still set logrows at 8, the largest scales whose tables fit the rows (the table
+doubles per bit of scale). It keeps the smallest circuit, and the highest scale (the least
 error) among equally small ones.
 """
 
@@ -35,7 +36,6 @@ from zkml.progress import Progress, ProgressHook, ignore
 from zkml.results import to_json
 
 log = logging.getLogger("zkml")
-LADDER = (12, 10, 8, 6, 4)  # the single fixed-point scales the plain compile may try
 PREFERRED_AGREEMENT = 0.99  # among candidates this accurate, the smallest circuit wins
 DECOMPOSITIONS = [(256, 4)]  # 16384^2 costs logrows, 1024^3 and 64^5 gained nothing measured
 INNER_COLUMNS = [1, 2]
@@ -56,6 +56,7 @@ class Candidate:
     num_rows: int | None = None
     agreement: float | None = None
     max_abs_error: float | None = None
+    lookup_width: int | None = None  # the span of the nonlinearities' lookup tables
     cheap_seconds: float | None = None  # calibrate + compile + fidelity
     pk_bytes: int | None = None  # measured for the shortlist only
     prove_seconds: float | None = None  # measured for the shortlist only
@@ -87,11 +88,15 @@ def _build(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions
         candidate.rejected = exc.message
         return candidate
     candidate.logrows, candidate.num_rows = report.logrows, report.num_rows
+    low, high = CircuitSettings.load(layout).lookup_range
+    candidate.lookup_width = high - low
     candidate.agreement, candidate.max_abs_error = report.agreement, report.max_abs_error
     candidate.cheap_seconds = round(time.perf_counter() - start, 3)
     if report.agreement < options.min_agreement:
         candidate.rejected = (f"agreement {report.agreement:.1%} below the bound "
                               f"{options.min_agreement:.0%}")
+    elif report.lookup_overflows:
+        candidate.rejected = f"{report.lookup_overflows} held-out samples overflow a lookup"
     return candidate
 
 
@@ -104,30 +109,42 @@ def scale_ladder(layout: ModelLayout, exported: ExportedModel, options: CircuitO
     folder_of: dict[int, ModelLayout] = {}
     with tempfile.TemporaryDirectory(prefix="zkml-ladder-") as scratch:
 
-        def attempt(scale: int) -> Candidate:
-            progress(Progress("compile", f"trying scale {scale}"))
+        def attempt(scale: int, rebase: tuple[int, ...] | None = None) -> Candidate:
+            progress(Progress("compile", f"trying scale {scale}"
+                              + (f", rescaling x{rebase[0]}" if rebase else "")))
             trial = _trial(layout, Path(scratch), len(tried))
-            candidate = _build(trial, exported,
-                               dataclasses.replace(options, calibration_scales=(scale,)))
+            candidate = _build(trial, exported, dataclasses.replace(
+                options, calibration_scales=(scale,), scale_rebase_multiplier=rebase))
             tried.append(candidate)
             scale_of[id(candidate)], folder_of[id(candidate)] = scale, trial
             return candidate
 
         high, low = attempt(12), attempt(8)
-        if low.logrows is not None and high.logrows is not None and low.logrows < high.logrows:
-            attempt(10)
-        for scale in (6, 4):
-            if (low.rejected is not None or low.logrows is None or not low.num_rows
-                    or low.logrows <= math.ceil(math.log2(low.num_rows))):
-                break  # the model's rows set logrows (or precision ran out): lower cannot help
-            low = attempt(scale)
+        rows_need = math.ceil(math.log2((low.num_rows or 1) + 8))
+        if (low.logrows is not None and high.logrows is not None and low.logrows < high.logrows
+                and low.logrows <= rows_need):
+            attempt(10)  # 8 made the circuit smaller; 10 may do as well with more precision
+        elif low.logrows is not None and low.logrows > rows_need:
+            # lookup tables set logrows: they double per bit of scale, so measure their width
+            # once (without rescaling multipliers, which would move them to a higher scale)
+            # and try the largest scale whose table fits rows_need, then one and two rows more
+            probe = attempt(8, rebase=(1,))
+            for k in range(rows_need, rows_need + 3):
+                if not probe.lookup_width:
+                    break
+                scale = 8 + math.floor(math.log2((2**k - 9) / probe.lookup_width))
+                if not 1 <= scale < 8:
+                    continue
+                fit = attempt(scale, rebase=(1,))
+                if fit.rejected is None and (fit.agreement or 0) >= PREFERRED_AGREEMENT:
+                    break
         usable = _usable(tried, options)
         if not usable:
             best = max((c for c in tried if c.agreement is not None),
                        key=lambda c: c.agreement or 0.0, default=None)
             if best is None:
-                raise CircuitError(f"no scale in {LADDER} gives a circuit that runs the "
-                                   f"held-out samples: {tried[0].rejected}")
+                raise CircuitError("no scale tried gives a circuit that runs the held-out "
+                                   f"samples: {tried[0].rejected}")
             _adopt(folder_of[id(best)], layout)
             circuit.check_fidelity(layout, FidelityReport.load(layout), options)  # raises
         chosen = min(usable, key=lambda c: (_cheap_rank(c)[:2], -scale_of[id(c)]))
@@ -168,7 +185,7 @@ def _timed(trial: ModelLayout, candidate: Candidate) -> None:
     rows = groups(ExportedModel.load(trial).holdout, CircuitSettings.load(trial).subjects)[0]
     times: list[float] = []
     while len(times) < (PROVE_REPEATS if not times or times[0] < 1 else 1):
-        times.append(proof.prove(trial, rows, trial.root / "timing-proof.json").seconds)
+        times.append(proof.prove(trial, rows, trial.bench_proof).seconds)
     candidate.prove_seconds = statistics.median(times)
 
 

@@ -16,6 +16,7 @@ class Progress:
     message: str = ""
     done: int | None = None
     total: int | None = None
+    starting: bool = False  # a stage of a workflow begins (a spinner's cue)
     result: StageResult | None = None  # set when a stage of a workflow has finished
     failed: bool = False  # e.g. one input of a batch that could not be proved
 

@@ -17,12 +17,19 @@ from typing import Any, TypeVar
 
 from zkml import _ezkl
 from zkml.circuit import CircuitSettings, check_input, witness
-from zkml.errors import ArtifactError, ProofError, VerificationFailed
+from zkml.errors import ArtifactError, InputError, ProofError, VerificationFailed
 from zkml.export import ExportedModel
 from zkml.felts import FIELD_MODULUS, felt_to_int, signed
-from zkml.inputs import new_salt
+from zkml.inputs import new_salt, parse_salt
 from zkml.keys import KeyRecord, current_keys
-from zkml.layout import ModelLayout, atomic_path, private_scratch, read_json, secret_path
+from zkml.layout import (
+    ModelLayout,
+    ScratchLayout,
+    atomic_path,
+    private_scratch,
+    read_json,
+    secret_path,
+)
 from zkml.results import StageResult
 
 T = TypeVar("T")
@@ -207,21 +214,28 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
     ezkl's prove runs unchecked with calibrated settings and will emit a proof (that no verifier
     accepts) for a witness the circuit does not satisfy; verifying here catches that.
     """
+    _check_output(layout, proof_path)
     loaded = _Loaded.load(layout, proving=True)
     settings = loaded.settings
     srs = loaded.keys.checked_srs()
     rows = check_input(settings, loaded.exported.row_shape, private_input, source)
     if settings.salted:
-        if salts is not None and len(salts) != settings.subjects:
-            raise ProofError(f"{source}: {len(salts)} salt(s) for {settings.subjects} subject(s)")
-        salts = salts or [new_salt() for _ in range(settings.subjects)]
+        if salts is not None and (not isinstance(salts, list | tuple)
+                                  or len(salts) != settings.subjects):
+            raise InputError(f"{source}: give one salt per subject ({settings.subjects})")
+        salts = ([parse_salt(salt, source) for salt in salts] if salts is not None
+                 else [new_salt() for _ in range(settings.subjects)])
     else:
         salts = None
     start = time.perf_counter()
     secret = secret_path(proof_path) if salts is not None else None
     with private_scratch("witness") as private_dir:  # the witness holds the private input
-        witness_path = private_dir / "witness.json"
-        witness(layout, rows, salts, witness_path)
+        witness_path = ScratchLayout(private_dir).witness
+        if not settings.lookups_fit(witness(layout, rows, salts, witness_path)):
+            raise InputError(
+                f"{source} drives a nonlinearity outside the range the circuit was calibrated "
+                "for (no proof is possible)",
+                hint="recompile with --samples that cover inputs like this one")
         with atomic_path(proof_path) as tmp:
             try:
                 _ezkl.call("prove", str(witness_path), str(layout.compiled), str(layout.pk),
@@ -242,6 +256,19 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
                 write_secret(secret, salts, verification.instances.input_hash)
     return Proof(stage="prove", seconds=seconds, model=layout.name, path=proof_path,
                  instances=verification.instances, size=size, secret=secret)
+
+
+def _check_output(layout: ModelLayout, proof_path: Path) -> None:
+    """A proof may not replace an artifact of the model or a proof's salts."""
+    artifacts = {getattr(layout, name) for name in (
+        "onnx", "samples", "export_report", "settings", "calibration_data", "circuit_onnx",
+        "compiled", "fidelity", "optimize_report", "key_record", "vk", "pk", "manifest",
+        "verifier_sol", "evm_build", "deployments")}
+    if proof_path.is_dir() or proof_path.name.endswith(".secret.json") or \
+            proof_path.resolve() in {p.resolve() for p in artifacts}:
+        raise ProofError(f"{proof_path} is not a place for a proof (a folder, a model "
+                         "artifact or a proof's salts)",
+                         hint="choose another -o, e.g. a new proof.json")
 
 
 def write_secret(path: Path, salts: list[int], commitments: list[str]) -> None:

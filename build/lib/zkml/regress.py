@@ -27,7 +27,7 @@ from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.errors import ArtifactError, ZkmlError
 from zkml.export import export
 from zkml.inputs import PrivateInput, read_private_input
-from zkml.layout import ModelLayout, read_json, sha256_file, write_json
+from zkml.layout import ModelLayout, ScratchLayout, read_json, sha256_file, write_json
 from zkml.progress import Progress, ProgressHook, ignore
 
 CONFIG_FILES = ("zkml.toml", "pyproject.toml")
@@ -191,14 +191,15 @@ def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]
     outputs, verified = [], []
     with tempfile.TemporaryDirectory(prefix="zkml-regress-") as scratch:
         for k, private in enumerate(fixed):
-            path = Path(scratch) / f"proof{k}.json"
+            path = ScratchLayout(Path(scratch) / str(k)).proof
+            path.parent.mkdir()
             prove = functools.partial(proof.prove, layout, private.values, path,
                                       f"fixed input {k}", salts=private.salts)
             timed(f"prove{k}", prove)
             verified.append(timed(f"verify{k}", functools.partial(proof.verify, layout, path)))
             outputs.append(verified[-1].instances.outputs)
         built = timed("verifier", lambda: build_verifier(layout))
-        first_proof = Path(scratch) / "proof0.json"
+        first_proof = ScratchLayout(Path(scratch) / "0").proof
         with chain.deploy(layout, rpc_url) as registry:
             onchain = timed("onchain", lambda: registry.submit(first_proof))
             verify_gas = registry.chain.w3.eth.estimate_gas(

@@ -49,6 +49,39 @@ def srs_logrows(path: Path) -> int:
     return k
 
 
+def _points_consistent(path: Path) -> bool:
+    """Whether an SRS file's points are what a KZG setup makes: the G1 and G2 generators,
+    τ·G1 and τ·G2 on their curves and agreeing (one pairing check, e(τG1, G2) = e(G1, τG2)).
+
+    A degenerate file (zeros, garbage, an identity τ·G2) would let anyone forge proofs; this
+    check refuses it. An SRS whose τ someone knows cannot be detected: use a public ceremony's.
+    halo2 stores the points' coordinates in Montgomery form, little-endian.
+    """
+    from py_ecc import optimized_bn128 as bn
+    from py_ecc.fields import field_properties
+
+    q = field_properties["bn128"]["field_modulus"]
+    inverse_r = pow(pow(2, 256, q), -1, q)
+    data = path.read_bytes()
+
+    def coordinate(at: int) -> int:
+        return int.from_bytes(data[at:at + 32], "little") * inverse_r % q
+
+    def g1(at: int) -> tuple:
+        return bn.FQ(coordinate(at)), bn.FQ(coordinate(at + 32)), bn.FQ.one()
+
+    def g2(at: int) -> tuple:
+        return (bn.FQ2([coordinate(at), coordinate(at + 32)]),
+                bn.FQ2([coordinate(at + 64), coordinate(at + 96)]), bn.FQ2.one())
+
+    generator, tau_g1 = g1(4), g1(68)
+    g2_generator, tau_g2 = g2(len(data) - 256), g2(len(data) - 128)
+    if not (bn.eq(generator, bn.G1) and bn.eq(g2_generator, bn.G2)
+            and bn.is_on_curve(tau_g1, bn.b) and bn.is_on_curve(tau_g2, bn.b2)):
+        return False
+    return bool(bn.pairing(g2_generator, tau_g1) == bn.pairing(tau_g2, generator))
+
+
 def local_srs(logrows: int, cache_dir: Path | None = None) -> Srs:
     path = (cache_dir or default_cache_dir()) / "srs" / f"kzg{logrows}.srs"
     if not path.is_file():
@@ -69,5 +102,11 @@ def resolve(logrows: int, user_srs: Path | None = None, cache_dir: Path | None =
         raise SrsError(
             f"SRS {user_srs} has logrows {k} but the circuit needs {logrows}",
             hint=f"use an SRS with at least 2^{logrows} points (a ceremony's k={logrows} file)",
+        )
+    if not _points_consistent(user_srs):
+        raise SrsError(
+            f"{user_srs} is not a KZG SRS: its points are not generators and powers of one "
+            "secret (degenerate or corrupt: proofs against it could be forged)",
+            hint="use the params file of a public KZG ceremony",
         )
     return Srs(path=user_srs.resolve(), logrows=k, local=False)

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from zkml import proof
-from zkml.circuit import CircuitOptions
+from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.inputs import PrivateInput, read_private_input
 from zkml.layout import Manifest, ModelLayout
 from zkml.model import Model, load
 from zkml.progress import Progress, ProgressHook, ignore
 from zkml.results import StageResult
+from zkml.subjects import groups
 
 DEFAULT_SAMPLE = 0  # the held-out sample `run` proves when no input is given
 RUN_PROOF = "run-proof"  # manifest entry: the proof file `run` itself wrote last
-STAGES = ("export", "compile", "setup", "prove", "verify", "verifier", "onchain")
 
 
 @dataclass
@@ -38,7 +39,7 @@ def _proof_path(layout: ModelLayout) -> tuple[Path, Path | None]:
     """proof.json, unless one is there that `run` did not write (a user's): then beside it."""
     manifest = Manifest(layout)
     if layout.proof.exists() and not manifest.is_fresh(RUN_PROOF, ""):
-        return layout.root / "run-proof.json", layout.proof
+        return layout.run_proof, layout.proof
     return layout.proof, None
 
 
@@ -49,15 +50,14 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
         input_file: Path | None = None, srs: Path | None = None, chain: bool = True,
         rpc_url: str | None = None, chain_id: int | None = None, force: bool = False,
         progress: ProgressHook = ignore) -> RunResult:
-    """Export, compile, setup, prove, verify and, with chain, verify on-chain."""
-    import time
-
+    """Export, compile, setup, prove, verify and, with chain, record on-chain."""
     start = time.perf_counter()
     model: Model = load(source, name=name, weights=weights, samples=samples, classes=classes,
                         circuits_dir=circuits_dir)
+    given = read_private_input(input_file) if input_file else None  # a bad file fails first
 
     def stage(label: str, action: Any) -> Any:
-        progress(Progress(label, message=f"{label} …"))
+        progress(Progress(label, message=f"{label} …", starting=True))
         result = action()
         outcome.stages.append(result)
         progress(Progress(label, result=result))
@@ -68,16 +68,12 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
     stage("compile", lambda: model.compile(options, optimize=optimize, force=force,
                                            progress=progress))
     stage("setup", lambda: model.setup(srs, force))
-    if input_file is None:
-        from zkml.circuit import CircuitSettings
-        from zkml.subjects import groups
-
+    private = given
+    if private is None:
         n = CircuitSettings.load(model.layout).subjects
         private = PrivateInput(groups(model.holdout, n)[DEFAULT_SAMPLE])
         outcome.input = (f"held-out sample {DEFAULT_SAMPLE}" if n == 1 else
                          f"held-out samples {DEFAULT_SAMPLE * n}-{DEFAULT_SAMPLE * n + n - 1}")
-    else:
-        private = read_private_input(input_file)
     path, kept = _proof_path(model.layout)
     outcome.proof, outcome.kept_user_proof = path, kept
     proved = stage("prove", lambda: proof.prove(model.layout, private.values, path,

@@ -29,11 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from zkml.bench.plain import Side, ezkl_side, whole_process_prove
+from zkml.bench.plain import Side, ezkl_side
 from zkml.bench.runner import Measured, measure, step
 from zkml.circuit import CircuitOptions, CircuitSettings, FidelityReport
 from zkml.export import ExportedModel
-from zkml.layout import BenchLayout, ModelLayout, write_json
+from zkml.layout import BenchLayout, ModelLayout, ScratchLayout, write_json
 from zkml.models.bundled import Spec
 from zkml.progress import Progress, ProgressHook, ignore
 
@@ -75,9 +75,8 @@ def _first_input(layout: ModelLayout) -> Path:
     from zkml.subjects import groups
 
     rows = groups(ExportedModel.load(layout).holdout, CircuitSettings.load(layout).subjects)[0]
-    path = layout.root / "bench-input.json"
-    path.write_text(json.dumps(rows.astype(float).tolist()))
-    return path
+    layout.bench_input.write_text(json.dumps(rows.astype(float).tolist()))
+    return layout.bench_input
 
 
 def zkml_side(layout: ModelLayout, repeats: int, rpc_url: str | None,
@@ -95,7 +94,7 @@ def zkml_side(layout: ModelLayout, repeats: int, rpc_url: str | None,
     steps["setup_rerun"] = step("zkml_setup", root=layout.root, force=False)
     whole = [measure([sys.executable, "-m", "zkml.cli", "--circuits-dir", str(layout.root.parent),
                       "prove", layout.name, "--input", str(source), "-o",
-                      str(layout.root / "whole-proof.json")])[0] for _ in range(repeats)]
+                      str(layout.bench_proof)])[0] for _ in range(repeats)]
     steps["whole_prove"] = _median(whole)
     settings = CircuitSettings.load(layout)
     fidelity = FidelityReport.load(layout)
@@ -121,7 +120,7 @@ def _registry_gas(layout: ModelLayout, rpc_url: str) -> tuple[int, int]:
 
     with chain.deploy(layout, rpc_url) as registry:
         made = proof.prove(layout, json.loads(_first_input(layout).read_text()),
-                           layout.root / "gas-proof.json")
+                           layout.bench_proof)
         outcome = registry.submit(made)
     from zkml.evm.verifier import EvmBuild
 
@@ -234,26 +233,24 @@ def _breakdown(root: Path, scratch: Path) -> dict[str, float]:
     """Where a proof's time goes: the witness, reading the proving key, and proving proper."""
     import shutil
 
-    layout = ModelLayout(root)
+    from zkml import subjects
     from zkml.keys import KeyRecord
 
-    srs = KeyRecord.load(layout).srs_path
-    work = scratch / "breakdown"
-    work.mkdir(exist_ok=True)
-    for path in (layout.compiled, layout.pk, layout.settings):
-        shutil.copy2(path, work / path.name)
-    shutil.copy2(layout.compiled, work / "model.compiled")
-    from zkml import subjects
-
+    layout = ModelLayout(root)
+    work = ModelLayout(scratch / "breakdown")
+    work.root.mkdir(exist_ok=True)
+    for name in ("compiled", "pk", "settings"):
+        shutil.copy2(getattr(layout, name), getattr(work, name))
     rows = json.loads(_first_input(layout).read_text())
     settings = CircuitSettings.load(layout)
     salts = [0] * len(rows) if settings.salted else None
-    (work / "input.json").write_text(json.dumps(subjects.input_data(
+    ScratchLayout(work.root).input.write_text(json.dumps(subjects.input_data(
         np.asarray(rows, dtype=np.float32), salts, settings.salt)))
-    witness = step("ezkl_witness", 1, root=work, srs=srs)
-    proving = step("ezkl_prove_only", 1, root=work, srs=srs)
+    srs = KeyRecord.load(layout).srs_path
+    witness = step("ezkl_witness", 1, root=work.root, srs=srs)
+    proving = step("ezkl_prove_only", 1, root=work.root, srs=srs)
     started = time.perf_counter()
-    (work / "pk.key").read_bytes()
+    work.pk.read_bytes()
     reading = time.perf_counter() - started
     return {"witness_s": witness.seconds, "prove_s": proving.seconds,
             "pk_read_s": reading, "pk_bytes": layout.pk.stat().st_size}
@@ -319,4 +316,3 @@ def run_batch_bench(out_dir: Path, count: int, progress: ProgressHook = ignore
     return batch_run(BenchLayout(out_dir), count, progress)
 
 
-__all__ = ["PARTS", "run", "run_batch_bench", "whole_process_prove"]

@@ -53,7 +53,7 @@ def _rss_mb(pid: int) -> float:
 def stream(layout: ModelLayout, scratch: Path, workers: int = 2) -> dict[str, Any]:
     """200,000 inputs: when the first proof lands and how large the driver grows (the driver
     alone: its ezkl workers hold the keys whatever the input file's length)."""
-    inputs = batch_inputs(layout, STREAM_INPUTS, scratch / "stream.jsonl")
+    inputs = batch_inputs(layout, STREAM_INPUTS, BenchLayout.inputs(scratch, "stream"))
     out = BatchLayout(scratch / "stream")
     process = subprocess.Popen(_command(layout, inputs, out.root, workers),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -86,7 +86,7 @@ def run(out: BenchLayout, count: int, progress: ProgressHook = ignore) -> dict[s
     with tempfile.TemporaryDirectory(prefix="zkml-batch-bench-") as tmp:
         scratch = Path(tmp)
         layout = _prepare(bundled.SPECS["breast_cancer"], scratch / "circuits")
-        inputs = batch_inputs(layout, count, scratch / "inputs.jsonl")
+        inputs = batch_inputs(layout, count, BenchLayout.inputs(scratch, "inputs"))
         for label, kwargs in (("1 worker", {"workers": 1}), ("2 workers", {"workers": 2}),
                               ("ray local (2 CPUs)", {"ray_address": "local"})):
             progress(Progress("bench", label))

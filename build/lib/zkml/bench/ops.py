@@ -22,10 +22,9 @@ def _zkml(op: str, args: dict[str, Any]) -> None:
     elif op == "zkml_setup":
         keys.setup(layout, force=args.get("force", True))
     elif op == "zkml_prove":
-        proof.prove(layout, json.loads(Path(args["input"]).read_text()),
-                    Path(args["root"]) / "bench-proof.json")
+        proof.prove(layout, json.loads(layout.bench_input.read_text()), layout.bench_proof)
     elif op == "zkml_verify":
-        proof.verify(layout, Path(args["root"]) / "bench-proof.json")
+        proof.verify(layout, layout.bench_proof)
 
 
 def _plain(op: str, args: dict[str, Any]) -> None:
@@ -33,49 +32,41 @@ def _plain(op: str, args: dict[str, Any]) -> None:
     import asyncio
     import importlib
 
+    from zkml.layout import ModelLayout, ScratchLayout
+
     ezkl: Any = importlib.import_module("ezkl")  # its stubs mark defaulted arguments required
-    root = Path(args["root"])
+    plain, files = ModelLayout(Path(args["root"])), ScratchLayout(Path(args["root"]))
     srs = str(args.get("srs", ""))
     if op == "ezkl_settings":
         run_args = ezkl.PyRunArgs()
         for key, value in args["run_args"].items():
             # JSON turned its (name, size) pairs into lists
             setattr(run_args, key, [tuple(v) for v in value] if key == "variables" else value)
-        ezkl.gen_settings(str(root / "model.onnx"), str(root / "settings.json"),
-                          py_run_args=run_args)
+        ezkl.gen_settings(str(plain.onnx), str(plain.settings), py_run_args=run_args)
         calibration = args.get("calibration") or {}
-        ezkl.calibrate_settings(str(root / "calibration.json"), str(root / "model.onnx"),
-                                str(root / "settings.json"), "resources", **calibration)
+        ezkl.calibrate_settings(str(plain.calibration_data), str(plain.onnx),
+                                str(plain.settings), "resources", **calibration)
     elif op == "ezkl_compile":
-        ezkl.compile_circuit(str(root / "model.onnx"), str(root / "model.compiled"),
-                             str(root / "settings.json"))
+        ezkl.compile_circuit(str(plain.onnx), str(plain.compiled), str(plain.settings))
     elif op == "ezkl_srs":
         ezkl.gen_srs(srs, int(args["logrows"]))
     elif op == "ezkl_setup":
-        ezkl.setup(str(root / "model.compiled"), str(root / "vk.key"), str(root / "pk.key"),
+        ezkl.setup(str(plain.compiled), str(plain.vk), str(plain.pk), srs_path=srs)
+    elif op in ("ezkl_witness", "ezkl_prove"):  # prove: the raw calls zkml's prove wraps
+        ezkl.gen_witness(str(files.input), str(plain.compiled), str(files.witness))
+    if op in ("ezkl_prove", "ezkl_prove_only"):
+        ezkl.prove(str(files.witness), str(plain.compiled), str(plain.pk), str(plain.proof),
                    srs_path=srs)
-    elif op == "ezkl_witness":
-        ezkl.gen_witness(str(root / "input.json"), str(root / "model.compiled"),
-                         str(root / "witness.json"))
-    elif op == "ezkl_prove":  # the raw calls zkml's prove wraps: witness, then prove
-        ezkl.gen_witness(str(root / "input.json"), str(root / "model.compiled"),
-                         str(root / "witness.json"))
-        ezkl.prove(str(root / "witness.json"), str(root / "model.compiled"),
-                   str(root / "pk.key"), str(root / "proof.json"), srs_path=srs)
-    elif op == "ezkl_prove_only":
-        ezkl.prove(str(root / "witness.json"), str(root / "model.compiled"),
-                   str(root / "pk.key"), str(root / "proof.json"), srs_path=srs)
     elif op == "ezkl_verify":
-        ezkl.verify(str(root / "proof.json"), str(root / "settings.json"), str(root / "vk.key"),
-                    srs_path=srs)
+        ezkl.verify(str(plain.proof), str(plain.settings), str(plain.vk), srs_path=srs)
     elif op == "ezkl_verifier":
         async def write() -> None:
             try:
-                await ezkl.create_evm_verifier(str(root / "vk.key"), str(root / "settings.json"),
-                                               str(root / "Verifier.sol"),
-                                               str(root / "Verifier.abi"), srs_path=srs)
+                await ezkl.create_evm_verifier(str(plain.vk), str(plain.settings),
+                                               str(plain.verifier_sol), str(files.abi),
+                                               srs_path=srs)
             except Exception:  # noqa: BLE001 - offline: the .sol is written, solc's download fails
-                if not (root / "Verifier.sol").exists():
+                if not plain.verifier_sol.exists():
                     raise
 
         asyncio.run(write())

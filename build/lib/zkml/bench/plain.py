@@ -17,7 +17,7 @@ import numpy as np
 from zkml.bench.runner import Measured, measure, step
 from zkml.export import ExportedModel
 from zkml.felts import felts_to_floats
-from zkml.layout import ModelLayout
+from zkml.layout import ModelLayout, ScratchLayout
 
 PLAIN_RUN_ARGS: dict[str, Any] = {
     "input_visibility": "private", "output_visibility": "public", "param_visibility": "fixed",
@@ -48,11 +48,10 @@ def _agreement(root: Path, exported: ExportedModel, scale: int, count: int = 50
     from zkml import _ezkl
 
     agree, worst = 0, 0.0
+    plain, data = ModelLayout(root), ScratchLayout(root).input
     for i, sample in enumerate(exported.holdout[:count]):
-        data = root / "sample.json"
         data.write_text(json.dumps({"input_data": [sample.ravel().astype(float).tolist()]}))
-        out = _ezkl.call("gen_witness", str(data), str(root / "model.compiled"), None
-                         )["outputs"][0]
+        out = _ezkl.call("gen_witness", str(data), str(plain.compiled), None)["outputs"][0]
         values = np.asarray(felts_to_floats(out, scale))
         reference = exported.holdout_reference[0][i].ravel()
         agree += int(values.argmax() == reference.argmax())
@@ -65,12 +64,13 @@ def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
               calibration: dict[str, Any] | None = None, rpc_url: str | None = None) -> Side:
     """The whole plain-ezkl pipeline on layout's exported ONNX, each step in its own process."""
     root = scratch / f"{label.replace(' ', '-')}-{layout.name}"
+    plain = ModelLayout(root)  # the same file names as zkml's, written by ezkl's calls
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(layout.onnx, root / "model.onnx")
+    shutil.copy2(layout.onnx, plain.onnx)
     exported = ExportedModel.load(layout)
     rows = exported.calibration.reshape(len(exported.calibration), -1).astype(float)
-    (root / "calibration.json").write_text(json.dumps({"input_data": [rows.ravel().tolist()]}))
-    (root / "input.json").write_text(json.dumps(
+    plain.calibration_data.write_text(json.dumps({"input_data": [rows.ravel().tolist()]}))
+    ScratchLayout(root).input.write_text(json.dumps(
         {"input_data": [exported.holdout[0].ravel().astype(float).tolist()]}))
     args = {**PLAIN_RUN_ARGS, **(run_args or {})}
     steps = {"compile": step("ezkl_settings", root=root, run_args=args,
@@ -79,7 +79,7 @@ def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
     steps["compile"] = Measured(steps["compile"].seconds + compiled.seconds,
                                 steps["compile"].wall_seconds + compiled.wall_seconds,
                                 max(steps["compile"].peak_mb, compiled.peak_mb))
-    settings = json.loads((root / "settings.json").read_text())
+    settings = json.loads(plain.settings.read_text())
     logrows = settings["run_args"]["logrows"]
     srs = root / f"kzg{logrows}.srs"
     steps["srs"] = step("ezkl_srs", root=root, srs=srs, logrows=logrows)
@@ -90,10 +90,9 @@ def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
     steps["verify"] = step("ezkl_verify", repeats, root=root, srs=srs)
     steps["whole_prove"] = whole_process_prove(root, srs, repeats)
     agreement, error = _agreement(root, exported, settings["model_output_scales"][0])
-    side = Side(label, logrows, settings["num_rows"], (root / "pk.key").stat().st_size,
-                (root / "vk.key").stat().st_size,
-                len(json.loads((root / "proof.json").read_text())["proof"]), steps,
-                agreement, error)
+    side = Side(label, logrows, settings["num_rows"], plain.pk.stat().st_size,
+                plain.vk.stat().st_size, len(json.loads(plain.proof.read_text())["proof"]),
+                steps, agreement, error)
     if rpc_url:
         side.verify_gas, side.verifier_bytes = onchain_verify(root, srs, rpc_url)
     return side
@@ -125,10 +124,11 @@ def onchain_verify(root: Path, srs: Path, rpc_url: str) -> tuple[int, int]:
     from zkml.evm.solc import compile_sources
     from zkml.evm.verifier import calldata, encode_verify_call
 
+    plain = ModelLayout(root)
     step("ezkl_verifier", root=root, srs=srs)
-    build = compile_sources({"Verifier.sol": root / "Verifier.sol"})["Halo2Verifier"]
+    build = compile_sources({plain.verifier_sol.name: plain.verifier_sol})["Halo2Verifier"]
     chain = rpc.connect(rpc_url)
     address, _ = rpc.deploy(chain, build)
     receipt = rpc.send(chain, {"to": address,
-                               "data": encode_verify_call(calldata(root / "proof.json"))})
+                               "data": encode_verify_call(calldata(plain.proof))})
     return int(receipt["gasUsed"]), int(build["runtime_size"])

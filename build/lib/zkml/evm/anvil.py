@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
+import signal
 import socket
 import subprocess
 import time
@@ -17,6 +19,15 @@ from zkml.evm import tools
 # lifts the cap (and zkml warns that such a verifier will not deploy on mainnet).
 CODE_SIZE_LIMIT = 1_000_000
 STARTUP_SECONDS = 20
+
+
+_libc = ctypes.CDLL("libc.so.6", use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the node's process before exec: be killed when the thread that started it dies."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def free_port() -> int:
@@ -52,6 +63,7 @@ class Anvil:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 start_new_session=True,  # ^C reaches zkml, which then stops the node itself
+                preexec_fn=_die_with_parent,  # and a SIGKILLed zkml takes its node along
             )
             try:
                 if self._wait_ready():

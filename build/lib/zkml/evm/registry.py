@@ -52,8 +52,14 @@ class Deployments:
 
     def __init__(self, layout: ModelLayout):
         self.layout = layout
-        self.records: dict[str, Any] = (read_json(layout.deployments, "deployments")
-                                        if layout.deployments.exists() else {})
+        self.records: dict[str, Any] = {}
+        if layout.deployments.exists():
+            try:
+                records = read_json(layout.deployments, "deployments")
+            except ZkmlError:
+                records = None
+            if isinstance(records, dict):  # anything else is rewritten on the next deploy
+                self.records = records
 
     def get(self, chain_id: int) -> Deployment | None:
         record = self.records.get(str(chain_id))
@@ -117,10 +123,11 @@ def recorded_deployment(chain: rpc.Chain, layout: ModelLayout) -> Deployment | N
     deployment = Deployments(layout).get(chain.chain_id)
     if deployment is None or deployment.vk_sha256 != current_keys(layout, False).vk_sha256:
         return None
-    if not chain.w3.eth.get_code(deployment.registry):
-        return None  # e.g. a local chain that was restarted
-    # a restarted local chain reuses addresses: make sure the registry there is this model's
+    # gone (a restarted local chain), not an address, or another model's registry (a
+    # restarted chain reuses addresses): then deploy anew
     try:
+        if not chain.w3.eth.get_code(deployment.registry):
+            return None
         if _registry(chain, layout, deployment).functions.vkHash().call().hex() != \
                 deployment.vk_sha256:
             return None
@@ -205,8 +212,13 @@ def _explain(name: str, layout: ModelLayout) -> ZkmlError:
 
 def submit(chain: rpc.Chain, deployment: Deployment, layout: ModelLayout,
            proof_path: Path, deployed_now: bool = False) -> OnchainResult:
-    """Simulate registry.submit with eth_call (decoding why it would revert), then send it."""
+    """Verify natively, simulate registry.submit with eth_call (decoding why it would revert),
+    then send it. Native verification first: the registry checks replays before it verifies,
+    so only a proof known valid may be called "already recorded"."""
+    from zkml.proof import verify
+
     start = time.perf_counter()
+    verify(layout, proof_path)
     call: Calldata = calldata(proof_path)
     contract = _registry(chain, layout, deployment)
     function = contract.functions.submit(call.proof, call.instances)

@@ -6,11 +6,12 @@ import os
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from zkml.errors import ChainError
 
 KEY_ENV = "ZKML_PRIVATE_KEY"
+RPC_TIMEOUT_SECONDS = 15
+RECEIPT_TIMEOUT_SECONDS = 120
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # The accounts of the "test test ... junk" mnemonic that Anvil and Hardhat fund by default:
 # public knowledge, so their keys are only ever used on a local Anvil. Compared by address,
@@ -23,25 +24,42 @@ DEV_ADDRESSES = {
     "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f", "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720",
 }
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # account 0
-_SECRET_LOOKING = re.compile(r"^[A-Za-z0-9_-]{20,}$")  # e.g. an API key as a path segment
+_KEPT_SEGMENT = re.compile(r"^(v\d{1,2}|rpc|api|http|ws|eth|json-rpc)?$")  # never a secret
+
+
+def _parts(url: str) -> Any:
+    """The URL as the HTTP client (urllib3) will read it; refused where readers could differ."""
+    from urllib3.util import parse_url
+
+    if any(c in url for c in "\\ \t\r\n") or not url.isprintable():
+        raise ChainError("the RPC URL holds a backslash, space or control character",
+                         hint="give a plain http(s)://host:port/path URL")
+    try:
+        parts = parse_url(url)
+    except Exception:
+        raise ChainError("the RPC URL cannot be parsed (check its host and port)",
+                         hint="give a plain http(s)://host:port/path URL") from None
+    if parts.scheme not in ("http", "https") or not parts.host:
+        raise ChainError("the RPC URL must be http(s)://host[:port][/path]")
+    return parts
 
 
 def redact(url: str) -> str:
-    """The URL without credentials: no user:password, no query or fragment values, and no
-    path segment that looks like an API key (as Infura's and Alchemy's URLs carry them)."""
+    """The URL without credentials: no user:password, no query or fragment values, and no path
+    segment but short, well-known ones (Infura, Alchemy and others put API keys in the path)."""
     try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    if parts.username or parts.password:
+        parts = _parts(url)
+    except ChainError:
+        return "<unusable URL>"
+    host = parts.host + (f":{parts.port}" if parts.port else "")
+    if parts.auth:
         host = f"***@{host}"
-    path = "/".join("***" if _SECRET_LOOKING.match(seg) and any(c.isdigit() for c in seg)
-                    else seg for seg in parts.path.split("/"))
-    query = "&".join(f"{pair.split('=', 1)[0]}=***" for pair in parts.query.split("&") if pair)
-    return urlunsplit((parts.scheme, host, path, query, "***" if parts.fragment else ""))
+    path = "/".join(seg if _KEPT_SEGMENT.match(seg) else "***"
+                    for seg in (parts.path or "").split("/"))
+    query = "&".join(f"{pair.split('=', 1)[0]}=***" for pair in (parts.query or "").split("&")
+                     if pair)
+    return (f"{parts.scheme}://{host}{path}" + (f"?{query}" if query else "")
+            + ("#***" if parts.fragment else ""))
 
 
 @dataclass
@@ -59,7 +77,8 @@ class Chain:
 
 
 def is_local_anvil(url: str, client_version: str) -> bool:
-    return urlsplit(url).hostname in LOOPBACK and client_version.lower().startswith("anvil")
+    host = (_parts(url).host or "").strip("[]")
+    return host in LOOPBACK and client_version.lower().startswith("anvil")
 
 
 def account_for(url: str, local: bool, configured: str | None) -> Any:
@@ -89,8 +108,11 @@ def account_for(url: str, local: bool, configured: str | None) -> Any:
 def connect(url: str, expected_chain_id: int | None = None) -> Chain:
     from web3 import Web3
 
+    _parts(url)  # refused before any request
     shown = redact(url)
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+    # one try, a short wait: a node that does not answer must not stall the command
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": RPC_TIMEOUT_SECONDS},
+                                exception_retry_configuration=None))
     try:
         chain_id = w3.eth.chain_id
         client = w3.client_version
@@ -110,20 +132,31 @@ def connect(url: str, expected_chain_id: int | None = None) -> Chain:
 
 
 def send(chain: Chain, tx: dict[str, Any]) -> Any:
-    """Sign, send and wait for a transaction; a revert raises ChainError."""
-    tx = {
-        "from": chain.account.address,
-        "nonce": chain.w3.eth.get_transaction_count(chain.account.address),
-        "chainId": chain.chain_id,
-        **tx,
-    }
-    if "gas" not in tx:
-        tx["gas"] = chain.w3.eth.estimate_gas(tx)
-    if "gasPrice" not in tx and "maxFeePerGas" not in tx:
-        tx["gasPrice"] = chain.w3.eth.gas_price
-    signed = chain.account.sign_transaction(tx)
-    tx_hash = chain.w3.eth.send_raw_transaction(signed.raw_transaction)
-    receipt = chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+    """Sign, send and wait for a transaction; a revert, a refusal by the node (e.g. no funds)
+    or a transaction that is not mined raises ChainError."""
+    try:
+        tx = {
+            "from": chain.account.address,
+            "nonce": chain.w3.eth.get_transaction_count(chain.account.address),
+            "chainId": chain.chain_id,
+            **tx,
+        }
+        if "gas" not in tx:
+            tx["gas"] = chain.w3.eth.estimate_gas(tx)
+        if "gasPrice" not in tx and "maxFeePerGas" not in tx:
+            tx["gasPrice"] = chain.w3.eth.gas_price
+        signed = chain.account.sign_transaction(tx)
+        tx_hash = chain.w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = chain.w3.eth.wait_for_transaction_receipt(tx_hash,
+                                                           timeout=RECEIPT_TIMEOUT_SECONDS)
+    except Exception as exc:
+        if type(exc).__name__ == "TimeExhausted":
+            raise ChainError(f"the transaction was not mined within {RECEIPT_TIMEOUT_SECONDS} s",
+                             hint="is the node mining? (a local Anvil mines on its own)"
+                             ) from None
+        raise ChainError(f"the node refused the transaction: {chain.scrub(str(exc))[:300]}",
+                         hint=f"check that the account of {KEY_ENV} has funds on this chain"
+                         ) from None
     if receipt["status"] != 1:
         raise ChainError(f"transaction {tx_hash.hex()} reverted")
     return receipt
@@ -138,11 +171,12 @@ def deploy(chain: Chain, contract_build: dict[str, Any], *args: Any) -> tuple[st
         {"from": chain.account.address, "gas": gas})["data"]
     try:
         receipt = send(chain, {"data": data, "gas": gas})
-    except Exception as exc:
+    except ChainError as exc:
+        too_large = exc.message.endswith("reverted") or "size" in exc.message.lower()
         raise ChainError(
             f"deploying a contract of {contract_build['runtime_size']} bytes failed: "
-            f"{chain.scrub(str(exc))[:300]}",
+            f"{exc.message}",
             hint="a contract above 24 KB needs the optimizer and, on a local node, Anvil's "
-            "--code-size-limit raised",
+            "--code-size-limit raised" if too_large else exc.hint,
         ) from None
     return receipt["contractAddress"], receipt["gasUsed"]

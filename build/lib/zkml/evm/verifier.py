@@ -18,7 +18,14 @@ from zkml.evm import rpc
 from zkml.evm.solc import compile_sources
 from zkml.felts import felt_to_int
 from zkml.keys import current_keys
-from zkml.layout import ModelLayout, atomic_path, private_scratch, read_json, write_json
+from zkml.layout import (
+    ModelLayout,
+    ScratchLayout,
+    atomic_path,
+    private_scratch,
+    read_json,
+    write_json,
+)
 from zkml.pipeline import cached_stage
 from zkml.proof import read_proof
 from zkml.results import StageResult
@@ -37,7 +44,7 @@ def write_verifier_sol(vk: Path, settings: Path, srs: Path, sol: Path) -> None:
     with private_scratch("verifier") as scratch:  # ezkl's ABI file: the compiled build has it
         try:
             _ezkl.call("create_evm_verifier", str(vk), str(settings), str(sol),
-                       str(scratch / "Verifier.abi"), srs_path=str(srs))
+                       str(ScratchLayout(scratch).abi), srs_path=str(srs))
         except _ezkl.EzklFailure as exc:
             written = sol.exists() and "contract Halo2Verifier" in sol.read_text()
             if exc.stuck or not (written and ("svm" in str(exc) or "solc" in str(exc))):
@@ -75,8 +82,8 @@ def build_verifier(layout: ModelLayout, force: bool = False) -> VerifierResult:
     def work() -> None:
         with atomic_path(layout.verifier_sol) as sol:
             write_verifier_sol(layout.vk, layout.settings, keys.checked_srs(), sol)
-        contracts = compile_sources({"Verifier.sol": layout.verifier_sol,
-                                     "InferenceRegistry.sol": registry_source()})
+        contracts = compile_sources({path.name: path for path in (layout.verifier_sol,
+                                                                  registry_source())})
         write_json(layout.evm_build, {"verifier": contracts["Halo2Verifier"],
                                       "registry": contracts["InferenceRegistry"]})
 

@@ -25,7 +25,8 @@ def source_name(source: str) -> str:
     """The artifact folder name a source gets unless --name says otherwise."""
     if source in BUNDLED:
         return source
-    path = source.rpartition(":")[0] if ":" in source else source
+    path = source.rpartition(":")[0] if ":" in source and not source.endswith(".onnx") \
+        else source
     return Path(path).stem
 
 
@@ -35,7 +36,7 @@ def unknown_model(source: str, circuits_dir: Path | None = None) -> ModelError:
 
     built = sorted(p.name for p in circuits_dir.iterdir() if p.is_dir()) \
         if circuits_dir is not None and circuits_dir.is_dir() else []
-    close = difflib.get_close_matches(source, [*BUNDLED, *built], n=3, cutoff=0.6)
+    close = difflib.get_close_matches(source, sorted({*BUNDLED, *built}), n=3, cutoff=0.6)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
     hint += f"bundled models: {', '.join(BUNDLED)}"
     hint += f"; built in {circuits_dir}: {', '.join(built)}" if built else ""
