@@ -80,6 +80,7 @@ def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
     shutil.copy2(layout.onnx, plain.onnx)
     exported = ExportedModel.load(layout)
     rows = exported.calibration.reshape(len(exported.calibration), -1).astype(float)
+    rows = rows[: len(rows) // batch * batch]  # whole inputs of batch rows each
     plain.calibration_data.write_text(json.dumps({"input_data": [rows.ravel().tolist()]}))
     ScratchLayout(root).input.write_text(json.dumps(
         {"input_data": [exported.holdout[:batch].ravel().astype(float).tolist()]}))
