@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from zkml.errors import VerificationFailed, ZkmlError
+from zkml.felts import felt_hex
 from zkml.layout import ModelLayout, default_circuits_dir
 
 
@@ -295,18 +296,12 @@ def _render_instances(console: Console, instances: Any, classes: list[str] | Non
             shown = ", ".join(f"{v:.4f}" for v in row)
             console.print(f"public output {i}{who}: [{shown}]{_label(row, classes)}",
                           soft_wrap=True)
-    for j, commitment in enumerate(instances.input_hash):
-        console.print(f"input commitment {j}: 0x{_felt_hex(commitment)}", soft_wrap=True)
+    for j, commitment in enumerate(instances.input_commitments):
+        console.print(f"input commitment {j}: {commitment}", soft_wrap=True)
     if instances.weights_commitment:
         console.print("weights commitment: "
-                      + ", ".join(f"0x{_felt_hex(f)}" for f in instances.weights_commitment),
+                      + ", ".join(map(felt_hex, instances.weights_commitment)),
                       soft_wrap=True)
-
-
-def _felt_hex(felt: str) -> str:
-    from zkml.felts import felt_to_int
-
-    return f"{felt_to_int(felt):064x}"
 
 
 def _classes_of(layout: ModelLayout) -> list[str] | None:

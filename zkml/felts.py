@@ -11,6 +11,11 @@ def felt_to_int(felt: str) -> int:
     return int.from_bytes(bytes.fromhex(felt), "little")
 
 
+def felt_hex(felt: str) -> str:
+    """A field element as a 0x number: how contracts, explorers and people write it."""
+    return f"0x{felt_to_int(felt):064x}"
+
+
 def int_to_felt(value: int) -> str:
     return value.to_bytes(32, "little").hex()
 

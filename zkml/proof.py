@@ -19,7 +19,7 @@ from zkml import _ezkl
 from zkml.circuit import CircuitSettings, check_input, witness
 from zkml.errors import ArtifactError, InputError, ProofError, VerificationFailed
 from zkml.export import ExportedModel
-from zkml.felts import FIELD_MODULUS, felt_to_int, signed
+from zkml.felts import FIELD_MODULUS, felt_hex, felt_to_int, signed
 from zkml.inputs import new_salt, parse_salt
 from zkml.keys import KeyRecord, current_keys
 from zkml.layout import (
@@ -40,7 +40,8 @@ FELT = re.compile(r"^[0-9a-f]{64}$")
 class PublicInstances:
     """The proof's bound public values, split into what they mean."""
 
-    input_hash: list[str]  # one commitment per subject, with hashed input visibility
+    input_hash: list[str]  # one commitment per subject (hashed input visibility), as ezkl writes it
+    input_commitments: list[str]  # the same as 0x numbers: how the registry and secrets name them
     weights_commitment: list[str]
     outputs: list[list[float]]  # one flat list per model output (subjects' rows in order)
     outputs_fixed_point: list[list[int]]  # the same as signed integers x * 2^scale
@@ -101,6 +102,7 @@ def public_instances(
         position += size
     return PublicInstances(
         input_hash=flat[: keys.input_commitments],
+        input_commitments=[felt_hex(f) for f in flat[: keys.input_commitments]],
         weights_commitment=flat[keys.input_commitments : keys.input_commitments + n_weights],
         outputs=outputs,
         outputs_fixed_point=fixed,
@@ -277,5 +279,5 @@ def write_secret(path: Path, salts: list[int], commitments: list[str]) -> None:
     from zkml.layout import write_json
 
     write_json(path, {"subjects": [
-        {"salt": f"0x{salt:032x}", "commitment": f"0x{felt_to_int(c):064x}"}
+        {"salt": f"0x{salt:032x}", "commitment": felt_hex(c)}
         for salt, c in zip(salts, commitments, strict=True)]}, private=True)

@@ -284,14 +284,20 @@ def test_ctrl_c_stops_anvil():
     import sys
     import time
 
+    # as from a terminal: a shell's background job (`scripts/test &`) inherits SIGINT ignored
     process = subprocess.Popen([sys.executable, "-m", "zkml.cli", "anvil"],
-                               stdout=subprocess.PIPE, text=True)
-    line = process.stdout.readline()
-    assert "Anvil at http://127.0.0.1:" in line
-    port = line.split(":")[2].split()[0]
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=20)
-    process.stdout.close()
+                               stdout=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        line = process.stdout.readline()
+        assert "Anvil at http://127.0.0.1:" in line
+        port = line.split(":")[2].split()[0]
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+    finally:
+        process.kill()
+        process.wait()
+        process.stdout.close()
     time.sleep(0.5)
     listeners = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout
     assert f"127.0.0.1:{port} " not in listeners
