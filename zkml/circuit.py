@@ -402,5 +402,7 @@ def check_fidelity(layout: ModelLayout, report: FidelityReport, options: Circuit
             f"the circuit's {what} with the float model on {worst.agreement:.1%} of "
             f"{report.samples} held-out samples, below the bound {options.min_agreement:.0%} "
             f"(see {layout.fidelity})",
-            hint="calibrate with --target accuracy, or lower --min-agreement if that is acceptable",
+            hint="calibrate with --target accuracy, or lower --min-agreement"
+            + ("" if worst.agreement_kind == "argmax" else
+               " or widen --abs-tolerance/--rel-tolerance") + " if that is acceptable",
         )

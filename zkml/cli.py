@@ -211,6 +211,11 @@ def circuit_options(fn: Callable) -> Callable:
                       show_default=True, help="Least share of held-out samples on which the "
                       "circuit agrees with the float model (argmax; a single output: within "
                       "tolerance).")(fn)
+    fn = click.option("--abs-tolerance", type=click.FloatRange(0), default=0.05,
+                      show_default=True, help="A single-output model agrees where the circuit "
+                      "is within abs + rel x |float output| (no argmax to compare).")(fn)
+    fn = click.option("--rel-tolerance", type=click.FloatRange(0), default=0.05,
+                      show_default=True, help="See --abs-tolerance.")(fn)
     fn = click.option("--target", type=click.Choice(["resources", "accuracy"]),
                       default="resources", show_default=True, help="ezkl calibration target.")(fn)
     fn = click.option("--optimize", type=click.Choice(["time", "size", "accuracy"]),
@@ -231,11 +236,13 @@ def rpc_options(fn: Callable) -> Callable:
 
 
 def _options(input_visibility: str, weights_visibility: str, subjects: int,
-             min_agreement: float, target: str) -> Any:
+             min_agreement: float, abs_tolerance: float, rel_tolerance: float,
+             target: str) -> Any:
     from zkml.circuit import CircuitOptions
 
     return CircuitOptions(input_visibility=input_visibility, weights=weights_visibility,
                           subjects=subjects, min_agreement=min_agreement,
+                          abs_tolerance=abs_tolerance, rel_tolerance=rel_tolerance,
                           calibration_target=target)
 
 
@@ -338,11 +345,14 @@ def _render_onchain(obj: Context, layout: ModelLayout, result: Any) -> None:
                   soft_wrap=True)
     for s in result.subjects:
         state = "recorded now" if s.recorded_now else "already recorded, unchanged"
-        shown = ", ".join(f"{v:.4f}" for v in s.outputs)
-        scales = "/".join(map(str, result.output_scales))
+        parts, start = [], 0
+        for length, scale in zip(result.output_lengths, result.output_scales, strict=True):
+            values = s.outputs[start:start + length]
+            start += length
+            shown = ", ".join(f"{v:.4f}" for v in values)
+            parts.append(f"[{shown}] (fixed point, scale 2^{scale}){_label(values, classes)}")
         obj.out.print(f"  subject {s.commitment[:18]}…: result #{s.result_id} ({state}): "
-                      f"[{shown}] (fixed point, scale 2^{scales}){_label(s.outputs, classes)}",
-                      soft_wrap=True)
+                      + "; ".join(parts), soft_wrap=True)
 
 
 # ------------------------------------------------------------------------------------ commands

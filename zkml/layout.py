@@ -157,9 +157,12 @@ class ScratchLayout:
     srs = property(lambda self: self.root / "kzg.srs")
 
 
+SECRET_SUFFIX = ".secret.json"
+
+
 def secret_path(proof_path: Path) -> Path:
     """Where the private salt of a proof's input commitment is kept, beside the proof."""
-    return proof_path.with_name(f"{proof_path.stem}.secret.json")
+    return proof_path.with_name(proof_path.stem + SECRET_SUFFIX)
 
 
 @dataclass(frozen=True)

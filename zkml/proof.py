@@ -23,6 +23,7 @@ from zkml.felts import FIELD_MODULUS, felt_hex, felt_to_int, signed
 from zkml.inputs import new_salt, parse_salt
 from zkml.keys import KeyRecord, current_keys
 from zkml.layout import (
+    SECRET_SUFFIX,
     ModelLayout,
     ScratchLayout,
     atomic_path,
@@ -266,7 +267,7 @@ def _check_output(layout: ModelLayout, proof_path: Path) -> None:
         "onnx", "samples", "export_report", "settings", "calibration_data", "circuit_onnx",
         "compiled", "fidelity", "optimize_report", "key_record", "vk", "pk", "manifest",
         "verifier_sol", "evm_build", "deployments")}
-    if proof_path.is_dir() or proof_path.name.endswith(".secret.json") or \
+    if proof_path.is_dir() or proof_path.name.endswith(SECRET_SUFFIX) or \
             proof_path.resolve() in {p.resolve() for p in artifacts}:
         raise ProofError(f"{proof_path} is not a place for a proof (a folder, a model "
                          "artifact or a proof's salts)",

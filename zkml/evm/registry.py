@@ -161,6 +161,7 @@ class OnchainResult(StageResult):
     gas: int  # of the one transaction the user paid for
     recorded: int  # subjects newly recorded by it
     output_scales: list[int]
+    output_lengths: list[int]  # per model output: its elements in each subject's outputs
     subjects: list[SubjectResult]
 
 
@@ -247,5 +248,5 @@ def submit(chain: rpc.Chain, deployment: Deployment, layout: ModelLayout,
         stage="onchain", seconds=time.perf_counter() - start, chain_id=chain.chain_id,
         rpc_url=chain.url, deployment=deployment, deployed_now=deployed_now,
         gas=int(receipt["gasUsed"]), recorded=len(new_ids), output_scales=shape.output_scales,
-        subjects=subjects,
+        output_lengths=shape.output_lengths, subjects=subjects,
     )
