@@ -89,3 +89,20 @@ def copy_of(tmp_path):
         return ModelLayout(target)
 
     return make
+
+
+@pytest.fixture
+def model_dir(breast_cancer, tmp_path):
+    """A private circuits folder holding a copy of the built default model."""
+    root = tmp_path / "circuits"
+    shutil.copytree(breast_cancer.root, root / "breast_cancer")
+    return root
+
+
+def zkml(circuits, *args, env=None):
+    """The CLI as a user types it, on this circuits folder."""
+    from click.testing import CliRunner
+
+    from zkml.cli import main
+
+    return CliRunner().invoke(main, ["--circuits-dir", str(circuits), *map(str, args)], env=env)

@@ -584,8 +584,9 @@ def regress_cmd(obj: Context, update_baseline: bool, config: Path | None, baseli
 @click.argument("inputs", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path),
               help="Output folder [default: circuits/MODEL/batch/<inputs name>].")
-@click.option("--workers", type=click.IntRange(1), help="Worker processes [default: from cores "
-              "and free memory].")
+@click.option("--workers", type=click.IntRange(1),
+              help="Worker threads, each driving its own ezkl process [default: from cores and "
+              "free memory].")
 @click.option("--ray", "ray_address", help="Run on Ray: `local` or a cluster address.")
 @_common
 @pass_ctx

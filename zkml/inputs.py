@@ -84,12 +84,15 @@ def _loads(text: str, source: Path | str) -> Any:
                          ) from None
 
 
+SKIPPED_HEADER = "skipped a header row (the first row, where no cell is a number)"
+
+
 def _csv_rows(text: str, source: Path | str) -> list[list[float]]:
     """CSV rows, without a header row. A row is a header only if none of its cells is a
     number, and skipping one is said, so a data row is never dropped silently."""
     rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text)) if row]
     if rows and is_header(rows[0]):
-        log.info("%s: skipped a header row", source)
+        log.warning("%s: %s", source, SKIPPED_HEADER)
         rows = rows[1:]
     return [cells_to_numbers(row, f"{source} row {i}") for i, row in enumerate(rows, 1)]
 
@@ -287,7 +290,7 @@ def _csv_items(lines: Any, path: Path) -> Iterator[BatchItem]:
         if not cells:
             continue
         if number == 1 and is_header(cells):
-            log.info("%s: skipped the header row", path)
+            log.warning("%s: %s", path, SKIPPED_HEADER)
             continue
         yield _guarded(f"row{number:06d}", lambda cells=cells, number=number: PrivateInput(
             cells_to_numbers(cells, f"row {number}")))

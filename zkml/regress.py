@@ -13,7 +13,6 @@ weights trained at run time differ between CPUs.
 from __future__ import annotations
 
 import functools
-import math
 import tempfile
 import time
 import tomllib
@@ -264,8 +263,7 @@ def _compare_outputs(model: str, before: list, now: list, entry: ZooEntry) -> li
                 moved.append(Moved(model, f"outputs[{i}] length", len(old_row), len(new_row),
                                    "exact"))
             for j, (old, new) in enumerate(zip(old_row, new_row, strict=False)):
-                if not math.isclose(new, old, rel_tol=entry.rel_tolerance,
-                                    abs_tol=entry.abs_tolerance):
+                if abs(new - old) > entry.abs_tolerance + entry.rel_tolerance * abs(old):
                     moved.append(Moved(model, _output_name(k, i, j, len(before)), old, new,
                                        allowed))
     return moved

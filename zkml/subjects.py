@@ -170,12 +170,13 @@ def quantize(value: float, scale: int) -> int:
 
 
 def commitment(row: np.ndarray, salt: int, input_scale: int, layout: SaltLayout) -> str:
-    """A subject's input commitment computed outside the circuit: what the data subject, who
-    holds the input and the salt, checks a proof's public commitment against."""
+    """A subject's input commitment computed outside the circuit, as a 0x number: what the data
+    subject, who holds the input and the salt, checks a proof's `input_commitments` (and the
+    registry's key, and proof.secret.json) against."""
     from zkml import _ezkl
-    from zkml.felts import FIELD_MODULUS
+    from zkml.felts import FIELD_MODULUS, felt_hex
 
     message = [int_to_felt(quantize(float(v), input_scale) % FIELD_MODULUS)
                for v in np.ravel(row)]
     message += [int_to_felt(limb) for limb in layout.split(salt)]
-    return str(_ezkl.call("poseidon_hash", message)[0])
+    return felt_hex(str(_ezkl.call("poseidon_hash", message)[0]))

@@ -11,24 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import zkml
 
-from zkml.cli import main
 from zkml.export import ExportedModel
 from zkml.keys import KeyRecord
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def model_dir(breast_cancer, tmp_path):
-    root = tmp_path / "circuits"
-    shutil.copytree(breast_cancer.root, root / "breast_cancer")
-    return root
-
-
-def zkml(circuits, *args):
-    return CliRunner().invoke(main, ["--circuits-dir", str(circuits), *map(str, args)])
 
 
 def one_line_error(result, *fragments):

@@ -5,26 +5,12 @@ import shutil
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from conftest import zkml
 
-from zkml.cli import main
 from zkml.export import ExportedModel
 from zkml.felts import felt_to_int, int_to_felt
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def model_dir(breast_cancer, tmp_path):
-    """A private copy of circuits/ holding the built default model."""
-    root = tmp_path / "circuits"
-    shutil.copytree(breast_cancer.root, root / "breast_cancer")
-    return root
-
-
-def zkml(circuits, *args):
-    result = CliRunner().invoke(main, ["--circuits-dir", str(circuits), *map(str, args)])
-    return result
 
 
 def assert_one_line_error(result, *fragments):

@@ -3,31 +3,18 @@ colliding batch files, trusted-but-edited proofs and manifests, a stalled RPC, h
 library misuse and proofs written over artifacts."""
 
 import json
-import shutil
 import socket
 import threading
 import time
 
 import pytest
-from click.testing import CliRunner
+from conftest import zkml
 
-from zkml.cli import main
 from zkml.export import ExportedModel
 from zkml.felts import FIELD_MODULUS, felt_to_int, int_to_felt
 from zkml.layout import BatchLayout, ModelLayout
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def model_dir(breast_cancer, tmp_path):
-    root = tmp_path / "circuits"
-    shutil.copytree(breast_cancer.root, root / "breast_cancer")
-    return root
-
-
-def zkml(circuits, *args, env=None):
-    return CliRunner().invoke(main, ["--circuits-dir", str(circuits), *map(str, args)], env=env)
 
 
 def one_line_error(result, *fragments, code=1):

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from conftest import zkml
 
-from zkml.cli import main
 from zkml.export import ExportedModel
 from zkml.layout import ModelLayout
 
@@ -26,17 +25,6 @@ def build():
     net = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3))
     return net.eval(), torch.zeros(1, 4)
 """
-
-
-@pytest.fixture
-def model_dir(breast_cancer, tmp_path):
-    root = tmp_path / "circuits"
-    shutil.copytree(breast_cancer.root, root / "breast_cancer")
-    return root
-
-
-def zkml(circuits, *args):
-    return CliRunner().invoke(main, ["--circuits-dir", str(circuits), *map(str, args)])
 
 
 def test_json_and_verbose_after_the_subcommand(model_dir, tmp_path):

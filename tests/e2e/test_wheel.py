@@ -2,6 +2,7 @@
 (weights, the app contract, the solc wrapper) and proves the default model from an empty folder."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +17,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]  # ~20 s: .ci/run runs 
 def test_wheel_installed_elsewhere_runs_from_an_empty_folder(tmp_path):
     dist, target, work = tmp_path / "dist", tmp_path / "site", tmp_path / "empty"
     work.mkdir()
+    source = tmp_path / "source"  # setuptools builds in the source tree: not in this checkout
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
+                             check=True).stdout.decode().split("\0")
+    for name in (n for n in tracked if (ROOT / n).is_file()):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(dist), str(ROOT)], check=True, capture_output=True)
+                    "-q", "-w", str(dist), str(source)], check=True, capture_output=True)
     (wheel,) = dist.glob("zkml-*.whl")
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                     str(target), str(wheel)], check=True, capture_output=True)

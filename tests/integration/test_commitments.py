@@ -26,8 +26,8 @@ def test_the_subject_recomputes_its_commitment(iris, tmp_path):
     row = ExportedModel.load(iris).holdout[3]
     salt = 0x0123456789ABCDEF0123456789ABCDEF
     made = proof.prove(iris, row, tmp_path / "p.json", salts=[salt])
-    assert made.instances.input_hash == [commitment(row, salt, settings.input_scale,
-                                                    settings.salt)]
+    assert made.instances.input_commitments == [
+        commitment(row, salt, settings.input_scale, settings.salt)]
     again = proof.prove(iris, row, tmp_path / "q.json", salts=[salt])
     assert again.instances.input_hash == made.instances.input_hash  # same input and salt
     other = proof.prove(iris, row, tmp_path / "r.json", salts=[salt + 1])
@@ -46,9 +46,9 @@ def test_enumerating_inputs_does_not_find_a_salted_subject(iris, tmp_path, capsy
     unsalted = proof.prove(iris, row, tmp_path / "u.json", salts=[0])
     salted = proof.prove(iris, row, tmp_path / "s.json")  # a fresh secret salt
     found_unsalted = [c for c in grid if commitment(c, 0, settings.input_scale, settings.salt)
-                      == unsalted.instances.input_hash[0]]
+                      == unsalted.instances.input_commitments[0]]
     found_salted = [c for c in grid if commitment(c, 0, settings.input_scale, settings.salt)
-                    == salted.instances.input_hash[0]]
+                    == salted.instances.input_commitments[0]]
     with capsys.disabled():
         print(f"\nenumeration of {len(grid)} candidate inputs: unsalted commitment matched "
               f"{len(found_unsalted)}, salted commitment matched {len(found_salted)}")

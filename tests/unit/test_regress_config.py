@@ -64,6 +64,7 @@ def test_outputs_exact_by_default_and_within_tolerance_when_declared():
     loose = ZooEntry("m", "m.onnx", abs_tolerance=0.01, rel_tolerance=0.001)
     before = {"m": metrics([[[1.0]]])}
     assert regress.compare(before, {"m": metrics([[[1.005]]])}, [loose]) == []
+    assert regress.compare(before, {"m": metrics([[[1.0105]]])}, [loose]) == []  # abs + rel
     assert [m.metric for m in regress.compare(before, {"m": metrics([[[1.005]]])}, [exact])] \
         == ["output[0][0]"]
     assert [m.metric for m in regress.compare(before, {"m": metrics([[[1.5]]])}, [loose])] \

@@ -1,1 +1,0 @@
-"""Everything on-chain: compiler, local node, verifier contract, app contract."""
