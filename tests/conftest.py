@@ -106,3 +106,16 @@ def zkml(circuits, *args, env=None):
     from zkml.cli import main
 
     return CliRunner().invoke(main, ["--circuits-dir", str(circuits), *map(str, args)], env=env)
+
+
+def one_line_error(result, *fragments, code=1):
+    """A failure as the CLI must show it: this exit code, one `error:`/`INVALID:` line holding
+    every fragment, no traceback. Returns that line."""
+    assert result.exit_code == code, result.output
+    errors = [line for line in result.stderr.splitlines()
+              if line.startswith(("error:", "INVALID:"))]
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    return errors[0]

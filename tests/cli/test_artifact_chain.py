@@ -11,22 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import zkml
+from conftest import one_line_error, zkml
 
 from zkml.export import ExportedModel
 from zkml.keys import KeyRecord
 
 pytestmark = pytest.mark.integration
-
-
-def one_line_error(result, *fragments):
-    assert result.exit_code == 1, result.output
-    errors = [line for line in result.stderr.splitlines()
-              if line.startswith(("error:", "INVALID:"))]
-    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
-    return errors[0]
 
 
 def input_file(folder, circuits):

@@ -5,22 +5,12 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import zkml
+from conftest import one_line_error, zkml
 
 from zkml.export import ExportedModel
 from zkml.felts import felt_to_int, int_to_felt
 
 pytestmark = pytest.mark.integration
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.exit_code == 1, result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith(("error:", "INVALID:"))]
-    assert len(errors) == 1, result.stderr
-    assert "Traceback" not in result.output + result.stderr
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
 
 
 def write_input(tmp_path, values):
@@ -63,7 +53,7 @@ def test_tampered_instance_fails_verify(model_dir, tmp_path):
     data["instances"][0][1] = int_to_felt(felt_to_int(data["instances"][0][1]) + 1)
     path = tmp_path / "t.json"
     path.write_text(json.dumps(data))
-    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", path), "INVALID", "NOT verify")
+    one_line_error(zkml(model_dir, "verify", "breast_cancer", path), "INVALID", "NOT verify")
 
 
 @pytest.mark.parametrize(
@@ -89,39 +79,39 @@ def test_bad_private_inputs(model_dir, tmp_path, values, fragments):
         path.write_text(json.dumps(values))
     before = sorted(p.name for p in (model_dir / "breast_cancer").iterdir())
     result = zkml(model_dir, "prove", "breast_cancer", "--input", path, "-o", tmp_path / "p.json")
-    assert_one_line_error(result, *fragments)
+    one_line_error(result, *fragments)
     assert not (tmp_path / "p.json").exists()
     assert sorted(p.name for p in (model_dir / "breast_cancer").iterdir()) == before
 
 
 def test_missing_files(model_dir, tmp_path):
-    assert_one_line_error(zkml(model_dir, "prove", "nosuch", "--input", tmp_path / "x.json"),
+    one_line_error(zkml(model_dir, "prove", "nosuch", "--input", tmp_path / "x.json"),
                           "unknown model 'nosuch'", "built in")
-    assert_one_line_error(zkml(model_dir, "prove", "breast_cancer", "--input",
+    one_line_error(zkml(model_dir, "prove", "breast_cancer", "--input",
                                tmp_path / "x.json"), "input file not found")
-    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", tmp_path / "none.json"),
+    one_line_error(zkml(model_dir, "verify", "breast_cancer", tmp_path / "none.json"),
                           "proof file not found")
     (model_dir / "breast_cancer" / "pk.key").unlink()
     path = write_input(tmp_path, [0.0] * 30)
-    assert_one_line_error(zkml(model_dir, "prove", "breast_cancer", "--input", path),
+    one_line_error(zkml(model_dir, "prove", "breast_cancer", "--input", path),
                           "pk.key is missing", "zkml setup breast_cancer")
 
 
 def test_corrupt_proof_and_settings(model_dir, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", bad), "not a proof")
+    one_line_error(zkml(model_dir, "verify", "breast_cancer", bad), "not a proof")
     bad.write_text(json.dumps({"instances": "x"}))
-    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", bad), "not an ezkl proof")
+    one_line_error(zkml(model_dir, "verify", "breast_cancer", bad), "not an ezkl proof")
     (model_dir / "breast_cancer" / "settings.json").write_text("[]")
-    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer"),
+    one_line_error(zkml(model_dir, "verify", "breast_cancer"),
                           "do not match its current settings", "zkml setup breast_cancer")
 
 
 def test_wrong_vk(model_dir, tmp_path):
     garbage = tmp_path / "vk.key"
     garbage.write_bytes(b"\x00" * 64)
-    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", "--vk", garbage),
+    one_line_error(zkml(model_dir, "verify", "breast_cancer", "--vk", garbage),
                           "is not the verifying key made by the setup of breast_cancer")
 
 
@@ -134,7 +124,7 @@ def test_keys_from_another_srs_reject_the_proof(model_dir, tmp_path):
     shutil.copy(model_dir / "breast_cancer" / "proof.json", proof_path)
     result = zkml(model_dir, "setup", "breast_cancer", "--srs", other_srs)
     assert result.exit_code == 0, result.stderr
-    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer", proof_path), "INVALID")
+    one_line_error(zkml(model_dir, "verify", "breast_cancer", proof_path), "INVALID")
 
 
 def test_srs_changed_after_setup(model_dir, tmp_path):
@@ -144,7 +134,7 @@ def test_srs_changed_after_setup(model_dir, tmp_path):
     ezkl.gen_srs(str(srs), 11)
     assert zkml(model_dir, "setup", "breast_cancer", "--srs", srs).exit_code == 0
     ezkl.gen_srs(str(srs), 11)  # a different random SRS at the same path
-    assert_one_line_error(zkml(model_dir, "verify", "breast_cancer"),
+    one_line_error(zkml(model_dir, "verify", "breast_cancer"),
                           "changed since the keys were made", "--force")
 
 
@@ -153,19 +143,19 @@ def test_srs_too_small_or_corrupt(model_dir, tmp_path):
 
     small = tmp_path / "k8.srs"
     ezkl.gen_srs(str(small), 8)
-    assert_one_line_error(zkml(model_dir, "setup", "breast_cancer", "--srs", small),
+    one_line_error(zkml(model_dir, "setup", "breast_cancer", "--srs", small),
                           "has logrows 8 but the circuit needs 11")
     small.write_bytes(small.read_bytes()[:1000])
-    assert_one_line_error(zkml(model_dir, "setup", "breast_cancer", "--srs", small),
+    one_line_error(zkml(model_dir, "setup", "breast_cancer", "--srs", small),
                           "not a valid KZG SRS")
 
 
 def test_corrupt_onnx(model_dir, tmp_path):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"garbage")
-    assert_one_line_error(zkml(model_dir, "export", bad), "not a readable ONNX model")
+    one_line_error(zkml(model_dir, "export", bad), "not a readable ONNX model")
     (model_dir / "breast_cancer" / "model.onnx").write_bytes(b"garbage")
-    assert_one_line_error(zkml(model_dir, "compile", "breast_cancer"),
+    one_line_error(zkml(model_dir, "compile", "breast_cancer"),
                           "not a readable ONNX model")
 
 
@@ -183,7 +173,7 @@ def test_unsupported_onnx_operator(model_dir, tmp_path):
     samples = tmp_path / "samples.json"
     samples.write_text(json.dumps(np.random.default_rng(0).normal(size=(8, 2, 2)).tolist()))
     assert zkml(model_dir, "export", path, "--samples", samples).exit_code == 0
-    assert_one_line_error(zkml(model_dir, "compile", "det"), "unsupported ONNX operator Det")
+    one_line_error(zkml(model_dir, "compile", "det"), "unsupported ONNX operator Det")
 
 
 def test_verbose_shows_traceback(model_dir, tmp_path):
@@ -210,7 +200,7 @@ def test_onchain_valid_replayed_and_rejected(model_dir, tmp_path):
         data["proof"][200] ^= 1
         path = tmp_path / "t.json"
         path.write_text(json.dumps(data))
-        assert_one_line_error(zkml(model_dir, "onchain", "breast_cancer", path, "--rpc-url",
+        one_line_error(zkml(model_dir, "onchain", "breast_cancer", path, "--rpc-url",
                                    node.url), "INVALID", "NOT verify")  # natively, first
 
 
@@ -218,9 +208,9 @@ def test_dead_rpc(model_dir):
     from zkml.evm.anvil import free_port
 
     url = f"http://127.0.0.1:{free_port()}"
-    assert_one_line_error(zkml(model_dir, "onchain", "breast_cancer", "--rpc-url", url),
+    one_line_error(zkml(model_dir, "onchain", "breast_cancer", "--rpc-url", url),
                           "cannot reach an Ethereum RPC", "zkml anvil")
-    assert_one_line_error(zkml(model_dir, "deploy", "breast_cancer", "--rpc-url", url),
+    one_line_error(zkml(model_dir, "deploy", "breast_cancer", "--rpc-url", url),
                           "cannot reach an Ethereum RPC")
 
 
@@ -243,11 +233,11 @@ def test_wrong_chain_and_missing_anvil(model_dir, monkeypatch):
     from zkml.evm.anvil import Anvil
 
     with Anvil() as node:
-        assert_one_line_error(
+        one_line_error(
             zkml(model_dir, "onchain", "breast_cancer", "--rpc-url", node.url, "--chain-id", "1"),
             "is chain 31337, not the expected chain 1")
     monkeypatch.setenv("ANVIL", "/nonexistent/anvil")
-    assert_one_line_error(zkml(model_dir, "onchain", "breast_cancer"), "not an executable")
+    one_line_error(zkml(model_dir, "onchain", "breast_cancer"), "not an executable")
 
 
 def test_contract_too_large_for_the_node(breast_cancer):

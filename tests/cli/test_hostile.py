@@ -8,22 +8,13 @@ import threading
 import time
 
 import pytest
-from conftest import zkml
+from conftest import one_line_error, zkml
 
 from zkml.export import ExportedModel
 from zkml.felts import FIELD_MODULUS, felt_to_int, int_to_felt
 from zkml.layout import BatchLayout, ModelLayout
 
 pytestmark = pytest.mark.integration
-
-
-def one_line_error(result, *fragments, code=1):
-    assert result.exit_code == code, result.output
-    errors = [line for line in result.stderr.splitlines()
-              if line.startswith(("error:", "INVALID:"))]
-    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
 
 
 def test_a_forged_copy_of_a_recorded_proof_is_invalid_not_already_recorded(model_dir, tmp_path):
