@@ -331,6 +331,15 @@ class FidelityReport:
                                 hint=f"run `zkml compile {layout.name} --force`") from None
 
 
+def agrees(circuit: np.ndarray, reference: np.ndarray, options: CircuitOptions) -> np.ndarray:
+    """Per held-out sample (one row each): whether the circuit agrees with the float model, by
+    argmax, or for a single output within abs_tolerance + rel_tolerance x |float output|."""
+    if reference.shape[1] == 1:
+        return (np.abs(circuit - reference)
+                <= options.abs_tolerance + options.rel_tolerance * np.abs(reference)).all(axis=1)
+    return circuit.argmax(1) == reference.argmax(1)
+
+
 def fidelity_report(layout: ModelLayout, exported: ExportedModel,
                     options: CircuitOptions) -> FidelityReport:
     """Compare circuit outputs with the float model on held-out samples (see check_fidelity).
@@ -358,8 +367,6 @@ def fidelity_report(layout: ModelLayout, exported: ExportedModel,
         reference = exported.holdout_reference[i][:count].reshape(count, -1)
         error = np.abs(circuit - reference)
         single = math.prod(shape) == 1
-        agrees = (error <= options.abs_tolerance + options.rel_tolerance * np.abs(reference)
-                  ).all(axis=1) if single else circuit.argmax(1) == reference.argmax(1)
         labels = (exported.holdout_labels[:count]
                   if exported.holdout_labels is not None and i == 0 and not single else None)
         per_output.append(OutputFidelity(
@@ -370,7 +377,7 @@ def fidelity_report(layout: ModelLayout, exported: ExportedModel,
             max_rel_error=float((error / np.maximum(np.abs(reference), 1e-9)).max()),
             max_abs_error_per_element=error.max(axis=0).tolist(),
             agreement_kind="within tolerance" if single else "argmax",
-            agreement=float(np.mean(agrees)),
+            agreement=float(np.mean(agrees(circuit, reference, options))),
             float_accuracy=None if labels is None
             else float(np.mean(reference.argmax(1) == labels)),
             circuit_accuracy=None if labels is None

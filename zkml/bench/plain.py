@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from zkml.bench.runner import Measured, measure, step
+from zkml.circuit import CircuitOptions, agrees
 from zkml.export import ExportedModel
 from zkml.felts import felts_to_floats
 from zkml.layout import ModelLayout, ScratchLayout
@@ -45,27 +46,21 @@ class Side:
 def _agreement(root: Path, exported: ExportedModel, scale: int, batch: int = 1,
                count: int = 50) -> tuple[float, float]:
     """Agreement of the circuit with the float model on held-out samples, as zkml measures it
-    (argmax; for a single output, within ±0.05 ±5 %), and the largest error."""
+    (circuit.agrees with zkml's default tolerances), and the largest error."""
     from zkml import _ezkl
     from zkml.subjects import groups
 
     samples = exported.holdout[:count]
-    agree, worst, seen = 0, 0.0, 0
     plain, data = ModelLayout(root), ScratchLayout(root).input
-    for g, rows in enumerate(groups(samples, batch)):
-        data.write_text(json.dumps({"input_data": [rows.ravel().astype(float).tolist()]}))
+    rows: list[np.ndarray] = []
+    for group in groups(samples, batch):
+        data.write_text(json.dumps({"input_data": [group.ravel().astype(float).tolist()]}))
         out = _ezkl.call("gen_witness", str(data), str(plain.compiled), None)["outputs"][0]
-        values = np.asarray(felts_to_floats(out, scale)).reshape(batch, -1)
-        for j in range(batch):
-            if g * batch + j >= len(samples):
-                break
-            reference = exported.holdout_reference[0][g * batch + j].ravel()
-            error = np.abs(values[j] - reference)
-            worst = max(worst, float(error.max()))
-            agree += bool((error <= 0.05 + 0.05 * np.abs(reference)).all() if reference.size == 1
-                          else values[j].argmax() == reference.argmax())
-            seen += 1
-    return agree / seen, worst
+        rows += list(np.asarray(felts_to_floats(out, scale)).reshape(batch, -1))
+    circuit = np.asarray(rows[: len(samples)])
+    reference = exported.holdout_reference[0][: len(samples)].reshape(len(samples), -1)
+    return (float(np.mean(agrees(circuit, reference, CircuitOptions()))),
+            float(np.abs(circuit - reference).max()))
 
 
 def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
