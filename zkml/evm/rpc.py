@@ -150,7 +150,9 @@ def send(chain: Chain, tx: dict[str, Any]) -> Any:
         receipt = chain.w3.eth.wait_for_transaction_receipt(tx_hash,
                                                            timeout=RECEIPT_TIMEOUT_SECONDS)
     except Exception as exc:
-        if type(exc).__name__ == "TimeExhausted":
+        from web3.exceptions import TimeExhausted
+
+        if isinstance(exc, TimeExhausted):
             raise ChainError(f"the transaction was not mined within {RECEIPT_TIMEOUT_SECONDS} s",
                              hint="is the node mining? (a local Anvil mines on its own)"
                              ) from None
