@@ -13,8 +13,9 @@ KEY_ENV = "ZKML_PRIVATE_KEY"
 RPC_TIMEOUT_SECONDS = 15
 RECEIPT_TIMEOUT_SECONDS = 120
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-# The accounts of the "test test ... junk" mnemonic that Anvil and Hardhat fund by default:
-# public knowledge, so their keys are only ever used on a local Anvil. Compared by address,
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+# The 20 accounts Hardhat funds from DEV_MNEMONIC (m/44'/60'/0'/0/0-19; Anvil funds the first
+# 10): public knowledge, so their keys are only ever used on a local Anvil. Compared by address,
 # so that no spelling of a key (0x or not, case, padding) slips past.
 DEV_ADDRESSES = {
     "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
@@ -22,6 +23,11 @@ DEV_ADDRESSES = {
     "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
     "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955",
     "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f", "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720",
+    "0xBcd4042DE499D14e55001CcbB24a551F3b954096", "0x71bE63f3384f5fb98995898A86B02Fb2426c5788",
+    "0xFABB0ac9d68B0B445fB7357272Ff202C5651694a", "0x1CBd3b2770909D4e10f157cABC84C7264073C9Ec",
+    "0xdF3e18d64BC6A983f673Ab319CCaE4f1a57C7097", "0xcd3B766CCDd6AE721141F452C550Ca635964ce71",
+    "0x2546BcD3c84621e976D8185a91A922aE77ECEc30", "0xbDA5747bFD65F08deb54cb465eB87D40e51B197E",
+    "0xdD2FD4581271e230360230F9337D5c0430Bf44C0", "0x8626f6940E2eb28930eFb4CeF49B2d1F2C9C1199",
 }
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # account 0
 _KEPT_SEGMENT = re.compile(r"^(v\d{1,2}|rpc|api|http|ws|eth|json-rpc)?$")  # never a secret
