@@ -131,6 +131,8 @@ def recorded_deployment(chain: rpc.Chain, layout: ModelLayout) -> Deployment | N
         if _registry(chain, layout, deployment).functions.vkHash().call().hex() != \
                 deployment.vk_sha256:
             return None
+    except ChainError:  # the node failed: say so, do not deploy anew
+        raise
     except Exception:
         return None
     return deployment
@@ -166,8 +168,10 @@ class OnchainResult(StageResult):
 
 
 def _custom_error(chain: rpc.Chain, layout: ModelLayout, deployment: Deployment,
-                  exc: Exception) -> ZkmlError:
+                  exc: Exception, call: Calldata) -> ZkmlError:
     """The registry's custom error from a reverted eth_call, as the error zkml raises."""
+    if isinstance(exc, ZkmlError):  # the node failed (rpc's one-line error), not the registry
+        return exc
     data = getattr(exc, "data", None)
     if isinstance(data, dict):
         data = data.get("data")
@@ -179,7 +183,7 @@ def _custom_error(chain: rpc.Chain, layout: ModelLayout, deployment: Deployment,
                  "OutputOutOfRange"):
         selector = _selector(contract, name)
         if selector and text.startswith(selector):
-            return _explain(name, layout)
+            return _explain(name, layout, contract, call)
     return ChainError(f"the registry reverted: {chain.scrub(str(exc))[:300]}")
 
 
@@ -193,10 +197,14 @@ def _selector(contract: Any, name: str) -> str | None:
     return None
 
 
-def _explain(name: str, layout: ModelLayout) -> ZkmlError:
+def _explain(name: str, layout: ModelLayout, contract: Any, call: Calldata) -> ZkmlError:
     if name == "ProofAlreadyUsed":
+        held = ", ".join(
+            f"result #{int(contract.functions.resultIdOf(c).call())} for subject 0x{c:064x}"
+            for c in call.instances[: registry_shape(layout).subjects])
         return AlreadyRecorded(
-            "the registry already accepted this proof: its results are recorded and unchanged",
+            f"already recorded: {held} (the registry accepted this very proof before; its "
+            "results stand, unchanged)",
             hint="nothing to do; read them with the registry's resultOf(commitment)")
     if name == "ProofRejected":
         return VerificationFailed("the registry's verifier rejected the proof (ProofRejected)",
@@ -209,6 +217,17 @@ def _explain(name: str, layout: ModelLayout) -> ZkmlError:
                              "registry's circuit (WrongInstanceCount)",
                              hint=f"it was made for another circuit than {layout.name}'s")
     return VerificationFailed(f"an output does not fit the registry's int64 lanes ({name})")
+
+
+def _mined_revert(chain: rpc.Chain, layout: ModelLayout, deployment: Deployment,
+                  function: Any, call: Calldata, reverted: rpc.Reverted) -> ZkmlError:
+    """Why a mined submit reverted, decoded as the eth_call check decodes it: the call is
+    replayed on the state of the block that mined it."""
+    try:
+        function.call({"from": chain.account.address}, block_identifier=reverted.block)
+    except Exception as exc:  # noqa: BLE001 - a revert is what is expected here
+        return _custom_error(chain, layout, deployment, exc, call)
+    return reverted
 
 
 def submit(chain: rpc.Chain, deployment: Deployment, layout: ModelLayout,
@@ -226,9 +245,12 @@ def submit(chain: rpc.Chain, deployment: Deployment, layout: ModelLayout,
     try:
         function.call({"from": chain.account.address})
     except Exception as exc:  # web3 raises ContractCustomError and friends
-        raise _custom_error(chain, layout, deployment, exc) from None
-    data = function.build_transaction({"from": chain.account.address, "gas": 10_000_000})["data"]
-    receipt = rpc.send(chain, {"to": deployment.registry, "data": data})
+        raise _custom_error(chain, layout, deployment, exc, call) from None
+    data = contract.encode_abi("submit", [call.proof, call.instances])  # asks the node nothing
+    try:
+        receipt = rpc.send(chain, {"to": deployment.registry, "data": data})
+    except rpc.Reverted as reverted:  # e.g. a copy of this proof, sent at a higher price, won
+        raise _mined_revert(chain, layout, deployment, function, call, reverted) from None
     logs = contract.events.InferenceVerified().process_receipt(receipt)
     new_ids = {int(log["args"]["commitment"]): int(log["args"]["id"]) for log in logs}
     shape = registry_shape(layout)
