@@ -23,6 +23,7 @@ from zkml.layout import (
     private_scratch,
     read_json,
     write_json,
+    write_private_text,
 )
 from zkml.results import to_json
 from zkml.subjects import SaltLayout
@@ -261,7 +262,7 @@ def witness(layout: ModelLayout, rows: np.ndarray, salts: list[int] | None,
     salt = CircuitSettings.load(layout).salt
     with private_scratch("input") as private_dir:
         data = ScratchLayout(private_dir).input
-        data.write_text(json.dumps(subjects.input_data(rows, salts, salt)))
+        write_private_text(data, json.dumps(subjects.input_data(rows, salts, salt)))
         try:
             return _ezkl.call(
                 "gen_witness",

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zkml import _janitor
 from zkml.errors import ArtifactError
 
 MANIFEST_VERSION = 2  # 2: file digests keyed by size, mtime, ctime and inode
@@ -249,15 +250,19 @@ def atomic_path(target: Path, private: bool = False) -> Iterator[Path]:
                                dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
-    if not private and target.parent.stat().st_mode & 0o077:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp's 0600 is for secrets only
+    _janitor.register(tmp_path)
     try:
         yield tmp_path
+        if not private and target.parent.stat().st_mode & 0o077:
+            umask = os.umask(0)
+            os.umask(umask)
+            # mkstemp's 0600 (and ezkl's worker's, see zkml._ezkl_worker) is for secrets only;
+            # set once written: a writer may have replaced the file
+            os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+        _janitor.release(tmp_path)
 
 
 def write_json(path: Path, data: Any, private: bool = False) -> None:
@@ -292,14 +297,23 @@ def read_json(path: Path, what: str) -> Any:
 def private_scratch(purpose: str) -> Iterator[Path]:
     """An owner-only temporary folder (witnesses, inputs), removed when the block ends.
 
-    Its name carries this process's id, so that `remove_stale_scratch` can tell the folders
-    of a process that was killed (SIGKILL skips this cleanup) from those of a running one.
+    If this process is killed (SIGKILL skips this cleanup), zkml's janitor removes it at once.
+    Its name carries this process's id, so that `remove_stale_scratch` can also tell the
+    folders of a process that was killed from those of a running one.
     """
     path = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-{purpose}-"))
+    _janitor.register(path)
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+        _janitor.release(path)
+
+
+def write_private_text(path: Path, text: str) -> None:
+    """A new owner-only file (a private input handed to ezkl), whatever the umask."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+        fh.write(text)
 
 
 def _alive(pid: int) -> bool:

@@ -245,6 +245,7 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
                            str(tmp), srs_path=str(srs))
             except _ezkl.EzklFailure as exc:
                 raise ProofError(f"proving failed: {exc}") from exc
+            witness_path.unlink()  # the private input is not kept while the proof is checked
             seconds = time.perf_counter() - start
             try:
                 verification = _verify(layout, loaded, tmp)
