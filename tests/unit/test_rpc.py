@@ -18,8 +18,8 @@ def url_of(address):
 
 
 @pytest.mark.parametrize(("mode", "reason"), [
-    ("500", "HTTP 500 for eth_getTransactionCount"),
-    ("rpc-error", "eth_getTransactionCount refused: backend unavailable"),
+    ("500", "answered eth_getTransactionCount with HTTP 500"),
+    ("rpc-error", "refused eth_getTransactionCount: backend unavailable"),
 ])
 def test_a_failing_node_is_one_line_without_credentials(monkeypatch, mode, reason):
     monkeypatch.setenv(rpc.KEY_ENV, KEY)
@@ -40,12 +40,12 @@ def test_a_trickling_node_is_cut_off_at_the_deadline(monkeypatch):
     with fake_node("trickle") as address:
         chain = rpc.connect(url_of(address))  # chain id and client version answer at once
         start = time.monotonic()
-        with pytest.raises(ChainError, match="no answer to eth_getTransactionCount within 2 s"):
+        with pytest.raises(ChainError, match="did not answer eth_getTransactionCount within 2 s"):
             rpc.send(chain, {"to": "0x" + "11" * 20, "data": "0x"})
         assert time.monotonic() - start < 4
     with fake_node("trickle-all") as address:
         start = time.monotonic()
-        with pytest.raises(ChainError, match=r"cannot reach .* \(no answer to eth_chainId within"):
+        with pytest.raises(ChainError, match=r"reach .*: it did not answer eth_chainId within"):
             rpc.connect(url_of(address))
         assert time.monotonic() - start < 4
 

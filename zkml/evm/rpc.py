@@ -110,9 +110,9 @@ def scrub(text: str, url: str) -> str:
 class NodeError(ChainError):
     """A request the node did not answer in time, could not be sent, or refused."""
 
-    def __init__(self, shown: str, reason: str, hint: str):
-        super().__init__(f"the RPC at {shown} failed: {reason}", hint=hint)
-        self.reason = reason
+    def __init__(self, shown: str, what: str, hint: str):
+        super().__init__(f"the RPC at {shown} {what}", hint=hint)
+        self.what = what  # "did not answer eth_call within 15 s", "is unreachable (...)", ...
 
 
 def _web3(url: str) -> Any:
@@ -140,16 +140,16 @@ def _request(url: str, shown: str, method: str, body: bytes) -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError, RecursionError):
         answer = None
     if status >= 400 and not (isinstance(answer, dict) and "error" in answer):
-        raise NodeError(shown, f"HTTP {status} for {method}",
+        raise NodeError(shown, f"answered {method} with HTTP {status}",
                         hint="check the node and --rpc-url (its path, its API key)")
     if not isinstance(answer, dict) or not ("result" in answer or "error" in answer):
-        raise NodeError(shown, f"no JSON-RPC answer to {method}",
+        raise NodeError(shown, f"gave no JSON-RPC answer to {method}",
                         hint="check --rpc-url: is it an Ethereum node?")
     error = answer.get("error")
     if error is not None and method not in REVERTING_METHODS:
         text = error.get("message") if isinstance(error, dict) else error
         first = (str(text).strip().splitlines() or ["no reason given"])[0][:200]
-        raise NodeError(shown, f"{method} refused: {scrub(first, url)}",
+        raise NodeError(shown, f"refused {method}: {scrub(first, url)}",
                         hint=f"check that the account of {KEY_ENV} has funds on this chain"
                         if method == "eth_sendRawTransaction" else
                         "check the node (its logs, your plan's limits) and --rpc-url")
@@ -201,18 +201,18 @@ def _post(url: str, body: bytes, deadline: float, method: str, shown: str) -> tu
         raw = response.read(MAX_RESPONSE_BYTES + 1)
     except (OSError, http.client.HTTPException) as exc:
         if expired.is_set() or isinstance(exc, TimeoutError):
-            raise NodeError(shown, f"no answer to {method} within {deadline:g} s",
+            raise NodeError(shown, f"did not answer {method} within {deadline:g} s",
                             hint="the node is stalled or overloaded: check it, or use another "
                             "--rpc-url") from None
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else \
             type(exc).__name__
-        raise NodeError(shown, reason, hint="start a node (`zkml anvil`) or check --rpc-url"
-                        ) from None
+        raise NodeError(shown, f"is unreachable ({reason})",
+                        hint="start a node (`zkml anvil`) or check --rpc-url") from None
     finally:
         timer.cancel()
         connection.close()
     if len(raw) > MAX_RESPONSE_BYTES:
-        raise NodeError(shown, f"an answer to {method} over {MAX_RESPONSE_BYTES // 2**20} MB",
+        raise NodeError(shown, f"answered {method} with over {MAX_RESPONSE_BYTES // 2**20} MB",
                         hint="check --rpc-url: is it an Ethereum node?")
     return response.status, raw
 
@@ -268,8 +268,8 @@ def connect(url: str, expected_chain_id: int | None = None) -> Chain:
         chain_id = w3.eth.chain_id
         client = w3.client_version
     except Exception as exc:
-        why = exc.reason if isinstance(exc, NodeError) else type(exc).__name__
-        raise ChainError(f"cannot reach an Ethereum RPC at {shown} ({why})",
+        why = f": it {exc.what}" if isinstance(exc, NodeError) else f" ({type(exc).__name__})"
+        raise ChainError(f"cannot reach an Ethereum RPC at {shown}{why}",
                          hint="start a node (`zkml anvil`) or check --rpc-url") from None
     if expected_chain_id is not None and chain_id != expected_chain_id:
         raise ChainError(
