@@ -193,6 +193,9 @@ def source_options(fn: Callable) -> Callable:
                       help="Real sample inputs (JSON/CSV/.npy rows) for calibration.")(fn)
     fn = click.option("--classes", help="Names of a classifier's outputs, comma-separated, in "
                       "order (e.g. benign,malignant).")(fn)
+    fn = click.option("--atol", type=click.FloatRange(0, min_open=True), default=None,
+                      help="Largest |torch - ONNX| output difference export accepts "
+                      "[default: 1e-4].")(fn)
     return fn
 
 
@@ -364,7 +367,7 @@ def _render_onchain(obj: Context, layout: ModelLayout, result: Any) -> None:
 @_common
 @pass_ctx
 def export_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
-               samples: Path | None, classes: str | None) -> None:
+               samples: Path | None, classes: str | None, atol: float | None) -> None:
     """Export MODEL to ONNX and check it against onnxruntime.
 
     MODEL is a bundled model (breast_cancer, digits, digits_mlp, iris), a file.onnx, or
@@ -375,7 +378,7 @@ def export_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
 
     m = zkml.load(model, name=name, weights=weights, samples=samples, classes=_classes(classes),
                   circuits_dir=obj.circuits_dir)
-    _render_export(obj, _run_stage(obj, "export", m.export))
+    _render_export(obj, _run_stage(obj, "export", lambda: m.export(atol)))
     err.print(f"  next: zkml compile {m.name}")
 
 
@@ -665,7 +668,8 @@ def bench_cmd(obj: Context, out: Path, models: tuple[str, ...], repeats: int,
 @_common
 @pass_ctx
 def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
-            samples: Path | None, classes: str | None, input_file: Path | None,
+            samples: Path | None, classes: str | None, atol: float | None,
+            input_file: Path | None,
             srs_file: Path | None, chain: bool, rpc_url: str | None, chain_id: int | None,
             force: bool, optimize: str | None, **circuit: Any) -> None:
     """All stages on MODEL: export, compile, setup, prove, verify, record on-chain."""
@@ -710,9 +714,9 @@ def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
     try:
         result = workflow.run(
             model, name=name, weights=weights, samples=samples, classes=_classes(classes),
-            circuits_dir=obj.circuits_dir, options=_options(**circuit), optimize=optimize,
-            input_file=input_file, srs=srs_file, chain=chain, rpc_url=rpc_url,
-            chain_id=chain_id, force=force, progress=progress)
+            atol=atol, circuits_dir=obj.circuits_dir, options=_options(**circuit),
+            optimize=optimize, input_file=input_file, srs=srs_file, chain=chain,
+            rpc_url=rpc_url, chain_id=chain_id, force=force, progress=progress)
     finally:
         while spinner:
             spinner.pop().__exit__(None, None, None)

@@ -7,6 +7,7 @@ Every file name zkml writes appears in this module and nowhere else.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import functools
 import hashlib
@@ -63,7 +64,14 @@ def folder_lock(folder: Path, shared: bool) -> Iterator[None]:
         yield
         return
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a+") as handle:
+    try:  # never through a symbolic link: it could point anywhere
+        fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise ArtifactError(f"{folder / '.lock'} is a symbolic link, which zkml does not follow",
+                            hint="remove it: zkml makes its own lock file") from None
+    with os.fdopen(fd, "r") as handle:
         fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         held.add(key)
         try:
@@ -253,11 +261,12 @@ def atomic_path(target: Path, private: bool = False) -> Iterator[Path]:
     _janitor.register(tmp_path)
     try:
         yield tmp_path
-        if not private and target.parent.stat().st_mode & 0o077:
+        # mkstemp's 0600 (and ezkl's worker's, see zkml._ezkl_worker) is for secrets only; set
+        # once written (a writer may have replaced the file), unless the writer chose a mode
+        if not private and target.parent.stat().st_mode & 0o077 and \
+                not tmp_path.stat().st_mode & 0o077:
             umask = os.umask(0)
             os.umask(umask)
-            # mkstemp's 0600 (and ezkl's worker's, see zkml._ezkl_worker) is for secrets only;
-            # set once written: a writer may have replaced the file
             os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, target)
     finally:

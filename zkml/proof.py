@@ -244,7 +244,9 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
                 _ezkl.call("prove", str(witness_path), str(layout.compiled), str(layout.pk),
                            str(tmp), srs_path=str(srs))
             except _ezkl.EzklFailure as exc:
-                raise ProofError(f"proving failed: {exc}") from exc
+                raise ProofError(f"proving failed: {exc}", hint=None if exc.stuck else
+                                 f"if the proving key is not this circuit's, run `zkml setup "
+                                 f"{layout.name} --force`") from exc
             witness_path.unlink()  # the private input is not kept while the proof is checked
             seconds = time.perf_counter() - start
             try:

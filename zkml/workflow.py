@@ -45,7 +45,8 @@ def _proof_path(layout: ModelLayout) -> tuple[Path, Path | None]:
 
 def run(source: str = "breast_cancer", *, name: str | None = None,
         weights: Path | None = None, samples: Path | None = None,
-        classes: list[str] | None = None, circuits_dir: Path | None = None,
+        classes: list[str] | None = None, atol: float | None = None,
+        circuits_dir: Path | None = None,
         options: CircuitOptions | None = None, optimize: str | None = None,
         input_file: Path | None = None, srs: Path | None = None, chain: bool = True,
         rpc_url: str | None = None, chain_id: int | None = None, force: bool = False,
@@ -64,7 +65,7 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
         return result
 
     outcome = RunResult(model.name, str(input_file) if input_file else "")
-    stage("export", model.export)
+    stage("export", lambda: model.export(atol))
     stage("compile", lambda: model.compile(options, optimize=optimize, force=force,
                                            progress=progress))
     stage("setup", lambda: model.setup(srs, force))

@@ -1,10 +1,12 @@
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from zkml.errors import InputError
-from zkml.inputs import load_input, load_samples
+from zkml.inputs import iter_batch, load_input, load_samples, parse_salt
 
 SHAPE = (1, 3)
 
@@ -78,3 +80,59 @@ def test_samples_must_be_whole_rows(tmp_path):
     assert load_samples(good, SHAPE).shape == (2, 3)
     with pytest.raises(InputError, match="not a whole number of samples"):
         load_samples(write(tmp_path, "t.json", "[1, 2, 3, 4]"), SHAPE)
+
+
+def test_excel_csv_utf8_with_a_byte_order_mark(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes("\ufeffa,b,c\n1,2,3\n".encode())
+    assert load_input(path, SHAPE).ravel().tolist() == [1, 2, 3]
+    path.write_bytes("\ufeff1,2,3\n".encode())
+    assert load_input(path, SHAPE).ravel().tolist() == [1, 2, 3]
+    rows = tmp_path / "rows.csv"
+    rows.write_bytes("\ufeff1,2,3\n4,5,6\n".encode())
+    assert [item.raw for item in iter_batch(rows)] == [[1, 2, 3], [4, 5, 6]]
+
+
+def test_csv_rows_are_numbered_as_in_the_file_everywhere(tmp_path):
+    path = write(tmp_path, "x.csv", "a,b,c\n1,x,3\n")
+    with pytest.raises(InputError, match=r"x.csv row 2: column 2 is not a number"):
+        load_input(path, SHAPE)
+    (item,) = iter_batch(path)
+    assert item.id == "row000002" and item.error == "row 2: column 2 is not a number"
+
+
+def test_text_where_a_number_belongs_names_its_element(tmp_path):
+    with pytest.raises(InputError, match=r"holds text where numbers belong \(element 5\)"):
+        load_input(write(tmp_path, "x.json", '[[1, 2], [3, 4], [5, "six"]]'), (1, 6))
+
+
+def test_an_input_read_from_a_pipe(tmp_path):
+    """`--input <(echo ...)` is a /dev/fd path: not a regular file, but readable."""
+    read, write_end = os.pipe()
+    os.write(write_end, b"[1, 2, 3]")
+    os.close(write_end)
+    try:
+        assert load_input(Path(f"/dev/fd/{read}"), SHAPE).ravel().tolist() == [1, 2, 3]
+    finally:
+        os.close(read)
+    with pytest.raises(InputError, match="is a folder"):
+        load_input(tmp_path, SHAPE)
+
+
+def test_batch_ids_null_is_no_id_and_others_must_be_strings_or_numbers(tmp_path):
+    lines = tmp_path / "in.jsonl"
+    lines.write_text('{"id": null, "input": [1, 2, 3]}\n{"id": 7, "input": [1, 2, 3]}\n'
+                     '{"id": [1], "input": [1, 2, 3]}\n{"id": true, "input": [1, 2, 3]}\n')
+    items = list(iter_batch(lines))
+    assert [item.id for item in items] == ["line000001", "7", "line000003", "line000004"]
+    assert items[2].error == "line 3: an id must be a string or a number"
+    assert items[3].error == "line 4: an id must be a string or a number"
+
+
+def test_a_small_salt_is_warned_about_once_when_used(tmp_path, caplog):
+    from zkml.inputs import read_private_input
+
+    private = read_private_input(write(tmp_path, "x.json", '{"input": [1, 2, 3], "salt": 5}'))
+    assert private.salts == [5] and "can be guessed" not in caplog.text  # checked, not warned
+    parse_salt(5, "x.json")
+    assert caplog.text.count("can be guessed") == 1
