@@ -364,10 +364,13 @@ def _render_onchain(obj: Context, layout: ModelLayout, result: Any) -> None:
 @main.command("export")
 @click.argument("model")
 @source_options
+@click.option("--force", is_flag=True,
+              help="Replace a model exported into the same folder from another source.")
 @_common
 @pass_ctx
 def export_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
-               samples: Path | None, classes: str | None, atol: float | None) -> None:
+               samples: Path | None, classes: str | None, atol: float | None,
+               force: bool) -> None:
     """Export MODEL to ONNX and check it against onnxruntime.
 
     MODEL is a bundled model (breast_cancer, digits, digits_mlp, iris), a file.onnx, or
@@ -378,7 +381,7 @@ def export_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
 
     m = zkml.load(model, name=name, weights=weights, samples=samples, classes=_classes(classes),
                   circuits_dir=obj.circuits_dir)
-    _render_export(obj, _run_stage(obj, "export", lambda: m.export(atol)))
+    _render_export(obj, _run_stage(obj, "export", lambda: m.export(atol, force)))
     err.print(f"  next: zkml compile {m.name}")
 
 

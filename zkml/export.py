@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ import numpy as np
 
 from zkml.errors import ArtifactError, ExportError
 from zkml.layout import Manifest, ModelLayout, atomic_path, read_json, write_json
-from zkml.models.base import LoadedModel
+from zkml.models.base import LoadedModel, ModelSource
 from zkml.results import StageResult
 
 OPSET = 18  # ezkl's tract reads opset <= 18 graphs from torch's TorchScript exporter
@@ -164,6 +165,27 @@ def _torch_to_onnx(model: LoadedModel, target: Path) -> None:
         ) from None
 
 
+def recorded_source(layout: ModelLayout) -> ModelSource | None:
+    """What the folder's model was exported from (source.json), if that is known."""
+    if not layout.source_record.is_file():
+        return None
+    try:
+        raw = read_json(layout.source_record, "source record")
+        return ModelSource(**{k: raw[k] for k in ModelSource.__dataclass_fields__})
+    except (ArtifactError, KeyError, TypeError):
+        return None
+
+
+def _refuse_another_source(layout: ModelLayout, origin: ModelSource) -> None:
+    before = recorded_source(layout)
+    if before is not None and before.source != origin.source:
+        raise ArtifactError(
+            f"{layout.root} holds a model exported from {before.source}; refusing to replace "
+            f"it with {origin.source}",
+            hint="pass --name to build it beside, or --force (or remove the folder) to "
+            "replace it")
+
+
 def _write(model: LoadedModel, layout: ModelLayout, atol: float) -> ExportReport:
     check_samples = model.holdout[:CHECKED_SAMPLES]
     with atomic_path(layout.onnx) as tmp:
@@ -211,15 +233,21 @@ def _write(model: LoadedModel, layout: ModelLayout, atol: float) -> ExportReport
     return report
 
 
-def export(model: LoadedModel, layout: ModelLayout, atol: float = DEFAULT_ATOL) -> ExportResult:
-    """Write model.onnx, samples.json and export.json; fail if ONNX and torch disagree.
+def export(model: LoadedModel, layout: ModelLayout, atol: float = DEFAULT_ATOL,
+           force: bool = False) -> ExportResult:
+    """Write model.onnx, samples.json, export.json and source.json; fail if ONNX and torch
+    disagree, or (unless force) if the folder holds a model exported from another source.
 
     Always re-exports (a second at most); later stages stay cached if the bytes are the same.
     """
     start = time.perf_counter()
     with layout.lock(shared=False):
         layout.remove_stale_temporaries()
+        if model.origin is not None and not force:
+            _refuse_another_source(layout, model.origin)
         report = _write(model, layout, atol)
+        if model.origin is not None:
+            write_json(layout.source_record, dataclasses.asdict(model.origin))
         seconds = time.perf_counter() - start
         Manifest(layout).record("export", "", [layout.onnx, layout.samples,
                                                layout.export_report], seconds)

@@ -104,6 +104,7 @@ class ModelLayout:
     onnx = property(lambda self: self.root / "model.onnx")
     samples = property(lambda self: self.root / "samples.json")
     export_report = property(lambda self: self.root / "export.json")
+    source_record = property(lambda self: self.root / "source.json")  # what export built from
     settings = property(lambda self: self.root / "settings.json")
     calibration_data = property(lambda self: self.root / "calibration.json")
     circuit_onnx = property(lambda self: self.root / "circuit.onnx")  # zkml.subjects' graph

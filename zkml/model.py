@@ -37,8 +37,9 @@ class Model:
     def name(self) -> str:
         return self.layout.name
 
-    def export(self, atol: float | None = None) -> Any:
-        """torch -> ONNX, checked against onnxruntime (zkml.export.ExportResult)."""
+    def export(self, atol: float | None = None, force: bool = False) -> Any:
+        """torch -> ONNX, checked against onnxruntime (zkml.export.ExportResult); force
+        replaces a model exported into this folder from another source."""
         from zkml import export, models
         from zkml.errors import ModelError
 
@@ -48,7 +49,7 @@ class Model:
                              "file.onnx)")
         loaded = models.resolve(self.source, name=self.name, weights=self.weights,
                                 samples=self.samples, classes=self.classes)
-        result = export.export(loaded, self.layout, atol or export.DEFAULT_ATOL)
+        result = export.export(loaded, self.layout, atol or export.DEFAULT_ATOL, force)
         self._exported = True
         return result
 
@@ -122,19 +123,32 @@ def load(source: str, *, name: str | None = None, weights: Path | str | None = N
          samples: Path | str | None = None, classes: list[str] | None = None,
          circuits_dir: Path | str | None = None) -> Model:
     """A model by its source (a bundled name, `file.onnx`, `file.py:callable`), or by the name
-    of an existing artifacts folder. Nothing heavy happens until a stage runs."""
+    of an existing artifacts folder (with the source its export recorded, if any: weights,
+    samples and classes given here replace the recorded ones). Nothing heavy happens until a
+    stage runs."""
     if not isinstance(source, str) or not source:
         from zkml.errors import ModelError
 
         raise ModelError("load takes a model source: a bundled name, file.onnx or "
                          "file.py:callable")
     circuits = Path(circuits_dir) if circuits_dir else default_circuits_dir()
-    folder = name or source_name(source)
     known = source in BUNDLED or ":" in source or source.endswith(".onnx")
-    if not known and not (circuits / source).is_dir():
+    if known:
+        return Model(source, ModelLayout.for_model(name or source_name(source), circuits),
+                     _path(weights), _path(samples), classes)
+    if not (circuits / source).is_dir():
         from zkml.models import unknown_model
 
         raise unknown_model(source, circuits)
-    return Model(source if known else None, ModelLayout.for_model(folder, circuits),
-                 None if weights is None else Path(weights),
-                 None if samples is None else Path(samples), classes)
+    from zkml.export import recorded_source
+
+    layout = ModelLayout.for_model(source, circuits)
+    recorded = recorded_source(layout)
+    if recorded is None:
+        return Model(None, layout, _path(weights), _path(samples), classes)
+    return Model(recorded.source, layout, _path(weights or recorded.weights),
+                 _path(samples or recorded.samples), classes or recorded.classes)
+
+
+def _path(value: Path | str | None) -> Path | None:
+    return None if value is None else Path(value)

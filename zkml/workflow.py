@@ -65,7 +65,7 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
         return result
 
     outcome = RunResult(model.name, str(input_file) if input_file else "")
-    stage("export", lambda: model.export(atol))
+    stage("export", lambda: model.export(atol, force))
     stage("compile", lambda: model.compile(options, optimize=optimize, force=force,
                                            progress=progress))
     stage("setup", lambda: model.setup(srs, force))

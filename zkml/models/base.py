@@ -13,6 +13,17 @@ from typing import Any
 import numpy as np
 
 
+@dataclass(frozen=True)
+class ModelSource:
+    """What a model was loaded from, enough to load it again (`zkml run NAME`); recorded at
+    export in source.json."""
+
+    source: str  # a bundled name, or an absolute path: file.onnx or file.py:callable
+    weights: str | None = None  # absolute
+    samples: str | None = None  # absolute
+    classes: list[str] | None = None
+
+
 @dataclass
 class LoadedModel:
     name: str
@@ -25,3 +36,4 @@ class LoadedModel:
     onnx_path: Path | None = None  # when the source is already ONNX
     classes: list[str] | None = None  # names of a classifier's outputs, in order
     files: list[Path] = field(default_factory=list)  # what defines it: weights, ONNX, code
+    origin: ModelSource | None = None  # set by zkml.models.resolve
