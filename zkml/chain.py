@@ -67,9 +67,22 @@ class Registry:
         self.close()
 
 
+def check(rpc_url: str | None = None, chain_id: int | None = None) -> None:
+    """What recording on-chain needs, checked before any work it would waste: the Solidity
+    compiler, and Anvil or a reachable node on the expected chain with a key to sign."""
+    from zkml.evm import tools
+
+    tools.find("solc")
+    if rpc_url:
+        rpc.connect(rpc_url, chain_id)
+    else:
+        tools.find("anvil")
+
+
 def deploy(model: Any, rpc_url: str | None = None, chain_id: int | None = None) -> Registry:
     """The model's verifier and registry on rpc_url (or a throwaway local Anvil)."""
     layout = _layout(model)
+    check(rpc_url, chain_id)
     build_verifier(layout)  # before any node starts: a compile error needs no chain
     with contextlib.ExitStack() as stack:
         anvil = None if rpc_url else stack.enter_context(Anvil())

@@ -487,6 +487,7 @@ def deploy_cmd(obj: Context, model: str, rpc_url: str, chain_id: int | None) -> 
     from zkml.evm.registry import deploy
 
     layout = obj.layout(model)
+    chain.check(rpc_url, chain_id)  # the node and the compiler before the verifier is built
     chain.build_verifier(layout)
     connection = chain.rpc.connect(rpc_url, chain_id)
     start = time.perf_counter()

@@ -314,11 +314,13 @@ def run(entries: list[ZooEntry], circuits_dir: Path, baseline_path: Path,
     baseline, or with update write this run as the baseline."""
     from contextlib import ExitStack
 
+    from zkml import chain
     from zkml.evm.anvil import Anvil
 
     if not update and not baseline_path.exists():
         raise ArtifactError(f"no regression baseline at {baseline_path}",
                             hint="create it with `zkml regress --update-baseline`")
+    chain.check(rpc_url)  # a missing compiler or node fails before the first model is built
     start = time.perf_counter()
     current: dict[str, Any] = {}
     with ExitStack() as stack:

@@ -56,6 +56,10 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
     model: Model = load(source, name=name, weights=weights, samples=samples, classes=classes,
                         circuits_dir=circuits_dir)
     given = read_private_input(input_file) if input_file else None  # a bad file fails first
+    if chain:  # so does a missing tool or node, not after every stage has run
+        from zkml import chain as onchain
+
+        onchain.check(rpc_url, chain_id)
 
     def stage(label: str, action: Any) -> Any:
         progress(Progress(label, message=f"{label} …", starting=True))
@@ -83,8 +87,6 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
         Manifest(model.layout).record(RUN_PROOF, "", [path], proved.seconds)
     stage("verify", lambda: model.verify(path))
     if chain:
-        from zkml import chain as onchain
-
         stage("verifier", model.verifier)
 
         def submit() -> Any:
