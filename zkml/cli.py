@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import os
 import sys
 import time
 import traceback
@@ -52,10 +53,13 @@ class _LogToConsole(logging.Handler):
 
 
 class Context:
-    def __init__(self, verbose: bool, as_json: bool, circuits_dir: Path):
+    def __init__(self, verbose: bool, as_json: bool, circuits_dir: Path | None):
         self.verbose = verbose
         self.as_json = as_json
-        self.circuits_dir = circuits_dir
+        # given by --circuits-dir or $ZKML_CIRCUITS_DIR, or the default (./circuits)
+        self.circuits_given = circuits_dir or (
+            default_circuits_dir() if os.environ.get("ZKML_CIRCUITS_DIR") else None)
+        self.circuits_dir = circuits_dir or default_circuits_dir()
         self.summary: dict[str, Any] = {}
         handler = _LogToConsole()
         logger = logging.getLogger("zkml")
@@ -168,7 +172,7 @@ def main(ctx: click.Context, verbose: bool, as_json: bool, circuits_dir: Path | 
     """Prove ML inference in zero knowledge: export, compile, setup, prove, verify, on-chain."""
     from zkml.layout import remove_stale_scratch
 
-    ctx.obj = Context(verbose, as_json, circuits_dir or default_circuits_dir())
+    ctx.obj = Context(verbose, as_json, circuits_dir)
     remove_stale_scratch()  # witnesses left by a zkml process that was killed
 
 
@@ -563,9 +567,10 @@ def regress_cmd(obj: Context, update_baseline: bool, config: Path | None, baseli
     if not entries:
         raise click.BadParameter(f"no zoo model named {', '.join(only)} in {zoo.declared_in}",
                                  param_hint="--only")
-    err.print(f"  zoo of {len(entries)} from {zoo.declared_in}")
+    circuits = obj.circuits_given or zoo.circuits
+    err.print(f"  zoo of {len(entries)} from {zoo.declared_in}, built in {circuits}")
     with _spinner("regress"):
-        report = regress.run(entries, obj.circuits_dir, baseline or zoo.baseline,
+        report = regress.run(entries, circuits, baseline or zoo.baseline,
                              update_baseline, progress=lambda p: err.print(f"  {p.message} …"))
     err.print(f"[green]✓[/] regress  {report.seconds:6.2f} s")
     obj.summary["regression"] = {"models": report.current, "moved": to_json(report.moved)}

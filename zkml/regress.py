@@ -55,6 +55,12 @@ class Zoo:
     baseline: Path
     declared_in: Path
 
+    @property
+    def circuits(self) -> Path:
+        """Where the zoo builds unless told otherwise: beside its declaration, wherever the
+        command runs from (its artifacts are then reused from any subfolder)."""
+        return self.declared_in.parent / "circuits"
+
 
 # keys of one [[...models]] table, as TOML spells them, with their types
 _ENTRY_KEYS: dict[str, type | tuple[type, ...]] = {
