@@ -268,8 +268,7 @@ def _classes(text: str | None) -> list[str] | None:
 
 def _render_export(obj: Context, result: Any) -> None:
     if result.max_abs_difference is not None:
-        err.print(f"  torch vs onnxruntime: max |diff| {result.max_abs_difference:.2e} on "
-                  f"{result.report.checked_samples} samples")
+        err.print(f"  {escape(result.summary())}")
 
 
 def _render_compile(obj: Context, result: Any) -> None:
@@ -286,12 +285,11 @@ def _render_compile(obj: Context, result: Any) -> None:
                       f"{pct(o.agreement)} ({o.agreement_kind})", pct(o.float_accuracy),
                       pct(o.circuit_accuracy))
     err.print(table)
-    err.print(f"  logrows {result.logrows}, rows {result.num_rows}")
+    err.print(f"  {escape(result.summary())}")
 
 
 def _render_setup(obj: Context, result: Any) -> None:
-    err.print(f"  proving key {result.pk_bytes / 1e6:.1f} MB, verifying key "
-              f"{result.vk_bytes / 1e3:.1f} kB, SRS {result.srs}")
+    err.print(f"  {escape(result.summary())}", soft_wrap=True)
 
 
 def _label(values: list[float], classes: list[str] | None) -> str:
@@ -402,7 +400,7 @@ def compile_cmd(obj: Context, model: str, force: bool, optimize: str | None,
     from zkml.progress import Progress
 
     def progress(event: Progress) -> None:
-        if event.message:
+        if event.message and not event.starting and event.result is None:  # the ladder's steps
             err.print(f"  {escape(event.message)}", soft_wrap=True)
 
     m = zkml.Model(None, obj.layout(model))
@@ -473,8 +471,7 @@ def verifier_cmd(obj: Context, model: str, force: bool) -> None:
     from zkml.evm.verifier import build_verifier
 
     result = _run_stage(obj, "verifier", lambda: build_verifier(obj.layout(model), force))
-    err.print(f"  {result.path}: {result.runtime_bytes:,} bytes of runtime code (optimizer on, "
-              "runs=1)")
+    err.print(f"  {escape(result.summary())} (optimizer on, runs=1)", soft_wrap=True)
 
 
 @main.command("deploy")
@@ -491,7 +488,7 @@ def deploy_cmd(obj: Context, model: str, rpc_url: str, chain_id: int | None) -> 
     from zkml.evm.registry import deploy
 
     layout = obj.layout(model)
-    chain.check(rpc_url, chain_id)  # the node and the compiler before the verifier is built
+    chain.check(rpc_url, chain_id, layout)  # keys, compiler and node before any build
     chain.build_verifier(layout)
     connection = chain.rpc.connect(rpc_url, chain_id)
     start = time.perf_counter()
@@ -716,8 +713,7 @@ def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
         "setup": lambda r: _render_setup(obj, r),
         "prove": lambda r: _render_prove(obj, layout_box[0], r),
         "verify": lambda r: _render_verify(obj, layout_box[0], r),
-        "verifier": lambda r: err.print(f"  {r.path}: {r.runtime_bytes:,} bytes of runtime "
-                                        "code"),
+        "verifier": lambda r: err.print(f"  {escape(r.summary())}", soft_wrap=True),
         "onchain": lambda r: _render_onchain(obj, layout_box[0], r),
     })
     try:

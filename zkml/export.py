@@ -65,6 +65,12 @@ class ExportResult(StageResult):
         diffs = self.report.max_abs_difference
         return None if diffs is None else max(diffs)
 
+    def summary(self) -> str:
+        if self.max_abs_difference is None:
+            return f"{self.onnx} (from an ONNX file: nothing to compare with)"
+        return (f"torch vs onnxruntime: max |diff| {self.max_abs_difference:.2e} on "
+                f"{self.report.checked_samples} samples")
+
 
 @dataclass
 class ExportedModel:

@@ -31,7 +31,7 @@ from zkml.layout import (
     read_json,
     secret_path,
 )
-from zkml.results import StageResult
+from zkml.results import StageResult, rounded
 
 T = TypeVar("T")
 FELT = re.compile(r"^[0-9a-f]{64}$")
@@ -119,6 +119,10 @@ class Verification(StageResult):
     instances: PublicInstances
     local_srs: bool
 
+    def summary(self) -> str:
+        outputs = "; ".join(rounded(o) for o in self.instances.outputs)
+        return f"{self.proof} is valid; public outputs {outputs}"
+
 
 def _reads_model(function: Callable[..., T]) -> Callable[..., T]:
     """Run under the model folder's shared lock: a concurrent setup cannot swap keys midway."""
@@ -204,6 +208,10 @@ class Proof(StageResult):
     @property
     def outputs(self) -> list[list[float]]:
         return self.instances.outputs
+
+    def summary(self) -> str:
+        outputs = "; ".join(rounded(o) for o in self.outputs)
+        return f"{self.path} ({self.size / 1e3:.1f} kB, verified); public outputs {outputs}"
 
 
 @_reads_model

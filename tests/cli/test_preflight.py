@@ -23,7 +23,11 @@ def test_run_fails_before_its_first_stage(tmp_path, args, env, fragment):
     assert not (circuits / "iris").exists()  # nothing was exported, let alone proved
 
 
-def test_deploy_checks_the_node_before_building_a_verifier(tmp_path):
-    (tmp_path / "circuits" / "iris").mkdir(parents=True)  # built or not: the node comes first
-    one_line_error(zkml(tmp_path / "circuits", "deploy", "iris", "--rpc-url",
+@pytest.mark.integration
+def test_deploy_checks_the_node_before_building_a_verifier(model_dir):
+    root = model_dir / "breast_cancer"
+    for built in ("evm.json", "Verifier.sol"):
+        (root / built).unlink(missing_ok=True)
+    one_line_error(zkml(model_dir, "deploy", "breast_cancer", "--rpc-url",
                         f"http://127.0.0.1:{free_port()}"), "cannot reach an Ethereum RPC")
+    assert not (root / "evm.json").exists()

@@ -22,7 +22,7 @@ from zkml.export import ExportedModel
 from zkml.felts import felt_to_int
 from zkml.keys import current_keys
 from zkml.layout import ModelLayout, read_json, write_json
-from zkml.results import StageResult
+from zkml.results import StageResult, rounded
 
 
 class AlreadyRecorded(ZkmlError):
@@ -165,6 +165,11 @@ class OnchainResult(StageResult):
     output_scales: list[int]
     output_lengths: list[int]  # per model output: its elements in each subject's outputs
     subjects: list[SubjectResult]
+
+    def summary(self) -> str:
+        results = ", ".join(f"#{s.result_id} {rounded(s.outputs)}" for s in self.subjects)
+        return (f"recorded on chain {self.chain_id} via {self.rpc_url}: one transaction, "
+                f"{self.gas:,} gas; results {results}")
 
 
 def _custom_error(chain: rpc.Chain, layout: ModelLayout, deployment: Deployment,
