@@ -48,7 +48,7 @@ class CircuitOptions:
     # private inputs (subjects) per proof; None: the batch of the exported example input
     subjects: int | None = None
     # decomposition of range checks: 256^4 instead of ezkl's 16384^2 shrinks the lookup tables,
-    # logrows 15 -> 11 and a 138 MB -> 9 MB proving key on the bundled MLP, same outputs
+    # logrows 15 -> 11 and a 138 MB -> 21 MB proving key on the bundled MLP, same outputs
     decomp_base: int = 256
     decomp_legs: int = 4
     num_inner_cols: int = 2  # columns per lookup/einsum region: more columns, fewer rows
