@@ -56,6 +56,10 @@ class ToolMissing(ZkmlError):
     """An external program zkml needs is not installed."""
 
 
+class ClusterError(ZkmlError):
+    """The Ray cluster of a batch cannot be reached, or refuses this client."""
+
+
 class ChainError(ZkmlError):
     """The RPC is unreachable, the chain is not the expected one, or a transaction failed."""
 
