@@ -2,6 +2,7 @@
 without the token it is one line saying what to set; with it, a two-node cluster proves the
 batch. Each cluster runs on loopback, and only the processes this test started are stopped."""
 
+import contextlib
 import json
 import os
 import secrets
@@ -81,10 +82,8 @@ class Cluster:
         deadline = time.monotonic() + 30
         while (left := self.processes()) and time.monotonic() < deadline:
             for pid in left:
-                try:
+                with contextlib.suppress(ProcessLookupError):  # exited meanwhile
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             time.sleep(0.5)
         for process in self.started:
             process.wait(timeout=30)
