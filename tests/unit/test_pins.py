@@ -68,3 +68,19 @@ def test_the_copyable_workflow_installs_from_the_lock_and_caches_what_changes():
     saved = next(s for s in steps if s.get("uses", "").startswith("actions/cache/save"))
     assert "hashFiles('.zkml-cache/srs/*')" in saved["with"]["key"]  # new sizes, new key
     assert not re.search(r"@v\d+\.\d+\.\d+", text)  # no zkml release tag: none exists
+
+
+def test_bootstrap_counts_every_package_however_pip_gets_it():
+    """pip says Collecting (downloaded), Processing (a local wheel) or Requirement already
+    satisfied: bootstrap's counter must reach its total with any mix of them."""
+    import subprocess
+
+    pins = sorted(locked().items())
+    forms = [lambda n, v: f"Collecting {n}=={v} (from -r requirements.lock (line 7))",
+             lambda n, v: f"Processing /opt/wheels/{n}-{v}-py3-none-any.whl (from -r x (line 8))",
+             lambda n, v: f"Requirement already satisfied: {n}=={v} in ./.venv/lib (from -r x)"]
+    log = "\n".join(forms[i % 3](n, v) for i, (n, v) in enumerate(pins)) + "\n"
+    counted = subprocess.run([str(ROOT / "scripts" / "pip-progress"), str(len(pins))],
+                             input=log, capture_output=True, text=True, check=True).stderr
+    lines = counted.splitlines()
+    assert len(lines) == len(pins) and lines[-1].startswith(f"  [{len(pins)}/{len(pins)}] ")
