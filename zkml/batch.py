@@ -99,6 +99,9 @@ class BatchSummary:
     def counts(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
 
+    def __str__(self) -> str:
+        return self.describe(self.path.parent)
+
     def describe(self, target: Path) -> str:
         changed = f", {self.changed} of them for a changed input" if self.changed else ""
         return (f"{self.valid}/{self.total} valid proofs in {target}/proofs ({self.proved_now} "
