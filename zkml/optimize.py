@@ -97,6 +97,8 @@ def _build(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions
                               f"{options.min_agreement:.0%}")
     elif report.lookup_overflows:
         candidate.rejected = f"{report.lookup_overflows} held-out samples overflow a lookup"
+    elif report.input_overflows:
+        candidate.rejected = f"{report.input_overflows} held-out samples exceed the input range"
     return candidate
 
 
@@ -153,6 +155,73 @@ def scale_ladder(layout: ModelLayout, exported: ExportedModel, options: CircuitO
                       + (f"logrows {c.logrows}, agreement {c.agreement:.0%}" if c.logrows
                          else "rejected") for c in tried)
     return chosen.options, f"scale {scale_of[id(chosen)]} ({steps})"
+
+
+# ------------------------------------------------------------------------------ layout
+
+# range checks as 256^4 (a 256-row table) or 16384^2 (half the cells per check, but a table
+# that needs logrows >= 15): the second pays only for circuits far larger than its table
+LAYOUT_DECOMPOSITIONS = [(256, 4), (16384, 2)]
+LAYOUT_COLUMNS = (1, 2, 3, 4)
+# more inner columns pack rows less than proportionally (region edges): rows(c) is estimated
+# as rows(1) / c times this, then built and measured before it is adopted
+PACKING_SLACK = 1.12
+
+
+def _logrows_for(rows: float) -> int:
+    return math.ceil(math.log2(rows + 8))
+
+
+def choose_layout(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions,
+                  progress: ProgressHook = ignore) -> tuple[CircuitOptions, str]:
+    """The layout (inner columns, range-check decomposition) with the least proving work, for
+    a circuit layout already holds (built with one column and 256^4). Every column spans all
+    2^logrows rows, so the work is about columns x 2^logrows: more columns pay when they take a
+    logrow off, and at equal work fewer columns win (fewer commitments: less verifier gas)."""
+    settings = CircuitSettings.load(layout)
+    base_cost = 2**settings.logrows
+    if settings.logrows > _logrows_for(settings.num_rows):
+        return options, (f"1 inner column: lookup tables, not rows, set logrows "
+                         f"{settings.logrows}")
+    cells = {(options.decomp_base, options.decomp_legs): settings.num_rows}
+    with tempfile.TemporaryDirectory(prefix="zkml-layout-") as scratch:
+        for base, legs in LAYOUT_DECOMPOSITIONS:
+            if (base, legs) in cells or _logrows_for(base) >= settings.logrows:
+                continue
+            progress(Progress("compile", f"measuring rows with range checks as {base}^{legs}"))
+            trial = _trial(layout, Path(scratch), len(cells))
+            try:
+                circuit.make_settings(trial, exported, dataclasses.replace(
+                    options, decomp_base=base, decomp_legs=legs, num_inner_cols=1))
+            except CircuitError as exc:
+                log.info("range checks as %s^%s: %s", base, legs, exc.message)
+                continue
+            cells[(base, legs)] = CircuitSettings.load(trial).num_rows
+
+        def estimate(decomposition: tuple[int, int], cols: int) -> tuple[int, int, bool]:
+            rows = cells[decomposition] / cols * (PACKING_SLACK if cols > 1 else 1)
+            logrows = max(_logrows_for(rows), _logrows_for(decomposition[0]))
+            return cols * 2**logrows, cols, decomposition != (256, 4)
+
+        best = min(((d, c) for d in cells for c in LAYOUT_COLUMNS), key=lambda dc: estimate(*dc))
+        (base, legs), cols = best
+        if estimate(*best)[0] >= base_cost:
+            return options, f"1 inner column, range checks as {options.decomp_base}^" \
+                            f"{options.decomp_legs} (the least work: logrows {settings.logrows})"
+        progress(Progress("compile", f"building {cols} inner columns, range checks as "
+                          f"{base}^{legs}"))
+        chosen = dataclasses.replace(options, decomp_base=base, decomp_legs=legs,
+                                     num_inner_cols=cols)
+        trial = _trial(layout, Path(scratch), 99)
+        candidate = _build(trial, exported, chosen)
+        if candidate.rejected or candidate.logrows is None or \
+                cols * 2**candidate.logrows >= base_cost:
+            return options, (f"1 inner column (logrows {settings.logrows}); {cols} columns with "
+                             f"{base}^{legs} gave " + (candidate.rejected or
+                                                       f"logrows {candidate.logrows}"))
+        _adopt(trial, layout)
+    return chosen, (f"{cols} inner columns, range checks as {base}^{legs}: logrows "
+                    f"{candidate.logrows} instead of {settings.logrows} with 1 column")
 
 
 def _adopt(trial: ModelLayout, layout: ModelLayout) -> None:
