@@ -163,9 +163,7 @@ def scale_ladder(layout: ModelLayout, exported: ExportedModel, options: CircuitO
 # that needs logrows >= 15): the second pays only for circuits far larger than its table
 LAYOUT_DECOMPOSITIONS = [(256, 4), (16384, 2)]
 LAYOUT_COLUMNS = (1, 2, 3, 4)
-# more inner columns pack rows less than proportionally (region edges): rows(c) is estimated
-# as rows(1) / c times this, then built and measured before it is adopted
-PACKING_SLACK = 1.12
+LAYOUT_TRIALS = 3  # layouts whose rows are measured, cheapest estimate first
 
 
 def _logrows_for(rows: float) -> int:
@@ -177,48 +175,71 @@ def choose_layout(layout: ModelLayout, exported: ExportedModel, options: Circuit
     """The layout (inner columns, range-check decomposition) with the least proving work, for
     a circuit layout already holds (built with one column and 256^4). Every column spans all
     2^logrows rows, so the work is about columns x 2^logrows: more columns pay when they take a
-    logrow off, and at equal work fewer columns win (fewer commitments: less verifier gas)."""
+    logrow off, and at equal work fewer columns win (fewer commitments: less verifier gas).
+
+    Rows at c columns are at least rows(1) / c (regions pack less than that at their edges),
+    so layouts are measured in order of that estimate until no estimate can beat the best."""
     settings = CircuitSettings.load(layout)
-    base_cost = 2**settings.logrows
+    current = (options.decomp_base, options.decomp_legs)
     if settings.logrows > _logrows_for(settings.num_rows):
         return options, (f"1 inner column: lookup tables, not rows, set logrows "
                          f"{settings.logrows}")
-    cells = {(options.decomp_base, options.decomp_legs): settings.num_rows}
     with tempfile.TemporaryDirectory(prefix="zkml-layout-") as scratch:
-        for base, legs in LAYOUT_DECOMPOSITIONS:
-            if (base, legs) in cells or _logrows_for(base) >= settings.logrows:
-                continue
-            progress(Progress("compile", f"measuring rows with range checks as {base}^{legs}"))
-            trial = _trial(layout, Path(scratch), len(cells))
+        trials: list[ModelLayout] = []
+
+        def measure(decomposition: tuple[int, int], cols: int) -> CircuitSettings | None:
+            progress(Progress("compile", f"measuring {cols} inner column(s), range checks as "
+                              f"{decomposition[0]}^{decomposition[1]}"))
+            trials.append(_trial(layout, Path(scratch), len(trials)))
             try:
-                circuit.make_settings(trial, exported, dataclasses.replace(
-                    options, decomp_base=base, decomp_legs=legs, num_inner_cols=1))
+                circuit.make_settings(trials[-1], exported, dataclasses.replace(
+                    options, decomp_base=decomposition[0], decomp_legs=decomposition[1],
+                    num_inner_cols=cols))
             except CircuitError as exc:
-                log.info("range checks as %s^%s: %s", base, legs, exc.message)
-                continue
-            cells[(base, legs)] = CircuitSettings.load(trial).num_rows
+                log.info("layout %s, %d columns: %s", decomposition, cols, exc.message)
+                return None
+            return CircuitSettings.load(trials[-1])
 
-        def estimate(decomposition: tuple[int, int], cols: int) -> tuple[int, int, bool]:
-            rows = cells[decomposition] / cols * (PACKING_SLACK if cols > 1 else 1)
-            logrows = max(_logrows_for(rows), _logrows_for(decomposition[0]))
-            return cols * 2**logrows, cols, decomposition != (256, 4)
+        rows_at_one = {current: settings.num_rows}
+        logrows = {(current, 1): settings.logrows}  # of the layouts measured
+        for decomposition in LAYOUT_DECOMPOSITIONS:
+            if decomposition not in rows_at_one and \
+                    _logrows_for(decomposition[0]) < settings.logrows:
+                measured = measure(decomposition, 1)
+                if measured is not None:
+                    rows_at_one[decomposition] = measured.num_rows
+                    logrows[(decomposition, 1)] = measured.logrows
 
-        best = min(((d, c) for d in cells for c in LAYOUT_COLUMNS), key=lambda dc: estimate(*dc))
+        def estimate(decomposition: tuple[int, int], cols: int) -> int:
+            return cols * 2**max(_logrows_for(rows_at_one[decomposition] / cols),
+                                 _logrows_for(decomposition[0]))
+
+        order = sorted(((d, c) for d in rows_at_one for c in LAYOUT_COLUMNS),
+                       key=lambda dc: (estimate(*dc), dc[1], dc[0] != current))
+        best_cost, best = 2**settings.logrows, None
+        for decomposition, cols in order[:LAYOUT_TRIALS + 1]:
+            if estimate(decomposition, cols) >= best_cost:
+                break
+            if (decomposition, cols) not in logrows:
+                measured = measure(decomposition, cols)
+                if measured is None:
+                    continue
+                logrows[(decomposition, cols)] = measured.logrows
+            if cols * 2**logrows[(decomposition, cols)] < best_cost:
+                best_cost, best = cols * 2**logrows[(decomposition, cols)], (decomposition, cols)
+        if best is None:
+            return options, (f"1 inner column, range checks as {current[0]}^{current[1]} "
+                             f"(the least work: logrows {settings.logrows})")
         (base, legs), cols = best
-        if estimate(*best)[0] >= base_cost:
-            return options, f"1 inner column, range checks as {options.decomp_base}^" \
-                            f"{options.decomp_legs} (the least work: logrows {settings.logrows})"
         progress(Progress("compile", f"building {cols} inner columns, range checks as "
                           f"{base}^{legs}"))
         chosen = dataclasses.replace(options, decomp_base=base, decomp_legs=legs,
                                      num_inner_cols=cols)
-        trial = _trial(layout, Path(scratch), 99)
+        trial = _trial(layout, Path(scratch), len(trials))
         candidate = _build(trial, exported, chosen)
-        if candidate.rejected or candidate.logrows is None or \
-                cols * 2**candidate.logrows >= base_cost:
+        if candidate.rejected or candidate.logrows is None:
             return options, (f"1 inner column (logrows {settings.logrows}); {cols} columns with "
-                             f"{base}^{legs} gave " + (candidate.rejected or
-                                                       f"logrows {candidate.logrows}"))
+                             f"{base}^{legs}: {candidate.rejected}")
         _adopt(trial, layout)
     return chosen, (f"{cols} inner columns, range checks as {base}^{legs}: logrows "
                     f"{candidate.logrows} instead of {settings.logrows} with 1 column")
