@@ -37,6 +37,13 @@ def build(name: str, root: Path, *, rename: str | None = None, **options):
     return layout
 
 
+def logrows(model_root: Path) -> int:
+    """The logrows of a built model's circuit (its SRS needs 2^logrows points)."""
+    import json
+
+    return json.loads((model_root / "settings.json").read_text())["run_args"]["logrows"]
+
+
 def first_rows(layout):
     """The rows of one proof of layout's circuit: its first held-out samples."""
     from zkml.circuit import CircuitSettings

@@ -52,7 +52,16 @@ def _run(ezkl: Any, function: str, args: tuple, kwargs: dict[str, Any]) -> Any:
             return await fn(*args, **kwargs)
 
         return asyncio.run(awaited())
-    return fn(*args, **kwargs)
+    return _picklable(fn(*args, **kwargs))
+
+
+def _picklable(value: Any) -> Any:
+    """ezkl's curve points (kzg_commit's PyG1Affine) as {"x", "y"}: pickle cannot send them."""
+    if type(value).__name__ == "PyG1Affine":
+        return {"x": value.x, "y": value.y}
+    if isinstance(value, list):
+        return [_picklable(v) for v in value]
+    return value
 
 
 def main() -> None:

@@ -26,10 +26,11 @@ from zkml.layout import (
     write_private_text,
 )
 from zkml.results import to_json
-from zkml.subjects import SaltLayout
 
 # ezkl's Python PyRunArgs defaults to *public* inputs; every visibility is set here on purpose.
-INPUT_VISIBILITY = {"private": "private", "hashed": "hashed/public"}
+INPUT_VISIBILITY = ("committed", "private")
+COMMITMENT_VISIBILITY = {"kzg": "polycommit", "poseidon": "hashed/public"}
+COMMITMENTS = ("auto", *subjects.SCHEMES)
 WEIGHT_VISIBILITY = {"fixed": "fixed", "hashed": "hashed/public"}
 FIDELITY_SAMPLES = 50
 
@@ -38,10 +39,13 @@ FIDELITY_SAMPLES = 50
 class CircuitOptions:
     """How the circuit is built; every field is part of the compile stage's cache key."""
 
-    # hashed: the input is a private witness and the proof publishes a Poseidon commitment to
-    # it and a private 128-bit salt (what the registry keys results by); private: the input is a
+    # committed: the input is a private witness and the proof publishes a commitment to it and
+    # a secret 256-bit salt (what the registry keys results by); private: the input is a
     # private witness and nothing about it is published
-    input_visibility: str = "hashed"
+    input_visibility: str = "committed"
+    # the commitment scheme (zkml.subjects): auto picks kzg for up to KZG_MAX_SUBJECTS subjects
+    # per proof and poseidon above, by the measured gas and prove times
+    commitment: str = "auto"
     # fixed: weights baked into the circuit (verifying key pins them); hashed: weights are a
     # private witness and only their Poseidon hash is public (a proprietary model)
     weights: str = "fixed"
@@ -51,7 +55,9 @@ class CircuitOptions:
     # logrows 15 -> 11 and a 138 MB -> 21 MB proving key on the bundled MLP, same outputs
     decomp_base: int = 256
     decomp_legs: int = 4
-    num_inner_cols: int = 2  # columns per lookup/einsum region: more columns, fewer rows
+    # columns per lookup/einsum region: more columns, fewer rows; None: compile measures and
+    # picks the layout (columns and range-check decomposition) with the least proving work
+    num_inner_cols: int | None = None
     calibration_target: str = "resources"
     # fixed-point scales (fractional bits) calibration may choose from; None: ezkl's own list.
     # `--optimize` tries single low scales, which can shrink the circuit by a logrow or two.
@@ -72,18 +78,21 @@ class CircuitOptions:
             if value is not None:  # from JSON (optimize.json) it is a list
                 object.__setattr__(self, name, tuple(value))
         if self.input_visibility not in INPUT_VISIBILITY:
-            raise CircuitError(f"input visibility must be one of {sorted(INPUT_VISIBILITY)}")
+            raise CircuitError(f"input visibility must be one of {', '.join(INPUT_VISIBILITY)}")
+        if self.commitment not in COMMITMENTS:
+            raise CircuitError(f"the commitment must be one of {', '.join(COMMITMENTS)}")
         if self.weights not in WEIGHT_VISIBILITY:
             raise CircuitError(f"weights must be one of {sorted(WEIGHT_VISIBILITY)}")
         if self.subjects is not None and self.subjects < 1:
             raise CircuitError("a proof needs at least one subject (--batch 1 or more)")
 
-    @property
-    def salt(self) -> SaltLayout | None:
-        """How each subject's salt is laid out, when inputs are hashed."""
-        if self.input_visibility != "hashed":
+    def scheme(self, subjects_per_proof: int) -> str | None:
+        """The commitment scheme for a circuit of this many subjects; None: no commitment."""
+        if self.input_visibility != "committed":
             return None
-        return SaltLayout.for_decomposition(self.decomp_base, self.decomp_legs)
+        if self.commitment != "auto":
+            return self.commitment
+        return "kzg" if subjects_per_proof <= subjects.KZG_MAX_SUBJECTS else "poseidon"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,7 +100,8 @@ class CircuitOptions:
     def describe(self) -> str:
         scales = ("calibrated scales" if self.calibration_scales is None
                   else f"scale {', '.join(map(str, self.calibration_scales))}")
-        return (f"decomp {self.decomp_base}^{self.decomp_legs}, {self.num_inner_cols} inner "
+        cols = "chosen" if self.num_inner_cols is None else self.num_inner_cols
+        return (f"decomp {self.decomp_base}^{self.decomp_legs}, {cols} inner "
                 f"columns, {self.calibration_target} calibration, {scales}")
 
 
@@ -135,14 +145,15 @@ class CircuitSettings:
             ) from None
 
     @property
-    def salted(self) -> bool:
-        return "Hashed" in self.input_visibility
+    def commitment(self) -> str | None:
+        """The scheme of the subjects' input commitments (zkml.subjects), or None."""
+        if "KZGCommit" in self.input_visibility:
+            return "kzg"
+        return "poseidon" if "Hashed" in self.input_visibility else None
 
     @property
-    def salt(self) -> SaltLayout | None:
-        if not self.salted:
-            return None
-        return SaltLayout.for_decomposition(self.decomp_base, self.decomp_legs)
+    def salted(self) -> bool:
+        return self.commitment is not None
 
     def lookups_fit(self, witness: dict[str, Any]) -> bool:
         """Whether a witness's nonlinearities stay inside the lookup tables. One that does not
@@ -157,18 +168,23 @@ class CircuitSettings:
         return (self.decomp_base**self.decomp_legs) / 2 / 2**self.input_scale
 
 
-def run_args(options: CircuitOptions) -> dict[str, Any]:
+def run_args(options: CircuitOptions, subjects_per_proof: int) -> dict[str, Any]:
     """ezkl's PyRunArgs for these options, every visibility explicit."""
+    scheme = options.scheme(subjects_per_proof)
     return {
-        "input_visibility": INPUT_VISIBILITY[options.input_visibility],
+        "input_visibility": "private" if scheme is None else COMMITMENT_VISIBILITY[scheme],
         "output_visibility": "public",
         "param_visibility": WEIGHT_VISIBILITY[options.weights],
         "decomp_base": options.decomp_base,
         "decomp_legs": options.decomp_legs,
-        "num_inner_cols": options.num_inner_cols,
+        "num_inner_cols": options.num_inner_cols or 1,
         # ezkl's Freivalds matmul check adds advice columns (and verifier gas) for batched
         # circuits; plain constraints are cheaper here
         "disable_freivalds": True,
+        # ezkl would range-check every input and output element: rows that protect nothing
+        # here, since zkml checks inputs before ezkl sees them, the commitment binds the input,
+        # and the registry checks that outputs fit. It also lets a blinder be any field element.
+        "ignore_range_check_inputs_outputs": True,
     }
 
 
@@ -180,14 +196,15 @@ def make_settings(layout: ModelLayout, exported: ExportedModel, options: Circuit
     """The circuit's graph (zkml.subjects), then gen_settings with explicit visibilities and
     calibration on the model's real samples."""
     n = subjects_of(exported, options)
+    committed = options.scheme(n) is not None
     with atomic_path(layout.circuit_onnx) as graph:
-        subjects.write_circuit_graph(layout.onnx, graph, exported.row_shape, n, options.salt)
+        subjects.write_circuit_graph(layout.onnx, graph, exported.row_shape, n, committed)
     write_json(layout.calibration_data,
-               subjects.calibration_data(exported.calibration, n, options.salt), private=True)
+               subjects.calibration_data(exported.calibration, n, committed), private=True)
     with atomic_path(layout.settings) as tmp:
         try:
             _ezkl.call("gen_settings", str(layout.circuit_onnx), str(tmp),
-                       py_run_args=run_args(options))
+                       py_run_args=run_args(options, n))
             choices: dict[str, Any] = {}  # ezkl's own lists where the options leave them open
             if options.calibration_scales is not None:
                 choices["scales"] = list(options.calibration_scales)
@@ -258,11 +275,10 @@ def check_input(settings: CircuitSettings, row_shape: tuple[int, ...], raw: Any,
 def witness(layout: ModelLayout, rows: np.ndarray, salts: list[int] | None,
             output: Path | None = None) -> dict[str, Any]:
     """Run the compiled circuit on one proof's rows (one per subject, with their salts when
-    inputs are hashed); its outputs are what a proof would publish."""
-    salt = CircuitSettings.load(layout).salt
+    inputs are committed); its outputs are what a proof would publish."""
     with private_scratch("input") as private_dir:
         data = ScratchLayout(private_dir).input
-        write_private_text(data, json.dumps(subjects.input_data(rows, salts, salt)))
+        write_private_text(data, json.dumps(subjects.input_data(rows, salts)))
         try:
             return _ezkl.call(
                 "gen_witness",
@@ -311,6 +327,7 @@ class FidelityReport:
     min_agreement: float
     outputs: list[OutputFidelity]
     lookup_overflows: int = 0  # held-out samples driving a lookup past its table
+    input_overflows: int = 0  # held-out samples outside the circuit's input range
 
     @property
     def agreement(self) -> float:
@@ -350,6 +367,8 @@ def fidelity_report(layout: ModelLayout, exported: ExportedModel,
     """
     settings = CircuitSettings.load(layout)
     count = min(FIDELITY_SAMPLES, len(exported.holdout))
+    held_out = exported.holdout[:count].reshape(count, -1)
+    input_overflows = int((np.abs(held_out) >= settings.input_limit).any(axis=1).sum())
     circuit_outputs: list[list[list[float]]] = [[] for _ in exported.output_shapes]
     salts = [0] * settings.subjects if settings.salted else None
     overflows = 0
@@ -388,6 +407,7 @@ def fidelity_report(layout: ModelLayout, exported: ExportedModel,
         samples=count, logrows=settings.logrows, num_rows=settings.num_rows,
         input_scale=settings.input_scale, output_scales=settings.output_scales,
         min_agreement=options.min_agreement, outputs=per_output, lookup_overflows=overflows,
+        input_overflows=input_overflows,
     )
     write_json(layout.fidelity, to_json(report))
     return report
@@ -395,7 +415,13 @@ def fidelity_report(layout: ModelLayout, exported: ExportedModel,
 
 def check_fidelity(layout: ModelLayout, report: FidelityReport, options: CircuitOptions) -> None:
     """Fail when the circuit agrees with the float model on too few held-out samples, or when
-    one of them drives a nonlinearity past its lookup table (its proof could not be made)."""
+    one of them is outside its input range or drives a nonlinearity past its lookup table (its
+    proof could not be made)."""
+    if report.input_overflows:
+        raise CircuitError(
+            f"{report.input_overflows} of {report.samples} held-out samples are outside the "
+            "circuit's input range", hint="use a larger range-check decomposition, or scale the "
+            "inputs like the samples")
     if report.lookup_overflows:
         raise CircuitError(
             f"{report.lookup_overflows} of {report.samples} held-out samples drive a "

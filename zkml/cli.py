@@ -204,11 +204,15 @@ def source_options(fn: Callable) -> Callable:
 
 
 def circuit_options(fn: Callable) -> Callable:
-    fn = click.option("--input-visibility", type=click.Choice(["hashed", "private"]),
-                      default="hashed", show_default=True,
-                      help="hashed: the input stays private and the proof publishes a salted "
-                      "Poseidon commitment to it (what the registry keys results by); private: "
+    fn = click.option("--input-visibility", type=click.Choice(["committed", "private"]),
+                      default="committed", show_default=True,
+                      help="committed: the input stays private and the proof publishes a "
+                      "salted commitment to it (what the registry keys results by); private: "
                       "no commitment.")(fn)
+    fn = click.option("--commitment", type=click.Choice(["auto", "kzg", "poseidon"]),
+                      default="auto", show_default=True,
+                      help="The commitment scheme: auto is kzg for up to 7 inputs per proof "
+                      "(cheapest to prove and verify), poseidon above (less verifier gas).")(fn)
     fn = click.option("--weights-visibility", "weights_visibility",
                       type=click.Choice(["fixed", "hashed"]), default="fixed", show_default=True,
                       help="hashed keeps weights private, committed by a public Poseidon hash.")(fn)
@@ -242,12 +246,13 @@ def rpc_options(fn: Callable) -> Callable:
                         help="Use this node [default: a throwaway local Anvil; $ZKML_RPC_URL].")(fn)
 
 
-def _options(input_visibility: str, weights_visibility: str, subjects: int,
+def _options(input_visibility: str, commitment: str, weights_visibility: str, subjects: int,
              min_agreement: float, abs_tolerance: float, rel_tolerance: float,
              target: str) -> Any:
     from zkml.circuit import CircuitOptions
 
-    return CircuitOptions(input_visibility=input_visibility, weights=weights_visibility,
+    return CircuitOptions(input_visibility=input_visibility, commitment=commitment,
+                          weights=weights_visibility,
                           subjects=subjects, min_agreement=min_agreement,
                           abs_tolerance=abs_tolerance, rel_tolerance=rel_tolerance,
                           calibration_target=target)
@@ -299,7 +304,7 @@ def _label(values: list[float], classes: list[str] | None) -> str:
 
 
 def _render_instances(console: Console, instances: Any, classes: list[str] | None) -> None:
-    subjects = max(1, len(instances.input_hash))
+    subjects = instances.subjects
     for i, values in enumerate(instances.outputs):
         rows = [values[j * len(values) // subjects:(j + 1) * len(values) // subjects]
                 for j in range(subjects)]

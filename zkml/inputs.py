@@ -22,10 +22,10 @@ import numpy as np
 
 from zkml.errors import InputError
 from zkml.layout import json_loads
+from zkml.subjects import SALT_BITS
 
 log = logging.getLogger("zkml")
 MAX_DEPTH = 8  # nesting beyond any input shape zkml proves; deeper JSON is refused early
-SALT_BITS = 128  # private randomness in an input commitment
 INPUT_SUFFIXES = (".json", ".csv", ".npy")
 
 

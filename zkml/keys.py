@@ -49,7 +49,7 @@ class KeyRecord:
     vk_sha256: str
     pk_sha256: str
     weights_commitment: list[str] = field(default_factory=list)  # Poseidon hash, hashed weights
-    input_commitments: int = 0  # public input hashes per proof, before weights and outputs
+    input_commitments: int = 0  # per proof: one per subject when the input is committed
     proof_bytes: int = 0  # every proof of this circuit has this length
     version: int = KEY_RECORD_VERSION
 
@@ -167,7 +167,7 @@ def setup(layout: ModelLayout, srs_file: Path | None = None, force: bool = False
             vk_sha256=manifest.digest(layout.vk),
             pk_sha256=manifest.digest(layout.pk),
             weights_commitment=probe.get("processed_params", {}).get("poseidon_hash", []),
-            input_commitments=len(probe.get("processed_inputs", {}).get("poseidon_hash", [])),
+            input_commitments=settings.subjects if settings.salted else 0,
             proof_bytes=proof_bytes,
         )
         manifest.save()  # keeps the digests just computed: the stage record reuses them

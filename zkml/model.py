@@ -85,7 +85,7 @@ class Model:
                 **overrides: Any) -> Any:
         """Settings, calibration, compiled circuit and fidelity report (CompileResult).
 
-        `overrides` are CircuitOptions fields, e.g. `input_visibility="hashed"`; `optimize`
+        `overrides` are CircuitOptions fields, e.g. `input_visibility="private"`; `optimize`
         ("time", "size" or "accuracy") searches settings first."""
         import dataclasses
 

@@ -97,6 +97,8 @@ def _build(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions
                               f"{options.min_agreement:.0%}")
     elif report.lookup_overflows:
         candidate.rejected = f"{report.lookup_overflows} held-out samples overflow a lookup"
+    elif report.input_overflows:
+        candidate.rejected = f"{report.input_overflows} held-out samples exceed the input range"
     return candidate
 
 
@@ -153,6 +155,94 @@ def scale_ladder(layout: ModelLayout, exported: ExportedModel, options: CircuitO
                       + (f"logrows {c.logrows}, agreement {c.agreement:.0%}" if c.logrows
                          else "rejected") for c in tried)
     return chosen.options, f"scale {scale_of[id(chosen)]} ({steps})"
+
+
+# ------------------------------------------------------------------------------ layout
+
+# range checks as 256^4 (a 256-row table) or 16384^2 (half the cells per check, but a table
+# that needs logrows >= 15): the second pays only for circuits far larger than its table
+LAYOUT_DECOMPOSITIONS = [(256, 4), (16384, 2)]
+LAYOUT_COLUMNS = (1, 2, 3, 4)
+LAYOUT_TRIALS = 3  # layouts whose rows are measured, cheapest estimate first
+
+
+def _logrows_for(rows: float) -> int:
+    return math.ceil(math.log2(rows + 8))
+
+
+def choose_layout(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions,
+                  progress: ProgressHook = ignore) -> tuple[CircuitOptions, str]:
+    """The layout (inner columns, range-check decomposition) with the least proving work, for
+    a circuit layout already holds (built with one column and 256^4). Every column spans all
+    2^logrows rows, so the work is about columns x 2^logrows: more columns pay when they take a
+    logrow off, and at equal work fewer columns win (fewer commitments: less verifier gas).
+
+    Rows at c columns are at least rows(1) / c (regions pack less than that at their edges),
+    so layouts are measured in order of that estimate until no estimate can beat the best."""
+    settings = CircuitSettings.load(layout)
+    current = (options.decomp_base, options.decomp_legs)
+    if settings.logrows > _logrows_for(settings.num_rows):
+        return options, (f"1 inner column: lookup tables, not rows, set logrows "
+                         f"{settings.logrows}")
+    with tempfile.TemporaryDirectory(prefix="zkml-layout-") as scratch:
+        trials: list[ModelLayout] = []
+
+        def measure(decomposition: tuple[int, int], cols: int) -> CircuitSettings | None:
+            progress(Progress("compile", f"measuring {cols} inner column(s), range checks as "
+                              f"{decomposition[0]}^{decomposition[1]}"))
+            trials.append(_trial(layout, Path(scratch), len(trials)))
+            try:
+                circuit.make_settings(trials[-1], exported, dataclasses.replace(
+                    options, decomp_base=decomposition[0], decomp_legs=decomposition[1],
+                    num_inner_cols=cols))
+            except CircuitError as exc:
+                log.info("layout %s, %d columns: %s", decomposition, cols, exc.message)
+                return None
+            return CircuitSettings.load(trials[-1])
+
+        rows_at_one = {current: settings.num_rows}
+        logrows = {(current, 1): settings.logrows}  # of the layouts measured
+        for decomposition in LAYOUT_DECOMPOSITIONS:
+            if decomposition not in rows_at_one and \
+                    _logrows_for(decomposition[0]) < settings.logrows:
+                measured = measure(decomposition, 1)
+                if measured is not None:
+                    rows_at_one[decomposition] = measured.num_rows
+                    logrows[(decomposition, 1)] = measured.logrows
+
+        def estimate(decomposition: tuple[int, int], cols: int) -> int:
+            return cols * 2**max(_logrows_for(rows_at_one[decomposition] / cols),
+                                 _logrows_for(decomposition[0]))
+
+        order = sorted(((d, c) for d in rows_at_one for c in LAYOUT_COLUMNS),
+                       key=lambda dc: (estimate(*dc), dc[1], dc[0] != current))
+        best_cost, best = 2**settings.logrows, None
+        for decomposition, cols in order[:LAYOUT_TRIALS + 1]:
+            if estimate(decomposition, cols) >= best_cost:
+                break
+            if (decomposition, cols) not in logrows:
+                measured = measure(decomposition, cols)
+                if measured is None:
+                    continue
+                logrows[(decomposition, cols)] = measured.logrows
+            if cols * 2**logrows[(decomposition, cols)] < best_cost:
+                best_cost, best = cols * 2**logrows[(decomposition, cols)], (decomposition, cols)
+        if best is None:
+            return options, (f"1 inner column, range checks as {current[0]}^{current[1]} "
+                             f"(the least work: logrows {settings.logrows})")
+        (base, legs), cols = best
+        progress(Progress("compile", f"building {cols} inner columns, range checks as "
+                          f"{base}^{legs}"))
+        chosen = dataclasses.replace(options, decomp_base=base, decomp_legs=legs,
+                                     num_inner_cols=cols)
+        trial = _trial(layout, Path(scratch), len(trials))
+        candidate = _build(trial, exported, chosen)
+        if candidate.rejected or candidate.logrows is None:
+            return options, (f"1 inner column (logrows {settings.logrows}); {cols} columns with "
+                             f"{base}^{legs}: {candidate.rejected}")
+        _adopt(trial, layout)
+    return chosen, (f"{cols} inner columns, range checks as {base}^{legs}: logrows "
+                    f"{candidate.logrows} instead of {settings.logrows} with 1 column")
 
 
 def _adopt(trial: ModelLayout, layout: ModelLayout) -> None:

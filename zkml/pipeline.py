@@ -19,7 +19,7 @@ from zkml.layout import Manifest, ModelLayout
 from zkml.progress import ProgressHook, ignore
 from zkml.results import StageResult
 
-COMPILE_VERSION = 2  # bump when compiling changes for the same options (a new cache key)
+COMPILE_VERSION = 3  # bump when compiling changes for the same options (a new cache key)
 # stages that read what a stage writes: redoing the stage makes theirs stale
 DOWNSTREAM = {"compile": ["setup", "verifier"], "setup": ["verifier"]}
 
@@ -85,10 +85,14 @@ def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
 
     def work() -> None:
         exported = ExportedModel.load(layout)
+        built = options
         if options.calibration_scales is None and options.calibration_target == "resources":
-            chosen.append(optimize.scale_ladder(layout, exported, options, progress)[1])
+            built, why = optimize.scale_ladder(layout, exported, options, progress)
+            chosen.append(why)
         else:
             circuit.check_fidelity(layout, circuit.build(layout, exported, options), options)
+        if options.num_inner_cols is None:
+            chosen.append(optimize.choose_layout(layout, exported, built, progress)[1])
         if options.weights == "hashed":
             layout.make_private()  # the ONNX and the compiled circuit hold the private weights
 
@@ -106,4 +110,4 @@ def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
     return CompileResult(stage="compile", cached=run.cached, seconds=run.seconds,
                          options=options, logrows=settings.logrows, num_rows=settings.num_rows,
                          fidelity=FidelityReport.load(layout),
-                         search=chosen[0] if chosen else None)
+                         search="; ".join(chosen) or None)

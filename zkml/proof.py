@@ -32,6 +32,7 @@ from zkml.layout import (
     secret_path,
 )
 from zkml.results import StageResult, rounded
+from zkml.subjects import proof_commitments
 
 T = TypeVar("T")
 FELT = re.compile(r"^[0-9a-f]{64}$")
@@ -41,8 +42,8 @@ FELT = re.compile(r"^[0-9a-f]{64}$")
 class PublicInstances:
     """The proof's bound public values, split into what they mean."""
 
-    input_hash: list[str]  # one commitment per subject (hashed input visibility), as ezkl writes it
-    input_commitments: list[str]  # the same as 0x numbers: how the registry and secrets name them
+    input_commitments: list[str]  # one per subject (committed input), as 0x numbers: how the
+    # registry, proof.secret.json and zkml.subjects.commitment name them
     weights_commitment: list[str]
     outputs: list[list[float]]  # one flat list per model output (subjects' rows in order)
     outputs_fixed_point: list[list[int]]  # the same as signed integers x * 2^scale
@@ -86,25 +87,29 @@ def read_proof(path: Path) -> dict[str, Any]:
 def public_instances(
     proof: dict[str, Any], settings: CircuitSettings, exported: ExportedModel, keys: KeyRecord
 ) -> PublicInstances:
+    """What the proof's bound values say. Poseidon commitments are its first instances; KZG
+    commitments are its first points (zkml.subjects)."""
     flat = [f for row in proof["instances"] for f in row]
     sizes = [settings.subjects * math.prod(s[1:]) for s in exported.output_shapes]
     n_weights = len(keys.weights_commitment)
-    expected = keys.input_commitments + n_weights + sum(sizes)
+    hashes = keys.input_commitments if settings.commitment == "poseidon" else 0
+    expected = hashes + n_weights + sum(sizes)
     if len(flat) != expected:
         raise VerificationFailed(
             f"the proof has {len(flat)} public instances; this model publishes {expected}",
             hint="the proof was made for another model or circuit",
         )
-    position = keys.input_commitments + n_weights
+    position = hashes + n_weights
     outputs, fixed = [], []
     for size, scale in zip(sizes, settings.output_scales, strict=True):
         fixed.append([signed(felt_to_int(f)) for f in flat[position : position + size]])
         outputs.append([v / 2**scale for v in fixed[-1]])
         position += size
+    commitments = (proof_commitments(proof["proof"], keys.input_commitments)
+                   if settings.commitment == "kzg" else [felt_hex(f) for f in flat[:hashes]])
     return PublicInstances(
-        input_hash=flat[: keys.input_commitments],
-        input_commitments=[felt_hex(f) for f in flat[: keys.input_commitments]],
-        weights_commitment=flat[keys.input_commitments : keys.input_commitments + n_weights],
+        input_commitments=commitments,
+        weights_commitment=flat[hashes : hashes + n_weights],
         outputs=outputs,
         outputs_fixed_point=fixed,
         output_scales=list(settings.output_scales),
@@ -220,7 +225,7 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
     """Prove inference on private inputs (one row per subject of the circuit), verify the
     proof, and only then write it out.
 
-    With hashed inputs each subject's commitment takes a 128-bit salt: given (to reproduce a
+    With committed inputs each subject's commitment takes a 256-bit salt: given (to reproduce a
     commitment made before) or drawn here, and kept owner-only beside the proof, never in it.
     ezkl's prove runs unchecked with calibrated settings and will emit a proof (that no verifier
     accepts) for a witness the circuit does not satisfy; verifying here catches that.
@@ -267,7 +272,7 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
                 ) from exc
             size = tmp.stat().st_size
             if secret is not None and salts is not None:
-                write_secret(secret, salts, verification.instances.input_hash)
+                write_secret(secret, salts, verification.instances.input_commitments)
     return Proof(stage="prove", seconds=seconds, model=layout.name, path=proof_path,
                  instances=verification.instances, size=size, secret=secret)
 
@@ -291,5 +296,5 @@ def write_secret(path: Path, salts: list[int], commitments: list[str]) -> None:
     from zkml.layout import write_json
 
     write_json(path, {"subjects": [
-        {"salt": f"0x{salt:032x}", "commitment": felt_hex(c)}
+        {"salt": f"0x{salt:064x}", "commitment": c}
         for salt, c in zip(salts, commitments, strict=True)]}, private=True)

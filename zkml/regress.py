@@ -134,6 +134,7 @@ def _entry(raw: Any, where: Path, config: Path) -> ZooEntry:
     try:
         options = CircuitOptions(
             input_visibility=raw.get("input-visibility", CircuitOptions.input_visibility),
+            commitment=raw.get("commitment", CircuitOptions.commitment),
             weights=raw.get("weights-visibility", CircuitOptions.weights),
             calibration_target=raw.get("target", CircuitOptions.calibration_target),
             min_agreement=float(raw.get("min-agreement", CircuitOptions.min_agreement)),
@@ -205,6 +206,7 @@ def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]
             outputs.append(verified[-1].instances.outputs)
         built = timed("verifier", lambda: build_verifier(layout))
         first_proof = ScratchLayout(Path(scratch) / "0").proof
+        instance_count = len(calldata(first_proof).instances)
         with chain.deploy(layout, rpc_url) as registry:
             onchain = timed("onchain", lambda: registry.submit(first_proof))
             verify_gas = registry.chain.w3.eth.estimate_gas(
@@ -212,7 +214,6 @@ def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]
                  "data": encode_verify_call(calldata(first_proof))})
     settings = read_json(layout.settings, "settings")
     fidelity = FidelityReport.load(layout)
-    first = verified[0].instances
     return {
         "model_files": {p.name: sha256_file(p) for p in model.files},
         "outputs": outputs,
@@ -221,8 +222,7 @@ def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]
         "logrows": settings["run_args"]["logrows"],
         "num_rows": settings["num_rows"],
         "total_assignments": settings["total_assignments"],
-        "instances": sum(map(len, first.outputs)) + len(first.input_hash)
-        + len(first.weights_commitment),
+        "instances": instance_count,
         "verify_gas": verify_gas,
         "submit_gas": onchain.gas,
         "proof_bytes": keys.KeyRecord.load(layout).proof_bytes,

@@ -1,48 +1,55 @@
 """N subjects per proof, each with a salted commitment: the circuit's graph and its input data.
 
 The circuit does not run the exported graph as it is. Its graph takes one input per subject
-(the private input of one person, one transaction, ...), each followed, when inputs are hashed,
-by a private 128-bit salt in a few limbs; slices the salt off, stacks the subjects' rows
-into a batch of N and runs the model on it:
+(the private input of one person, one transaction, ...), each followed, when the input is
+committed, by BLINDERS private field elements derived from the subject's secret 256-bit salt;
+slices the blinders off, stacks the subjects' rows into a batch of N and runs the model on it:
 
-    subject_j [1, F + S] --Slice--> [1, F] --Concat(0)--> [N, F] --Reshape--> [N, *row] --> model
+    subject_j [1, F + B] --Slice--> [1, F] --Concat(0)--> [N, F] --Reshape--> [N, *row] --> model
 
-ezkl's hashed input visibility then publishes one Poseidon hash per subject input, over its
-features and its salt: a commitment nobody can brute-force from a small input space (the salt
-has 128 bits), which the registry keys results by. The model never reads the salt.
+The proof then publishes one commitment per subject input, over its features and blinders,
+which the registry keys results by. Two schemes, chosen by the figures in the README:
+
+- "kzg" (ezkl's `polycommit`): the subject's input column is committed like any advice column,
+  and that commitment is the first points of the proof. It adds one column and no gates, so
+  it costs little at any number of rows, but one column per subject. A subject's commitment,
+  as zkml and the registry name it, is keccak256 of the point (x ‖ y, 32-byte big-endian each).
+  The column carries no random blinding rows, so the proof also reveals one evaluation of it
+  at a random point; two uniform blinders leave exactly one salt consistent with any guess of
+  the input, so the commitment and that evaluation together hide the input perfectly.
+- "poseidon" (ezkl's `hashed/public`): a public Poseidon hash of the column's values. Its chip
+  adds columns and degree-6 gates that span every row (a proof of LeNet-5 takes twice as
+  long), but only one public instance per subject: fewer verifier columns for large batches.
+
+The model never reads the blinders.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from zkml.errors import CircuitError
-from zkml.felts import int_to_felt
+from zkml.felts import FIELD_MODULUS, felt_hex, int_to_felt
 
-SALT_BITS = 128
+SALT_BITS = 256  # the subject's secret; the circuit sees the blinders derived from it
+BLINDERS = 2
 SUBJECT_INPUT = "subject_{}"
+SCHEMES = ("kzg", "poseidon")
+# the most subjects per proof for which "kzg" is the cheaper scheme (gas; prove time up to 10)
+KZG_MAX_SUBJECTS = 7
 
 
-@dataclass(frozen=True)
-class SaltLayout:
-    """How a 128-bit salt is cut into limbs that each pass the circuit's input range check
-    (|x| < decomp_base^decomp_legs: 4 limbs of 32 bits for 256^4, 5 of 30 for 1024^3)."""
-
-    limbs: int
-    bits: int
-
-    @classmethod
-    def for_decomposition(cls, base: int, legs: int) -> SaltLayout:
-        bits = min(64, (base**legs).bit_length() - 1)
-        return cls(math.ceil(SALT_BITS / bits), bits)
-
-    def split(self, salt: int) -> list[int]:
-        return [(salt >> (self.bits * i)) & ((1 << self.bits) - 1) for i in range(self.limbs)]
+def blinders(salt: int) -> list[int]:
+    """The field elements a salt puts into the circuit: SHA-512 of (salt, i), mod p, so they
+    are uniform to within 2^-258, and one stored secret reproduces them."""
+    secret = salt.to_bytes(SALT_BITS // 8, "big")
+    return [int.from_bytes(hashlib.sha512(secret + bytes([i])).digest(), "big") % FIELD_MODULUS
+            for i in range(BLINDERS)]
 
 
 def _static_dims(value_info: Any) -> list[int | None]:
@@ -69,7 +76,7 @@ def graph_batch(onnx_path: Path) -> int | None:
 
 
 def write_circuit_graph(model_onnx: Path, target: Path, row_shape: tuple[int, ...],
-                        subjects: int, salt: SaltLayout | None) -> None:
+                        subjects: int, committed: bool) -> None:
     """The graph the circuit is built from (see the module's docstring), with static shapes."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -88,7 +95,7 @@ def write_circuit_graph(model_onnx: Path, target: Path, row_shape: tuple[int, ..
             hint=f"use --batch {batch}, or export the model with a dynamic batch axis")
     original = inputs[0].name
     features = math.prod(row_shape)
-    width = features + (salt.limbs if salt else 0)
+    width = features + (BLINDERS if committed else 0)
     graph.input.remove(inputs[0])
     graph.initializer.extend([
         numpy_helper.from_array(np.array([0], np.int64), "zkml_slice_starts"),
@@ -127,31 +134,29 @@ def write_circuit_graph(model_onnx: Path, target: Path, row_shape: tuple[int, ..
     onnx.save(model, str(target))
 
 
-def input_data(rows: np.ndarray, salts: list[int] | None,
-               salt: SaltLayout | None) -> dict[str, Any]:
+def input_data(rows: np.ndarray, salts: list[int] | None) -> dict[str, Any]:
     """ezkl's data file for one proof: one list per subject input, its features as floats and,
-    when hashed, its salt limbs as field elements (never rounded through a float)."""
+    when committed, its blinders as field elements (never rounded through a float)."""
     data = []
     for j, row in enumerate(rows):
         values: list[Any] = np.asarray(row, dtype=np.float64).ravel().tolist()
-        if salt is not None and salts is not None:
-            values += [int_to_felt(limb) for limb in salt.split(salts[j])]
+        if salts is not None:
+            values += [int_to_felt(b) for b in blinders(salts[j])]
         data.append(values)
     return {"input_data": data}
 
 
-def calibration_data(samples: np.ndarray, subjects: int,
-                     salt: SaltLayout | None) -> dict[str, Any]:
-    """All calibration samples for every subject input (each sample with a random salt)."""
+def calibration_data(samples: np.ndarray, subjects: int, committed: bool) -> dict[str, Any]:
+    """All calibration samples for every subject input (each sample with its own salt)."""
     rng = np.random.default_rng(0)  # salts here only need to look like salts
     per_input = []
     for _ in range(subjects):
         values: list[Any] = []
         for row in samples:
             values += np.asarray(row, dtype=np.float64).ravel().tolist()
-            if salt is not None:
-                values += [int_to_felt(limb) for limb in
-                           salt.split(int.from_bytes(rng.bytes(SALT_BITS // 8), "little"))]
+            if committed:
+                salt = int.from_bytes(rng.bytes(SALT_BITS // 8), "little")
+                values += [int_to_felt(b) for b in blinders(salt)]
         per_input.append(values)
     return {"input_data": per_input}
 
@@ -169,14 +174,44 @@ def quantize(value: float, scale: int) -> int:
     return int(math.copysign(math.floor(abs(scaled) + 0.5), scaled))
 
 
-def commitment(row: np.ndarray, salt: int, input_scale: int, layout: SaltLayout) -> str:
+def message(row: np.ndarray, salt: int, input_scale: int) -> list[str]:
+    """A subject input's column as the circuit commits to it: its quantized features, then its
+    blinders, as field elements."""
+    return ([int_to_felt(quantize(float(v), input_scale) % FIELD_MODULUS) for v in np.ravel(row)]
+            + [int_to_felt(b) for b in blinders(salt)])
+
+
+def point_key(point: bytes) -> str:
+    """A KZG commitment (x ‖ y, 32-byte big-endian each, as proofs carry it) as the 0x number
+    the registry keys results by: keccak256 of its 64 bytes."""
+    from Crypto.Hash import keccak
+
+    return "0x" + keccak.new(digest_bits=256, data=point).hexdigest()
+
+
+def proof_commitments(proof_bytes: bytes | list[int], subjects: int) -> list[str]:
+    """The subjects' KZG commitments, read where the proof carries them: its first points, one
+    per subject input, in order."""
+    raw = bytes(proof_bytes)
+    return [point_key(raw[64 * j:64 * (j + 1)]) for j in range(subjects)]
+
+
+def commitment(layout: Any, row: np.ndarray, salt: int) -> str:
     """A subject's input commitment computed outside the circuit, as a 0x number: what the data
     subject, who holds the input and the salt, checks a proof's `input_commitments` (and the
-    registry's key, and proof.secret.json) against."""
+    registry's key, and proof.secret.json) against. Needs the model's settings, and for "kzg"
+    its verifying key and SRS: public files, not the proving key or any witness."""
     from zkml import _ezkl
-    from zkml.felts import FIELD_MODULUS, felt_hex
+    from zkml.circuit import CircuitSettings
+    from zkml.keys import current_keys
 
-    message = [int_to_felt(quantize(float(v), input_scale) % FIELD_MODULUS)
-               for v in np.ravel(row)]
-    message += [int_to_felt(limb) for limb in layout.split(salt)]
-    return felt_hex(str(_ezkl.call("poseidon_hash", message)[0]))
+    settings = CircuitSettings.load(layout)
+    if settings.commitment is None:
+        raise CircuitError(f"{layout.name}'s circuit publishes no commitment to its input",
+                           hint="compile it with --input-visibility committed")
+    felts = message(row, salt, settings.input_scale)
+    if settings.commitment == "poseidon":
+        return felt_hex(str(_ezkl.call("poseidon_hash", felts)[0]))
+    srs = current_keys(layout, proving=False).checked_srs()
+    (point,) = _ezkl.call("kzg_commit", felts, str(layout.vk), str(layout.settings), str(srs))
+    return point_key(bytes.fromhex(point["x"])[::-1] + bytes.fromhex(point["y"])[::-1])

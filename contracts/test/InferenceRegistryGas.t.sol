@@ -11,21 +11,28 @@ import {RegistryTestBase} from "./RegistryTestBase.sol";
 ///
 /// Method: gasleft() around registry.submit (its verifier is an AcceptingVerifier, which does
 /// nothing) minus gasleft() around a direct call with the same arguments to another
-/// AcceptingVerifier, just as cold. What remains is the registry's work: checks, the proof's
-/// hash, proofUsed, encoding the verifier's calldata, decoding, one fresh slot and one event per
-/// subject, the id counter; plus the cold access to the registry's own account (2,600), which a
-/// real transaction pays within its 21,000 base. Not included: the 21,000 base, a real
-/// transaction's calldata (~16 gas per nonzero byte: ~50k for a 3 KB proof), and the real
-/// verifier (~470k for the current 1-subject fixtures).
+/// AcceptingVerifier, just as cold. What remains is the registry's work: checks, the subjects'
+/// keys and the already-recorded check, encoding the verifier's calldata, decoding, one fresh
+/// slot and one event per subject, the id counter; plus the cold access to the registry's own
+/// account (2,600), which a real transaction pays within its 21,000 base. Not included: the
+/// 21,000 base, a real transaction's calldata (~16 gas per nonzero byte: ~50k for a 3 KB
+/// proof), and the real verifier (~375k with a KZG commitment, ~476k with Poseidon, for the
+/// current 1-subject fixtures).
 ///
 /// Measured (forge 1.7.1, solc 0.8.37, optimizer runs = 1 as deployed, evm osaka, 3072-byte
 /// proof, every account and slot cold, as in a fresh transaction):
-///   10 subjects × 2 outputs: 289,575 gas beyond the verifier = 28,957 per subject
-///    1 subject  × 2 outputs:  58,724 gas, so each further subject adds 25,650
-///   per subject: 22,100 for its fresh slot (the already-recorded check reads it first),
-///   2,524 for its event, ~1,000 decoding and packing; per proof ~33k: proofUsed 22,100,
-///   id counter 5,000, registry account 2,600, hashing and encoding the 3 KB proof.
-///   With a 1-element weights commitment: 289,726 (+151 per proof).
+///   Poseidon (commitments in the instances):
+///     10 subjects × 2 outputs: 268,632 gas beyond the verifier = 26,863 per subject
+///      1 subject  × 2 outputs:  36,433 gas, so each further subject adds 25,800
+///   KZG (commitments in the proof: a key is keccak256 of 64 bytes copied from the proof, not
+///   one calldata read; net of the fewer instances to encode, ~60 more per subject):
+///     10 subjects × 2 outputs: 269,240 gas beyond the verifier = 26,924 per subject
+///      1 subject  × 2 outputs:  36,450 gas, so each further subject adds 25,866
+///   per subject: 22,100 for its fresh slot (read cold to see whether it is recorded, then
+///   written), 2,524 for its event, ~1,200 its key, decoding and packing; per proof ~10.6k: id
+///   counter 5,000, registry account 2,600, encoding the 3 KB proof. Nothing is stored per
+///   proof (a proofUsed slot cost 22,100 more: 289,575 for 10 × 2 before).
+///   With a 1-element weights commitment (Poseidon, 10 × 2): 268,783 (+151 per proof).
 contract InferenceRegistryGasTest is RegistryTestBase {
     uint256 internal constant SUBJECTS = 10;
     uint256 internal constant PER_SUBJECT_LIMIT = 30_000;
@@ -33,9 +40,13 @@ contract InferenceRegistryGasTest is RegistryTestBase {
     Shape internal tenByTwo;
     Shape internal oneByTwo;
     Shape internal tenByTwoWeights;
+    Shape internal tenByTwoKzg;
+    Shape internal oneByTwoKzg;
     InferenceRegistry internal ten;
     InferenceRegistry internal one;
     InferenceRegistry internal tenWeights;
+    InferenceRegistry internal tenKzg;
+    InferenceRegistry internal oneKzg;
     AcceptingVerifier internal probe;
     AcceptingVerifier internal probeAgain;
 
@@ -44,9 +55,13 @@ contract InferenceRegistryGasTest is RegistryTestBase {
         tenByTwo = _shape(SUBJECTS, 0, _list(2), _list(13));
         oneByTwo = _shape(1, 0, _list(2), _list(13));
         tenByTwoWeights = _shape(SUBJECTS, 1, _list(2), _list(13));
+        tenByTwoKzg = _kzg(tenByTwo);
+        oneByTwoKzg = _kzg(oneByTwo);
         ten = _deploy(tenByTwo, address(new AcceptingVerifier()));
         one = _deploy(oneByTwo, address(new AcceptingVerifier()));
         tenWeights = _deploy(tenByTwoWeights, address(new AcceptingVerifier()));
+        tenKzg = _deploy(tenByTwoKzg, address(new AcceptingVerifier()));
+        oneKzg = _deploy(oneByTwoKzg, address(new AcceptingVerifier()));
         probe = new AcceptingVerifier();
         probeAgain = new AcceptingVerifier();
     }
@@ -84,6 +99,25 @@ contract InferenceRegistryGasTest is RegistryTestBase {
         uint256 single = _beyondVerifier(one, probeAgain, _proof(1), _instances(oneByTwo, 1));
         require(batch > single, "measurement");
         // storage and bookkeeping of one more subject in the same proof
+        require((batch - single) / (SUBJECTS - 1) < PER_SUBJECT_LIMIT, "marginal subject cost");
+    }
+
+    /// KZG: each subject's key is a keccak256 of its point, read from the proof.
+    function test_Gas_Kzg_TenSubjectsTwoOutputs() public {
+        uint256 beyond = _beyondVerifier(
+            tenKzg, probe, _proof(tenByTwoKzg, 1, 1), _instances(tenByTwoKzg, 1)
+        );
+        require(beyond / SUBJECTS < PER_SUBJECT_LIMIT, "registry costs too much per subject");
+    }
+
+    function test_Gas_Kzg_MarginalSubject() public {
+        uint256 batch = _beyondVerifier(
+            tenKzg, probe, _proof(tenByTwoKzg, 1, 1), _instances(tenByTwoKzg, 1)
+        );
+        uint256 single = _beyondVerifier(
+            oneKzg, probeAgain, _proof(oneByTwoKzg, 1, 1), _instances(oneByTwoKzg, 1)
+        );
+        require(batch > single, "measurement");
         require((batch - single) / (SUBJECTS - 1) < PER_SUBJECT_LIMIT, "marginal subject cost");
     }
 }

@@ -29,9 +29,11 @@ abstract contract RegistryTestBase {
     uint256 internal constant PROOF_BYTES = 3072; // an ezkl proof's size for these models
     bytes32 internal constant INFERENCE_VERIFIED = InferenceRegistry.InferenceVerified.selector;
 
-    /// A registry's shape: subjects per proof, weights commitment, model outputs.
+    /// A registry's shape: subjects per proof, where their commitments are (kzg: the proof's
+    /// first points; else the first instances, Poseidon), weights commitment, model outputs.
     struct Shape {
         uint256 subjects;
+        bool kzg;
         uint256[] weights;
         uint256[] lengths;
         uint256[] scales;
@@ -52,6 +54,11 @@ abstract contract RegistryTestBase {
         shape.scales = scales;
     }
 
+    /// The same shape with the subjects' commitments in the proof (a copy: `shape` is kept).
+    function _kzg(Shape memory shape) internal pure returns (Shape memory) {
+        return Shape(shape.subjects, true, shape.weights, shape.lengths, shape.scales);
+    }
+
     function _list(uint256 a) internal pure returns (uint256[] memory list) {
         list = new uint256[](1);
         list[0] = a;
@@ -64,8 +71,8 @@ abstract contract RegistryTestBase {
 
     function _deploy(Shape memory shape, address verifier) internal returns (InferenceRegistry) {
         return new InferenceRegistry(
-            IHalo2Verifier(verifier), keccak256("vk"), shape.subjects, shape.weights,
-            shape.lengths, shape.scales
+            IHalo2Verifier(verifier), keccak256("vk"), shape.subjects, shape.kzg,
+            shape.weights, shape.lengths, shape.scales
         );
     }
 
@@ -73,8 +80,13 @@ abstract contract RegistryTestBase {
         for (uint256 k = 0; k < shape.lengths.length; k++) total += shape.lengths[k];
     }
 
+    /// Index of the weights commitment's first element: after the commitments, if instances.
+    function _weightsAt(Shape memory shape) internal pure returns (uint256) {
+        return shape.kzg ? 0 : shape.subjects;
+    }
+
     function _instanceCount(Shape memory shape) internal pure returns (uint256) {
-        return shape.subjects + shape.weights.length + shape.subjects * _total(shape);
+        return _weightsAt(shape) + shape.weights.length + shape.subjects * _total(shape);
     }
 
     /// Where ezkl puts element e of model output k for subject j.
@@ -83,7 +95,7 @@ abstract contract RegistryTestBase {
         pure
         returns (uint256 index)
     {
-        index = shape.subjects + shape.weights.length;
+        index = _weightsAt(shape) + shape.weights.length;
         for (uint256 i = 0; i < k; i++) index += shape.subjects * shape.lengths[i];
         index += j * shape.lengths[k] + e;
     }
@@ -99,8 +111,23 @@ abstract contract RegistryTestBase {
         return _index(shape, j, k, t);
     }
 
+    /// Subject j's Poseidon commitment (an instance) in batch `seed`.
     function _commitment(uint256 seed, uint256 j) internal pure returns (uint256) {
         return uint256(keccak256(abi.encode("subject", seed, j))) % P;
+    }
+
+    /// Subject j's KZG commitment in batch `seed`: a point, x ‖ y (64 bytes), distinct per seed
+    /// and j. Not on the curve: only the verifier, mocked here, reads it as a point.
+    function _point(uint256 seed, uint256 j) internal pure returns (bytes memory) {
+        return abi.encode(
+            keccak256(abi.encode("point x", seed, j)), keccak256(abi.encode("point y", seed, j))
+        );
+    }
+
+    /// Subject j's key in batch `seed`, as the registry records it: keccak256 of its point
+    /// (kzg), or its Poseidon commitment.
+    function _key(Shape memory shape, uint256 seed, uint256 j) internal pure returns (uint256) {
+        return shape.kzg ? uint256(keccak256(_point(seed, j))) : _commitment(seed, j);
     }
 
     /// Subject j's t-th output in batch `seed`: fixed point, negative about half the time.
@@ -113,19 +140,19 @@ abstract contract RegistryTestBase {
         return value >= 0 ? uint256(value) : P - uint256(-value);
     }
 
-    /// A well-formed batch: subject j has commitment _commitment(seed, j), outputs
-    /// _value(seed, j, t).
+    /// A well-formed batch: subject j has outputs _value(seed, j, t) and, unless kzg (its point
+    /// is in the proof), the commitment _commitment(seed, j).
     function _instances(Shape memory shape, uint256 seed)
         internal
         pure
         returns (uint256[] memory instances)
     {
         instances = new uint256[](_instanceCount(shape));
-        for (uint256 j = 0; j < shape.subjects; j++) {
-            instances[j] = _commitment(seed, j);
+        if (!shape.kzg) {
+            for (uint256 j = 0; j < shape.subjects; j++) instances[j] = _commitment(seed, j);
         }
         for (uint256 i = 0; i < shape.weights.length; i++) {
-            instances[shape.subjects + i] = shape.weights[i];
+            instances[_weightsAt(shape) + i] = shape.weights[i];
         }
         uint256 total = _total(shape);
         for (uint256 j = 0; j < shape.subjects; j++) {
@@ -164,6 +191,59 @@ abstract contract RegistryTestBase {
         assembly {
             mstore(add(proof, 0x20), tag)
         }
+    }
+
+    /// A proof as long as a real one whose 64-byte chunk j is _point(seed, j) for every subject
+    /// (the KZG layout; a Poseidon registry does not read them), followed by `tag`: distinct
+    /// proofs of the same subjects differ by their tag.
+    function _proof(Shape memory shape, uint256 seed, uint256 tag)
+        internal
+        pure
+        returns (bytes memory proof)
+    {
+        proof = new bytes(PROOF_BYTES);
+        for (uint256 j = 0; j < shape.subjects; j++) _setPoint(proof, j, _point(seed, j));
+        uint256 end = 0x40 * shape.subjects;
+        require(end + 0x20 <= PROOF_BYTES, "too many subjects for the proof");
+        assembly {
+            mstore(add(add(proof, 0x20), end), tag)
+        }
+    }
+
+    function _setPoint(bytes memory proof, uint256 j, bytes memory point) internal pure {
+        for (uint256 b = 0; b < 0x40; b++) proof[0x40 * j + b] = point[b];
+    }
+
+    /// keccak256 of the proof's bytes 64j .. 64j+63, read from the proof itself.
+    function _chunkHash(bytes memory proof, uint256 j) internal pure returns (uint256 hash) {
+        require(proof.length >= 0x40 * (j + 1), "proof too short");
+        assembly {
+            hash := keccak256(add(add(proof, 0x20), shl(6, j)), 0x40)
+        }
+    }
+
+    /// Subject j's key in this submission: keccak256 of the proof's j-th point (kzg), or
+    /// instances[j].
+    function _keyIn(Shape memory shape, bytes memory proof, uint256[] memory instances, uint256 j)
+        internal
+        pure
+        returns (uint256)
+    {
+        return shape.kzg ? _chunkHash(proof, j) : instances[j];
+    }
+
+    /// Makes subject j of (proof, instances) the subject i of batch `seed` (its point or its
+    /// commitment), its outputs unchanged.
+    function _setSubject(
+        Shape memory shape,
+        bytes memory proof,
+        uint256[] memory instances,
+        uint256 j,
+        uint256 seed,
+        uint256 i
+    ) internal pure {
+        if (shape.kzg) _setPoint(proof, j, _point(seed, i));
+        else instances[j] = _commitment(seed, i);
     }
 
     function _expectRevert(address target, bytes memory data, bytes memory expected) internal {

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import one_line_error, zkml
+from conftest import logrows, one_line_error, zkml
 
 from zkml.export import ExportedModel
 from zkml.keys import KeyRecord
@@ -84,7 +84,7 @@ def test_a_swapped_srs_of_the_same_size_and_mtime_is_noticed(model_dir, tmp_path
     assert zkml(model_dir, "setup", "breast_cancer", "--srs", mine).exit_code == 0
     stat = mine.stat()
     other = tmp_path / "other.srs"
-    _ezkl.call("gen_srs", str(other), 11)
+    _ezkl.call("gen_srs", str(other), logrows(model_dir / "breast_cancer"))
     shutil.copyfile(other, mine)
     os.utime(mine, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
     assert mine.stat().st_size == stat.st_size and mine.stat().st_mtime_ns == stat.st_mtime_ns

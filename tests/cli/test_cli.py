@@ -5,7 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import one_line_error, zkml
+from conftest import logrows, one_line_error, zkml
 
 from zkml.export import ExportedModel
 from zkml.felts import felt_to_int, int_to_felt
@@ -119,7 +119,7 @@ def test_keys_from_another_srs_reject_the_proof(model_dir, tmp_path):
     import ezkl
 
     other_srs = tmp_path / "other.srs"
-    ezkl.gen_srs(str(other_srs), 11)
+    ezkl.gen_srs(str(other_srs), logrows(model_dir / "breast_cancer"))
     proof_path = tmp_path / "proof.json"
     shutil.copy(model_dir / "breast_cancer" / "proof.json", proof_path)
     result = zkml(model_dir, "setup", "breast_cancer", "--srs", other_srs)
@@ -131,9 +131,10 @@ def test_srs_changed_after_setup(model_dir, tmp_path):
     import ezkl
 
     srs = tmp_path / "mine.srs"
-    ezkl.gen_srs(str(srs), 11)
+    k = logrows(model_dir / "breast_cancer")
+    ezkl.gen_srs(str(srs), k)
     assert zkml(model_dir, "setup", "breast_cancer", "--srs", srs).exit_code == 0
-    ezkl.gen_srs(str(srs), 11)  # a different random SRS at the same path
+    ezkl.gen_srs(str(srs), k)  # a different random SRS at the same path
     one_line_error(zkml(model_dir, "verify", "breast_cancer"),
                           "changed since the keys were made", "--force")
 
@@ -144,7 +145,7 @@ def test_srs_too_small_or_corrupt(model_dir, tmp_path):
     small = tmp_path / "k8.srs"
     ezkl.gen_srs(str(small), 8)
     one_line_error(zkml(model_dir, "setup", "breast_cancer", "--srs", small),
-                          "has logrows 8 but the circuit needs 11")
+                   f"has logrows 8 but the circuit needs {logrows(model_dir / 'breast_cancer')}")
     small.write_bytes(small.read_bytes()[:1000])
     one_line_error(zkml(model_dir, "setup", "breast_cancer", "--srs", small),
                           "not a valid KZG SRS")

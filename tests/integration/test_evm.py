@@ -12,7 +12,7 @@ from zkml.evm import registry, rpc, verifier
 from zkml.evm.anvil import Anvil
 from zkml.evm.verifier import build_verifier
 from zkml.export import ExportedModel
-from zkml.felts import felt_to_int, int_to_felt
+from zkml.felts import int_to_felt
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +64,7 @@ def test_one_transaction_records_the_result_under_its_commitment(node, breast_ca
     outcome = registry.submit(node, fresh, breast_cancer, breast_cancer.proof)
     native = proof.verify(breast_cancer, breast_cancer.proof).instances
     (subject,) = outcome.subjects
-    assert subject.commitment == f"0x{felt_to_int(native.input_hash[0]):064x}"
+    assert subject.commitment == native.input_commitments[0]
     assert subject.recorded_now and subject.result_id == 1 and outcome.recorded == 1
     assert subject.outputs == native.outputs[0]
     assert subject.outputs_fixed_point == native.outputs_fixed_point[0]
@@ -128,13 +128,14 @@ def test_a_front_runner_changes_nothing_an_app_reads(node, breast_cancer, other_
                 for name, tx in [("victim", victim_tx), ("copy", copied), ("own", own_tx)]}
     assert receipts["copy"]["status"] == 1 and receipts["own"]["status"] == 1
     assert receipts["copy"]["transactionIndex"] < receipts["victim"]["transactionIndex"]
-    assert receipts["victim"]["status"] == 0  # the same proof bytes: ProofAlreadyUsed
+    assert receipts["victim"]["status"] == 0  # its subject is recorded: AlreadyRecorded
     victim = proof.verify(breast_cancer, breast_cancer.proof).instances
-    commitment = felt_to_int(victim.input_hash[0])
+    commitment = int(victim.input_commitments[0], 16)
     assert contract.functions.resultOf(commitment).call() == victim.outputs_fixed_point[0]
     attacker_own = proof.verify(breast_cancer, other_input_proof).instances
-    assert attacker_own.input_hash != victim.input_hash  # recorded under its own subject
-    own_commitment = felt_to_int(attacker_own.input_hash[0])
+    # recorded under its own subject
+    assert attacker_own.input_commitments != victim.input_commitments
+    own_commitment = int(attacker_own.input_commitments[0], 16)
     assert contract.functions.resultOf(own_commitment).call() == \
         attacker_own.outputs_fixed_point[0]
 
@@ -149,7 +150,8 @@ def test_registry_errors_are_decoded(node, deployed, digits_deployed, breast_can
     shape = registry.registry_shape(breast_cancer)
     vk_hash = bytes.fromhex(registry.current_keys(breast_cancer, False).vk_sha256)
     address, _ = rpc.deploy(node, build.registry, digits_deployed.verifier, vk_hash,
-                            shape.subjects, shape.weights_commitment, shape.output_lengths,
+                            shape.subjects, shape.commitments_in_proof,
+                            shape.weights_commitment, shape.output_lengths,
                             shape.output_scales)  # breast_cancer's shape, digits' verifier
     wrong_verifier = replace(deployed, registry=address, verifier=digits_deployed.verifier)
     with pytest.raises(VerificationFailed, match="ProofRejected"):

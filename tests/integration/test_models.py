@@ -93,28 +93,28 @@ def test_user_onnx_file(tmp_path):
 def check_committed(layout, tmp_path):
     run_args = json.dumps(json.loads(layout.settings.read_text())["run_args"])
     assert '"param_visibility": {"Hashed"' in run_args
-    assert '"input_visibility": {"Hashed"' in run_args
+    assert '"input_visibility": "KZGCommit"' in run_args
     record = keys.KeyRecord.load(layout)
     assert len(record.weights_commitment) == 1 and record.input_commitments == 1
     result = prove_and_verify(layout)
     assert result.instances.weights_commitment == record.weights_commitment
-    assert len(result.instances.input_hash) == 1
+    assert len(result.instances.input_commitments) == 1
     other = proof.prove(layout, ExportedModel.load(layout).holdout[1], tmp_path / "o.json")
-    assert other.instances.input_hash != result.instances.input_hash
+    assert other.instances.input_commitments != result.instances.input_commitments
     # every artifact holds the private weights: owner-only
     assert layout.root.stat().st_mode & 0o077 == 0
     assert all(p.stat().st_mode & 0o077 == 0 for p in layout.root.iterdir() if p.is_file())
 
 
-def test_private_committed_weights_and_hashed_input(tmp_path):
-    """Weights private but pinned by a public Poseidon hash; the input's hash public too."""
+def test_private_committed_weights_and_committed_input(tmp_path):
+    """Weights private but pinned by a public Poseidon hash; the input's commitment public too."""
     from zkml.circuit import CircuitOptions
 
     (tmp_path / "net.py").write_text(USER_MODEL)
     model = models.resolve(f"{tmp_path}/net.py:build", samples=user_samples(tmp_path))
     layout = ModelLayout.for_model("committed", tmp_path / "circuits")
     export(model, layout)
-    pipeline.compile_model(layout, CircuitOptions(weights="hashed", input_visibility="hashed"))
+    pipeline.compile_model(layout, CircuitOptions(weights="hashed", input_visibility="committed"))
     keys.setup(layout)
     check_committed(layout, tmp_path)
 
@@ -123,5 +123,5 @@ def test_private_committed_weights_and_hashed_input(tmp_path):
 def test_default_model_with_committed_weights(tmp_path):
     """~70 s: hashing 530 weights in-circuit takes logrows 15 and a 330 MB proving key."""
     layout = build("breast_cancer", tmp_path, rename="bc_private",
-                   weights="hashed", input_visibility="hashed")
+                   weights="hashed", input_visibility="committed")
     check_committed(layout, tmp_path)

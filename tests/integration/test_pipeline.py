@@ -26,7 +26,7 @@ def test_artifacts_and_manifest(breast_cancer):
 
 def test_visibility_is_explicit(breast_cancer):
     run_args = json.loads(breast_cancer.settings.read_text())["run_args"]
-    assert run_args["input_visibility"] == {"Hashed": {"hash_is_public": True, "outlets": []}}
+    assert run_args["input_visibility"] == "KZGCommit"  # one subject: the KZG commitment
     assert run_args["output_visibility"] == "Public"
     assert run_args["param_visibility"] == "Fixed"
 
@@ -58,7 +58,7 @@ def test_proof_outputs_match_float_model(breast_cancer):
     exported = ExportedModel.load(breast_cancer)
     result = proof.verify(breast_cancer, breast_cancer.proof)
     outputs = np.asarray(result.instances.outputs[0])
-    assert len(result.instances.input_hash) == 1  # the salted commitment to the input
+    assert len(result.instances.input_commitments) == 1  # the salted commitment to the input
     fidelity = json.loads(breast_cancer.fidelity.read_text())["outputs"][0]
     reference = exported.holdout_reference[0][0]
     assert np.max(np.abs(outputs - reference)) <= max(fidelity["max_abs_error"], 1e-2)

@@ -1,14 +1,21 @@
 """`zkml bench`: zkml's pipeline beside plain ezkl on the same ONNX and the same private input,
 every figure with its ratio, in one run that writes JSON, Markdown and PNG into one folder.
 
+Every model is measured with zkml's defaults (the input committed, with a salt) and again
+with `--input-visibility private`: the "commitment overhead" is the ratio of their proving times.
+
 Parts (all by default):
 - models: the bundled models, zkml (default compile) vs plain ezkl (its defaults): each step's
   time and peak memory in its own process, whole-process `zkml prove` vs a plain ezkl script,
   sizes, gas and agreement; plus the `--optimize time` search on the default model.
+- commitments: the commitment schemes side by side (KZG, Poseidon, none) on the default
+  model, the credit MLP and LeNet-5.
 - gas: N private inputs in one proof (N = 1, 4, 10, 32): registry gas per verified inference
-  (the one transaction / N) and proving time per inference.
+  (the one transaction / N), how much of it is the verifier, and proving time per inference;
+  at N = 4 and 10 both commitment schemes.
 - lookups: models whose nonlinearities need lookup tables, three ways: zkml, plain ezkl and
-  ezkl hand-tuned; logrows against the bound ceil(log2(rows)) + 2, agreement, time.
+  ezkl hand-tuned (with the same commitment as zkml); logrows against the bound
+  ceil(log2(rows)) + 2, agreement, time.
 - large: an MNIST-shape LeNet-5 and a 96-256-128-1 credit MLP, the same three ways, with where
   the largest model's proving time goes.
 - sweep: zkml on bundled models of growing size (MLP widths, CNN channels).
@@ -33,16 +40,17 @@ from zkml.bench.plain import Side, ezkl_side
 from zkml.bench.runner import Measured, measure, step
 from zkml.circuit import CircuitOptions, CircuitSettings, FidelityReport
 from zkml.export import ExportedModel
-from zkml.layout import BenchLayout, ModelLayout, ScratchLayout, write_json
+from zkml.layout import BenchLayout, ModelLayout, ScratchLayout, read_json, write_json
 from zkml.models.bundled import Spec
 from zkml.progress import Progress, ProgressHook, ignore
 
-PARTS = ("models", "gas", "lookups", "large", "sweep")
+PARTS = ("models", "commitments", "gas", "lookups", "large", "sweep")
 MODELS = ["breast_cancer", "digits", "digits_mlp"]
 SUBJECTS = [1, 4, 10, 32]
 # ezkl by hand, per model: what a careful user finds by trying settings one at a time (run
 # args, calibration arguments): 256^4 range checks, no Freivalds, and for lookup-heavy models
-# the scale at which the table fits the model, without rescaling multipliers
+# the scale at which the table fits the model, without rescaling multipliers. It proves zkml's
+# salted graph with ezkl's KZG commitment to the input: the same work as zkml.
 _HAND = {"decomp_base": 256, "decomp_legs": 4, "disable_freivalds": True}
 HAND_TUNED: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "default": (_HAND, {"scales": [8]}),
@@ -51,8 +59,10 @@ HAND_TUNED: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "breast_cancer_gelu": (_HAND, {"scales": [7], "scale_rebase_multiplier": [1]}),
     "digits_softmax": (_HAND, {"scales": [6], "scale_rebase_multiplier": [1]}),
 }
-# fewer columns, fewer commitments: less verifier gas
-GAS_OPTIONS: dict[str, Any] = {"num_inner_cols": 1}
+COMMITMENT_MODELS = ["breast_cancer", "credit_mlp", "lenet5"]
+PRIVATE: dict[str, Any] = {"input_visibility": "private"}
+SCHEMES = {"kzg": "zkml, KZG commitment", "poseidon": "zkml, Poseidon commitment"}
+NO_COMMITMENT = "zkml, no commitment"
 
 
 def _machine() -> dict[str, Any]:
@@ -86,29 +96,35 @@ def _first_input(layout: ModelLayout) -> Path:
 
 
 def zkml_side(layout: ModelLayout, repeats: int, rpc_url: str | None,
-              options: dict[str, Any] | None = None) -> Side:
-    """zkml's steps on a prepared model, each in its own process, and its figures."""
+              options: dict[str, Any] | None = None, label: str = "zkml",
+              stages: bool = True) -> Side:
+    """zkml's steps on a prepared model, each in its own process, and its figures (without
+    timing compile and setup again when not `stages`)."""
     import sys
 
     from zkml.keys import KeyRecord
 
-    steps = {"compile": step("zkml_compile", root=layout.root, options=options or {}),
-             "setup": step("zkml_setup", root=layout.root)}
+    steps = {}
+    if stages:
+        steps = {"compile": step("zkml_compile", root=layout.root, options=options or {}),
+                 "setup": step("zkml_setup", root=layout.root)}
     source = _first_input(layout)
     steps["prove"] = step("zkml_prove", repeats, root=layout.root, input=source)
     steps["verify"] = step("zkml_verify", repeats, root=layout.root)
-    steps["setup_rerun"] = step("zkml_setup", root=layout.root, force=False)
+    if stages:
+        steps["setup_rerun"] = step("zkml_setup", root=layout.root, force=False)
     whole = [measure([sys.executable, "-m", "zkml.cli", "--circuits-dir", str(layout.root.parent),
                       "prove", layout.name, "--input", str(source), "-o",
                       str(layout.bench_proof)])[0] for _ in range(repeats)]
     steps["whole_prove"] = _median(whole)
     settings = CircuitSettings.load(layout)
     fidelity = FidelityReport.load(layout)
-    side = Side("zkml", settings.logrows, settings.num_rows, layout.pk.stat().st_size,
+    side = Side(label, settings.logrows, settings.num_rows, layout.pk.stat().st_size,
                 layout.vk.stat().st_size, KeyRecord.load(layout).proof_bytes, steps,
                 fidelity.agreement, fidelity.max_abs_error)
     if rpc_url:
-        side.verify_gas, side.verifier_bytes = _registry_gas(layout, rpc_url)
+        gas = _gas(layout, rpc_url)
+        side.verify_gas, side.verifier_bytes = gas["transaction_gas"], gas["verifier_bytes"]
     return side
 
 
@@ -119,18 +135,29 @@ def _median(runs: list[Measured]) -> Measured:
     return Measured(wall, wall, max(r.peak_mb for r in runs))
 
 
-def _registry_gas(layout: ModelLayout, rpc_url: str) -> tuple[int, int]:
-    """The gas of the one transaction that verifies and records a proof, and the verifier's
+def _gas(layout: ModelLayout, rpc_url: str) -> dict[str, int]:
+    """The gas of the one transaction that verifies and records a proof (with no commitment,
+    of verifyProof alone: there is no registry), of verifyProof alone, and the verifier's
     size."""
     from zkml import chain, proof
+    from zkml.evm import rpc
+    from zkml.evm.verifier import EvmBuild, build_verifier, calldata, encode_verify_call
 
-    with chain.deploy(layout, rpc_url) as registry:
-        made = proof.prove(layout, json.loads(_first_input(layout).read_text()),
-                           layout.bench_proof)
-        outcome = registry.submit(made)
-    from zkml.evm.verifier import EvmBuild
-
-    return outcome.gas, int(EvmBuild.load(layout).verifier["runtime_size"])
+    made = proof.prove(layout, json.loads(_first_input(layout).read_text()), layout.bench_proof)
+    if CircuitSettings.load(layout).salted:
+        with chain.deploy(layout, rpc_url) as registry:
+            transaction = registry.submit(made).gas
+            verifier = registry.deployment.verifier
+            node = registry.chain
+    else:
+        build_verifier(layout)
+        node = rpc.connect(rpc_url)
+        verifier, _ = rpc.deploy(node, EvmBuild.load(layout).verifier)
+        transaction = 0
+    call = {"to": verifier, "data": encode_verify_call(calldata(made.path))}
+    verify = int(rpc.send(node, call)["gasUsed"])
+    return {"transaction_gas": transaction or verify, "verify_gas": verify,
+            "verifier_bytes": int(EvmBuild.load(layout).verifier["runtime_size"])}
 
 
 def compare(ours: Side, *others: Side) -> dict[str, Any]:
@@ -154,16 +181,40 @@ def compare(ours: Side, *others: Side) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------- parts
 
 
+def _without_commitment(spec: Spec, circuits: Path, repeats: int,
+                        rpc_url: str) -> tuple[Side, ModelLayout]:
+    """zkml on the same model with `--input-visibility private`: what the commitment costs."""
+    layout = _prepare(spec, circuits, CircuitOptions(**PRIVATE), name=f"{spec.name}_private")
+    return zkml_side(layout, repeats, rpc_url, PRIVATE, NO_COMMITMENT, stages=False), layout
+
+
+def _overhead(committed: ModelLayout, bare: ModelLayout, repeats: int) -> float:
+    """zkml's proving time with the commitment / without it: proves of the two alternate, so
+    that a busy moment of the machine slows both alike."""
+    import statistics
+
+    times: dict[Path, list[float]] = {committed.root: [], bare.root: []}
+    for _ in range(repeats):
+        for layout in (committed, bare):
+            times[layout.root].append(step("zkml_prove", root=layout.root,
+                                           input=_first_input(layout)).seconds)
+    return statistics.median(times[committed.root]) / statistics.median(times[bare.root])
+
+
 def part_models(results: dict[str, Any], circuits: Path, scratch: Path, names: list[str],
                 repeats: int, rpc_url: str, progress: ProgressHook) -> None:
     from zkml.models import bundled
 
     for name in names:
         progress(Progress("bench", f"{name}: zkml and plain ezkl"))
-        layout = _prepare(bundled.SPECS[name], circuits)
+        spec = bundled.SPECS[name]
+        layout = _prepare(spec, circuits)
         ours = zkml_side(layout, repeats, rpc_url)
         plain = ezkl_side(layout, scratch, "plain ezkl", repeats, rpc_url=rpc_url)
-        results["models"][name] = compare(ours, plain)
+        bare, bare_layout = _without_commitment(spec, circuits, repeats, rpc_url)
+        table = compare(ours, plain, bare)
+        table["zkml"]["commitment_overhead"] = _overhead(layout, bare_layout, max(repeats, 5))
+        results["models"][name] = table
     progress(Progress("bench", "breast_cancer: the --optimize time search"))
     results["optimize"] = _optimize_search(circuits)
 
@@ -178,32 +229,66 @@ def _optimize_search(circuits: Path) -> dict[str, Any]:
             "logrows": result.logrows}
 
 
-def part_gas(results: dict[str, Any], circuits: Path, scratch: Path, rpc_url: str,
-             repeats: int, progress: ProgressHook) -> None:
-    """zkml: one transaction that verifies and records N results; beside it plain ezkl, whose
-    verifier only verifies (N rows in one private input, no commitments, nothing recorded)."""
+def part_commitments(results: dict[str, Any], circuits: Path, repeats: int, rpc_url: str,
+                     progress: ProgressHook) -> None:
+    """The commitment schemes side by side, and none, on the same model: proving time and
+    memory, proving key, logrows, the Poseidon chip's rows, and the transaction's gas."""
+    from zkml.bench.zoo import LARGE
     from zkml.models import bundled
 
-    for n in SUBJECTS:
-        progress(Progress("bench", f"breast_cancer with {n} subject(s) per proof"))
-        options = CircuitOptions(subjects=n, **GAS_OPTIONS)
+    specs = {**bundled.SPECS, **{spec.name: spec for spec in LARGE}}
+    for name in COMMITMENT_MODELS:
+        spec, table = specs[name], {}
+        for scheme, label in SCHEMES.items():
+            progress(Progress("bench", f"{name}: {label}"))
+            options = CircuitOptions(commitment=scheme)
+            layout = _prepare(spec, circuits, options,
+                              name=name if scheme == "kzg" else f"{name}_{scheme}")
+            table[label] = zkml_side(layout, repeats, rpc_url, {"commitment": scheme}, label,
+                                     stages=False)
+            settings = read_json(layout.settings, "settings")
+            table[label].hash_rows = settings["module_sizes"]["poseidon"][0]
+        progress(Progress("bench", f"{name}: {NO_COMMITMENT}"))
+        table[NO_COMMITMENT] = _without_commitment(spec, circuits, repeats, rpc_url)[0]
+        results["commitments"][name] = {label: {**asdict(side), "prove_s":
+                                                side.steps["prove"].seconds, "prove_mb":
+                                                side.steps["prove"].peak_mb, "whole_prove_s":
+                                                side.steps["whole_prove"].wall_seconds}
+                                        for label, side in table.items()}
+
+
+def part_gas(results: dict[str, Any], circuits: Path, scratch: Path, rpc_url: str,
+             repeats: int, progress: ProgressHook) -> None:
+    """zkml with its defaults: one transaction that verifies and records N results (and the
+    other commitment scheme at N = 4 and 10); beside it plain ezkl, whose verifier only
+    verifies (N rows in one private input, no commitments, nothing recorded)."""
+    from zkml.models import bundled
+    from zkml.subjects import KZG_MAX_SUBJECTS
+
+    runs: list[tuple[int, str | None]] = [(n, None) for n in SUBJECTS]
+    runs += [(n, "poseidon" if n <= KZG_MAX_SUBJECTS else "kzg") for n in (4, 10)]
+    for n, scheme in runs:
+        progress(Progress("bench", f"breast_cancer with {n} subject(s) per proof"
+                          + (f", {scheme} commitment" if scheme else "")))
+        options = CircuitOptions(subjects=n, commitment=scheme or "auto")
         layout = _prepare(bundled.SPECS["breast_cancer"], circuits, options,
-                          name=f"breast_cancer_n{n}")
+                          name=f"breast_cancer_n{n}" + (f"_{scheme}" if scheme else ""))
         prove = step("zkml_prove", 1 if n > 4 else repeats, root=layout.root,
                      input=_first_input(layout))
-        gas, size = _registry_gas(layout, rpc_url)
+        gas = _gas(layout, rpc_url)
         settings = CircuitSettings.load(layout)
-        plain = ezkl_side(layout, scratch, f"plain ezkl N={n}", 1, rpc_url=rpc_url, batch=n)
-        results["gas"].append({
-            "plain_ezkl_verify_gas": plain.verify_gas,
-            "plain_ezkl_verify_gas_per_inference": (plain.verify_gas or 0) / n,
-            "plain_ezkl_prove_s": plain.steps["prove"].seconds,
-            "plain_ezkl_logrows": plain.logrows,
-            "subjects": n, "logrows": settings.logrows, "num_rows": settings.num_rows,
-            "transaction_gas": gas, "gas_per_inference": gas / n,
-            "prove_s": prove.seconds, "prove_s_per_inference": prove.seconds / n,
-            "prove_peak_mb": prove.peak_mb, "pk_bytes": layout.pk.stat().st_size,
-            "verifier_bytes": size})
+        row = {"subjects": n, "default": scheme is None, "commitment": settings.commitment,
+               "logrows": settings.logrows, "num_rows": settings.num_rows,
+               **gas, "gas_per_inference": gas["transaction_gas"] / n,
+               "prove_s": prove.seconds, "prove_s_per_inference": prove.seconds / n,
+               "prove_peak_mb": prove.peak_mb, "pk_bytes": layout.pk.stat().st_size}
+        if scheme is None:
+            plain = ezkl_side(layout, scratch, f"plain ezkl N={n}", 1, rpc_url=rpc_url, batch=n)
+            row |= {"plain_ezkl_verify_gas": plain.verify_gas,
+                    "plain_ezkl_verify_gas_per_inference": (plain.verify_gas or 0) / n,
+                    "plain_ezkl_prove_s": plain.steps["prove"].seconds,
+                    "plain_ezkl_logrows": plain.logrows}
+        results["gas"].append(row)
 
 
 def _three_ways(spec: Spec, circuits: Path, scratch: Path, repeats: int, rpc_url: str,
@@ -211,8 +296,11 @@ def _three_ways(spec: Spec, circuits: Path, scratch: Path, repeats: int, rpc_url
     layout = _prepare(spec, circuits)
     ours = zkml_side(layout, repeats, rpc_url)
     plain = ezkl_side(layout, scratch, "plain ezkl", repeats, rpc_url=rpc_url)
-    tuned = ezkl_side(layout, scratch, "hand-tuned ezkl", repeats, hand[0], hand[1], rpc_url)
-    table = compare(ours, plain, tuned)
+    tuned = ezkl_side(layout, scratch, "hand-tuned ezkl", repeats, hand[0], hand[1], rpc_url,
+                      salted=True)
+    bare, bare_layout = _without_commitment(spec, circuits, repeats, rpc_url)
+    table = compare(ours, plain, tuned, bare)
+    table["zkml"]["commitment_overhead"] = _overhead(layout, bare_layout, max(repeats, 2))
     bound = math.ceil(math.log2(max(2, ours.num_rows))) + 2
     table["zkml"]["logrows_bound"] = bound
     return table
@@ -255,10 +343,9 @@ def _breakdown(root: Path, scratch: Path) -> dict[str, float]:
     for name in ("compiled", "pk", "settings"):
         shutil.copy2(getattr(layout, name), getattr(work, name))
     rows = json.loads(_first_input(layout).read_text())
-    settings = CircuitSettings.load(layout)
-    salts = [0] * len(rows) if settings.salted else None
+    salts = [0] * len(rows) if CircuitSettings.load(layout).salted else None
     ScratchLayout(work.root).input.write_text(json.dumps(subjects.input_data(
-        np.asarray(rows, dtype=np.float32), salts, settings.salt)))
+        np.asarray(rows, dtype=np.float32), salts)))
     srs = KeyRecord.load(layout).srs_path
     witness = step("ezkl_witness", 1, root=work.root, srs=srs)
     proving = step("ezkl_prove_only", 1, root=work.root, srs=srs)
@@ -297,8 +384,8 @@ def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats:
     chosen = parts or list(PARTS)
     started = time.perf_counter()
     results: dict[str, Any] = {"repeats": repeats, "machine": _machine(), "parts": chosen,
-                               "models": {}, "gas": [], "lookups": {}, "large": {},
-                               "sweep": []}
+                               "models": {}, "commitments": {}, "gas": [], "lookups": {},
+                               "large": {}, "sweep": []}
     with tempfile.TemporaryDirectory(prefix="zkml-bench-") as tmp, ExitStack() as stack:
         scratch = Path(tmp)
         circuits = scratch / "circuits"
@@ -307,6 +394,8 @@ def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats:
         parts_run = {
             "models": lambda: part_models(results, circuits, scratch, models or MODELS,
                                           repeats, rpc_url, progress),
+            "commitments": lambda: part_commitments(results, circuits, repeats, rpc_url,
+                                                    progress),
             "gas": lambda: part_gas(results, circuits, scratch, rpc_url, repeats, progress),
             "lookups": lambda: part_lookups(results, circuits, scratch, repeats, rpc_url,
                                             progress),

@@ -1,7 +1,9 @@
 """The baselines zkml is measured against: ezkl's Python API called directly on the same ONNX
 and the same private input, with its defaults ("plain ezkl") or with the best settings found by
 hand for a model ("hand-tuned ezkl"). Only the visibility is set as zkml sets it, because
-PyRunArgs' default makes the input public.
+PyRunArgs' default makes the input public. The hand-tuned side does the same work as zkml: it
+proves zkml's circuit graph (the input followed by its salt's blinders) with ezkl's KZG
+commitment to the input, so it publishes the same kind of salted commitment.
 """
 
 from __future__ import annotations
@@ -41,10 +43,23 @@ class Side:
     max_abs_error: float | None = None
     verify_gas: int | None = None
     verifier_bytes: int | None = None
+    hash_rows: int | None = None  # rows of ezkl's Poseidon chip, when it hashes the input
+
+
+def _input(rows: np.ndarray, salted: bool) -> dict[str, Any]:
+    """ezkl's data for one proof: the rows as one input, or (salted) zkml's subject input."""
+    from zkml import subjects
+
+    if salted:
+        return subjects.input_data(rows, [SALT] * len(rows))
+    return {"input_data": [rows.ravel().astype(float).tolist()]}
+
+
+SALT = 0x5A17  # the hand-tuned side's fixed salt: its proofs are timed, not published
 
 
 def _agreement(root: Path, exported: ExportedModel, scale: int, batch: int = 1,
-               count: int = 50) -> tuple[float, float]:
+               count: int = 50, salted: bool = False) -> tuple[float, float]:
     """Agreement of the circuit with the float model on held-out samples, as zkml measures it
     (circuit.agrees with zkml's default tolerances), and the largest error."""
     from zkml import _ezkl
@@ -54,7 +69,7 @@ def _agreement(root: Path, exported: ExportedModel, scale: int, batch: int = 1,
     plain, data = ModelLayout(root), ScratchLayout(root).input
     rows: list[np.ndarray] = []
     for group in groups(samples, batch):
-        data.write_text(json.dumps({"input_data": [group.ravel().astype(float).tolist()]}))
+        data.write_text(json.dumps(_input(group, salted)))
         out = _ezkl.call("gen_witness", str(data), str(plain.compiled), None)["outputs"][0]
         rows += list(np.asarray(felts_to_floats(out, scale)).reshape(batch, -1))
     circuit = np.asarray(rows[: len(samples)])
@@ -66,20 +81,29 @@ def _agreement(root: Path, exported: ExportedModel, scale: int, batch: int = 1,
 def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
               run_args: dict[str, Any] | None = None,
               calibration: dict[str, Any] | None = None, rpc_url: str | None = None,
-              batch: int = 1) -> Side:
+              batch: int = 1, salted: bool = False) -> Side:
     """The whole plain-ezkl pipeline on layout's exported ONNX, each step in its own process;
-    batch rows in one input, as a user proving several at once with plain ezkl would."""
+    batch rows in one input, as a user proving several at once with plain ezkl would. Salted:
+    on zkml's circuit graph of one subject instead, with its input followed by blinders."""
+    from zkml import subjects
+
     root = scratch / f"{label.replace(' ', '-').replace('=', '')}-{layout.name}"
     plain = ModelLayout(root)  # the same file names as zkml's, written by ezkl's calls
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(layout.onnx, plain.onnx)
     exported = ExportedModel.load(layout)
-    rows = exported.calibration.reshape(len(exported.calibration), -1).astype(float)
-    rows = rows[: len(rows) // batch * batch]  # whole inputs of batch rows each
-    plain.calibration_data.write_text(json.dumps({"input_data": [rows.ravel().tolist()]}))
-    ScratchLayout(root).input.write_text(json.dumps(
-        {"input_data": [exported.holdout[:batch].ravel().astype(float).tolist()]}))
+    if salted:
+        subjects.write_circuit_graph(layout.onnx, plain.onnx, exported.row_shape, 1, True)
+        calibration_data = subjects.calibration_data(exported.calibration, 1, True)
+    else:
+        shutil.copy2(layout.onnx, plain.onnx)
+        rows = exported.calibration.reshape(len(exported.calibration), -1).astype(float)
+        rows = rows[: len(rows) // batch * batch]  # whole inputs of batch rows each
+        calibration_data = {"input_data": [rows.ravel().tolist()]}
+    plain.calibration_data.write_text(json.dumps(calibration_data))
+    ScratchLayout(root).input.write_text(json.dumps(_input(exported.holdout[:batch], salted)))
     args = {**PLAIN_RUN_ARGS, "variables": [("batch", batch)], **(run_args or {})}
+    if salted:
+        args = {**args, "input_visibility": "polycommit", "variables": []}
     steps = {"compile": step("ezkl_settings", root=root, run_args=args,
                              calibration=calibration or {})}
     compiled = step("ezkl_compile", root=root)
@@ -96,7 +120,8 @@ def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
     steps["prove"] = step("ezkl_prove", repeats, root=root, srs=srs)
     steps["verify"] = step("ezkl_verify", repeats, root=root, srs=srs)
     steps["whole_prove"] = whole_process_prove(root, srs, repeats)
-    agreement, error = _agreement(root, exported, settings["model_output_scales"][0], batch)
+    agreement, error = _agreement(root, exported, settings["model_output_scales"][0], batch,
+                                  salted=salted)
     side = Side(label, logrows, settings["num_rows"], plain.pk.stat().st_size,
                 plain.vk.stat().st_size, len(json.loads(plain.proof.read_text())["proof"]),
                 steps, agreement, error)

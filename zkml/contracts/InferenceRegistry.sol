@@ -11,14 +11,17 @@ interface IHalo2Verifier {
 /// One registry serves one model/circuit: it pins the verifier (whose bytecode embeds the
 /// verifying key; `vkHash` records the key file's sha256 for audits) and, when the weights are
 /// private, their public Poseidon commitment. A subject is identified by the commitment the
-/// circuit publishes for its private input: Poseidon(input ‖ 128-bit salt).
+/// circuit publishes for its private input and a secret salt, in one of two schemes:
+/// - KZG (`commitmentsInProof`): the commitment to the subject's input column, the proof's
+///   j-th point (bytes 64j .. 64j+63: x, y big-endian); its key here is keccak256 of them;
+/// - Poseidon: Poseidon(input ‖ salt), the j-th public instance; its key is that value.
 ///
 /// Threat model:
 /// - Anyone may submit: the proof is the only authority. msg.sender is irrelevant and not stored.
 /// - The model is deterministic, so every valid proof for a commitment carries the same outputs.
 ///   A result is recorded once under its commitment and never changed. A front-runner copying a
 ///   pending transaction gains nothing: the same outputs under the same commitment (the original
-///   transaction then reverts early with ProofAlreadyUsed). Anyone holding another proof for a
+///   transaction then reverts early with AlreadyRecorded). Anyone holding another proof for a
 ///   recorded subject records nothing. What an app reads for a subject cannot be set or changed
 ///   by anyone else.
 /// - Public: the commitments and the outputs. The input and salt stay private; a commitment
@@ -27,14 +30,16 @@ interface IHalo2Verifier {
 ///   (`resultIdOf`, the `InferenceVerified` event) and `resultCount`.
 ///
 /// Public instances, flattened as ezkl lays them out (BN254 scalar-field elements):
-///   [commitments: subjects] [weights commitment] [output 0: subjects × L0] [output 1: ...] ...
+///   [Poseidon commitments: subjects, none with KZG] [weights commitment] [output 0: subjects ×
+///   L0] [output 1: ...] ...
 /// with each output row-major (subject j's row of output k: j*Lk .. (j+1)*Lk - 1 of its block).
 /// Outputs are fixed point, x * 2^outputScales[k], negatives as p - |x|.
 ///
 /// Storage: per subject, lanes of 64 bits, 4 to a 32-byte word: lane 0 = result id (uint64,
 /// nonzero iff recorded), lanes 1.. = the subject's outputs concatenated, as int64 (an output
 /// that does not fit is rejected). Word w of a subject is _results[commitment][w]; a subject
-/// with at most 3 outputs takes exactly one slot, written once.
+/// with at most 3 outputs takes exactly one slot, written once. Nothing is stored per proof: a
+/// proof whose subjects are all recorded is refused before it is verified (AlreadyRecorded).
 contract InferenceRegistry {
     uint256 internal constant FIELD_MODULUS =
         0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
@@ -59,6 +64,9 @@ contract InferenceRegistry {
     bytes32 public immutable vkHash;
     /// Inferences (subjects) per proof.
     uint256 public immutable subjects;
+    /// Whether subjects' commitments are the proof's first points (KZG) rather than its first
+    /// public instances (Poseidon).
+    bool public immutable commitmentsInProof;
     /// Public instances per proof.
     uint256 public immutable instanceCount;
     /// Output elements per subject, all model outputs together.
@@ -74,8 +82,6 @@ contract InferenceRegistry {
     uint256[] private _outputLengths;
     uint256[] private _outputScales;
 
-    /// keccak256(proof) => whether a proof with these bytes was accepted.
-    mapping(bytes32 proofHash => bool used) public proofUsed;
     /// commitment => word index => 4 packed lanes.
     mapping(uint256 commitment => mapping(uint256 word => uint256 lanes)) private _results;
     /// The id the next recorded result gets; starts at 1 so updating it never writes a zero slot.
@@ -92,7 +98,9 @@ contract InferenceRegistry {
 
     error WrongInstanceCount(uint256 expected, uint256 got);
     error WrongModel();
-    error ProofAlreadyUsed(bytes32 proofHash);
+    /// Every subject of the proof has a result already (the first one's is given): nothing to
+    /// record, so the proof is not verified.
+    error AlreadyRecorded(uint256 commitment, uint256 id);
     error ProofRejected();
     /// instances[index] is not a field element whose signed value fits an int64.
     error OutputOutOfRange(uint256 index);
@@ -104,6 +112,7 @@ contract InferenceRegistry {
         IHalo2Verifier verifier_,
         bytes32 vkHash_,
         uint256 subjects_,
+        bool commitmentsInProof_,
         uint256[] memory weightsCommitment_,
         uint256[] memory outputLengths_,
         uint256[] memory outputScales_
@@ -130,7 +139,9 @@ contract InferenceRegistry {
         verifier = verifier_;
         vkHash = vkHash_;
         subjects = subjects_;
-        instanceCount = subjects_ + weightsCommitment_.length + subjects_ * total;
+        commitmentsInProof = commitmentsInProof_;
+        instanceCount =
+            (commitmentsInProof_ ? 0 : subjects_) + weightsCommitment_.length + subjects_ * total;
         outputsPerSubject = total;
         _weightsLength = weightsCommitment_.length;
         _weightsHash = keccak256(abi.encodePacked(weightsCommitment_));
@@ -144,9 +155,10 @@ contract InferenceRegistry {
 
     /// Verify (proof, instances) through the pinned verifier and record each subject's outputs
     /// under its commitment. Checks, in order: instance count (WrongInstanceCount), weights
-    /// commitment (WrongModel), proof bytes not used before (ProofAlreadyUsed), the verifier
-    /// returns true (else ProofRejected), every output a canonical field element fitting an
-    /// int64 (OutputOutOfRange). A subject already recorded, before or earlier in this batch, is
+    /// commitment (WrongModel), some subject not recorded yet (else AlreadyRecorded: a replay,
+    /// or a copy of a pending transaction mined first), the verifier returns true (else
+    /// ProofRejected), every output a canonical field element fitting an int64
+    /// (OutputOutOfRange). A subject already recorded, before or earlier in this batch, is
     /// skipped without an event: its outputs are necessarily the same.
     /// @return recorded how many subjects were newly recorded, each with the next result id.
     function submit(bytes calldata proof, uint256[] calldata instances)
@@ -157,23 +169,23 @@ contract InferenceRegistry {
             revert WrongInstanceCount(instanceCount, instances.length);
         }
         uint256 count = subjects;
-        if (_weightsLength != 0 && _calldataHash(instances, count, _weightsLength) != _weightsHash)
+        uint256 hashes = commitmentsInProof ? 0 : count;
+        if (_weightsLength != 0 && _calldataHash(instances, hashes, _weightsLength) != _weightsHash)
         {
             revert WrongModel();
         }
-        // The verifier's calldata is built first: the proof's hash is taken from it, no copy.
-        bytes memory verifyCall = abi.encodeCall(IHalo2Verifier.verifyProof, (proof, instances));
-        bytes32 proofHash = _proofHash(verifyCall, proof.length);
-        if (proofUsed[proofHash]) revert ProofAlreadyUsed(proofHash);
-        proofUsed[proofHash] = true; // before the external call; a revert below undoes it
-        if (!_verified(verifyCall)) revert ProofRejected();
+        uint256[] memory commitments = _commitments(proof, instances, count);
+        _requireSomethingNew(commitments);
+        if (!_verified(abi.encodeCall(IHalo2Verifier.verifyProof, (proof, instances)))) {
+            revert ProofRejected();
+        }
 
-        uint256[] memory rows = _rows(count);
+        uint256[] memory rows = _rows(count, hashes);
         bytes memory buffer = _eventBuffer(outputsPerSubject);
         uint256 id = _nextId;
         for (uint256 j = 0; j < count; j++) {
             // false: recorded before, or earlier in this batch; its outputs are the same, kept.
-            if (_record(instances, j, rows, buffer, id)) {
+            if (_record(instances, commitments[j], rows, buffer, id)) {
                 unchecked {
                     id++; // < 2^64: one id per stored slot
                     recorded++;
@@ -181,6 +193,44 @@ contract InferenceRegistry {
             }
         }
         if (recorded != 0) _nextId = id;
+    }
+
+    /// The subjects' commitments, as results are keyed: keccak256 of the proof's j-th point
+    /// (KZG), or the j-th instance (Poseidon). The verifier reads the points as canonical
+    /// (coordinates below the base field's modulus, on the curve) and checks the proof's exact
+    /// length, so a proof it accepts has one encoding of them.
+    function _commitments(bytes calldata proof, uint256[] calldata instances, uint256 count)
+        private
+        view
+        returns (uint256[] memory commitments)
+    {
+        commitments = new uint256[](count);
+        bool inProof = commitmentsInProof;
+        // the verifier checks the proof's length too; this keeps every read inside the proof
+        if (inProof && proof.length < 64 * count) revert ProofRejected();
+        assembly ("memory-safe") {
+            let out := add(commitments, 0x20)
+            for { let j := 0 } lt(j, count) { j := add(j, 1) } {
+                let value
+                switch inProof
+                case 0 { value := calldataload(add(instances.offset, shl(5, j))) }
+                default {
+                    calldatacopy(0, add(proof.offset, shl(6, j)), 0x40)
+                    value := keccak256(0, 0x40)
+                }
+                mstore(add(out, shl(5, j)), value)
+            }
+        }
+    }
+
+    /// Reverts AlreadyRecorded when every subject has a result: a replayed proof records
+    /// nothing, so it costs its sender a few storage reads, not a verification.
+    function _requireSomethingNew(uint256[] memory commitments) private view {
+        for (uint256 j = 0; j < commitments.length; j++) {
+            if (_results[commitments[j]][0] == 0) return;
+        }
+        // forge-lint: disable-next-line(unsafe-typecast)
+        revert AlreadyRecorded(commitments[0], uint64(_results[commitments[0]][0]));
     }
 
     /// All outputs of the subject with this commitment, model outputs concatenated, fixed point.
@@ -251,7 +301,7 @@ contract InferenceRegistry {
         }
     }
 
-    /// Records subject j, whose outputs start at `rows`, unless its commitment already has a
+    /// Records a subject, whose outputs start at `rows`, unless its commitment already has a
     /// result, and emits InferenceVerified for it. Storage: lane 0 = id, then its outputs (all
     /// model outputs concatenated) as int64 lanes, 4 lanes to a word, at
     /// _results[commitment][word]; words left zero are not written. Reverts OutputOutOfRange
@@ -260,14 +310,14 @@ contract InferenceRegistry {
     /// `instances` has been checked to hold instanceCount elements, so every index is in range.
     function _record(
         uint256[] calldata instances,
-        uint256 j,
+        uint256 commitment,
         uint256[] memory rows,
         bytes memory buffer,
         uint256 id
     ) private returns (bool fresh) {
         assembly ("memory-safe") {
             // scratch: [0x00] word index, [0x20] the commitment's mapping slot
-            mstore(0, calldataload(add(instances.offset, shl(5, j))))
+            mstore(0, commitment)
             mstore(0x20, _results.slot)
             mstore(0x20, keccak256(0, 0x40))
             mstore(0, 0)
@@ -308,21 +358,15 @@ contract InferenceRegistry {
             }
             if fresh {
                 if word { sstore(slot, word) }
-                log3(
-                    add(buffer, 0x20),
-                    mload(buffer),
-                    INFERENCE_VERIFIED,
-                    id,
-                    calldataload(add(instances.offset, shl(5, j)))
-                )
+                log3(add(buffer, 0x20), mload(buffer), INFERENCE_VERIFIED, id, commitment)
             }
         }
     }
 
     /// [row of output 0, its length, row of output 1, ...] for subject 0, where a row is the
     /// instance index of a subject's first element of that output.
-    function _rows(uint256 count) private view returns (uint256[] memory rows) {
-        uint256 next = count + _weightsLength;
+    function _rows(uint256 count, uint256 hashes) private view returns (uint256[] memory rows) {
+        uint256 next = hashes + _weightsLength;
         uint256 packed = _packedLengths;
         uint256 outputCount = _outputCount;
         if (packed == 0) {
@@ -346,14 +390,6 @@ contract InferenceRegistry {
                 at := add(at, 0x40)
             }
             mstore(0x40, at)
-        }
-    }
-
-    /// keccak256 of the proof inside abi.encodeCall(verifyProof, (proof, instances)): after the
-    /// selector and two head words, the proof's length word, then its bytes.
-    function _proofHash(bytes memory verifyCall, uint256 length) private pure returns (bytes32 hash) {
-        assembly ("memory-safe") {
-            hash := keccak256(add(verifyCall, 0x84), length)
         }
     }
 

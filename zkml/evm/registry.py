@@ -23,6 +23,7 @@ from zkml.felts import felt_to_int
 from zkml.keys import current_keys
 from zkml.layout import ModelLayout, read_json, write_json
 from zkml.results import StageResult, rounded
+from zkml.subjects import proof_commitments
 
 
 class AlreadyRecorded(ZkmlError):
@@ -81,6 +82,7 @@ class RegistryShape:
     """The constructor arguments that tell the registry how to read this circuit's instances."""
 
     subjects: int
+    commitments_in_proof: bool  # KZG: the proof's first points; Poseidon: its first instances
     weights_commitment: list[int]
     output_lengths: list[int]  # per model output: elements per subject
     output_scales: list[int]
@@ -92,13 +94,14 @@ def registry_shape(layout: ModelLayout) -> RegistryShape:
         raise WrongRegistry(
             f"{layout.name}'s circuit publishes no commitment to its input, so a registry could "
             "not tell whose result it records",
-            hint=f"compile with `zkml compile {layout.name} --input-visibility hashed --force`",
+            hint=f"compile with `zkml compile {layout.name} --input-visibility committed --force`",
         )
     exported = ExportedModel.load(layout)
-    subjects = keys.input_commitments
+    settings = CircuitSettings.load(layout)
     lengths = [math.prod(shape[1:]) for shape in exported.output_shapes]  # one subject's row
-    return RegistryShape(subjects, [felt_to_int(f) for f in keys.weights_commitment], lengths,
-                         list(CircuitSettings.load(layout).output_scales))
+    return RegistryShape(keys.input_commitments, settings.commitment == "kzg",
+                         [felt_to_int(f) for f in keys.weights_commitment], lengths,
+                         list(settings.output_scales))
 
 
 def deploy(chain: rpc.Chain, layout: ModelLayout) -> Deployment:
@@ -110,7 +113,8 @@ def deploy(chain: rpc.Chain, layout: ModelLayout) -> Deployment:
     v_address, v_gas = rpc.deploy(chain, build.verifier)
     r_address, r_gas = rpc.deploy(
         chain, build.registry, v_address, bytes.fromhex(keys.vk_sha256), shape.subjects,
-        shape.weights_commitment, shape.output_lengths, shape.output_scales,
+        shape.commitments_in_proof, shape.weights_commitment, shape.output_lengths,
+        shape.output_scales,
     )
     deployment = Deployment(chain.chain_id, v_address, r_address, v_gas, r_gas,
                             build.verifier["runtime_size"], keys.vk_sha256)
@@ -147,7 +151,7 @@ def _registry(chain: rpc.Chain, layout: ModelLayout, deployment: Deployment) -> 
 class SubjectResult:
     """What the registry holds for one subject after the submission."""
 
-    commitment: str  # hex of the field element the circuit published for the subject's input
+    commitment: str  # the subject's input commitment as a 0x number: the registry's key
     result_id: int
     outputs_fixed_point: list[int]  # all model outputs concatenated, x * 2^scale
     outputs: list[float]
@@ -173,7 +177,7 @@ class OnchainResult(StageResult):
 
 
 def _custom_error(chain: rpc.Chain, layout: ModelLayout, deployment: Deployment,
-                  exc: Exception, call: Calldata) -> ZkmlError:
+                  exc: Exception) -> ZkmlError:
     """The registry's custom error from a reverted eth_call, as the error zkml raises."""
     if isinstance(exc, ZkmlError):  # the node failed (rpc's one-line error), not the registry
         return exc
@@ -184,11 +188,11 @@ def _custom_error(chain: rpc.Chain, layout: ModelLayout, deployment: Deployment,
         data = "0x" + data.hex()
     text = data if isinstance(data, str) else ""
     contract = _registry(chain, layout, deployment)
-    for name in ("ProofAlreadyUsed", "WrongModel", "WrongInstanceCount", "ProofRejected",
+    for name in ("AlreadyRecorded", "WrongModel", "WrongInstanceCount", "ProofRejected",
                  "OutputOutOfRange"):
         selector = _selector(contract, name)
         if selector and text.startswith(selector):
-            return _explain(name, layout, contract, call)
+            return _explain(name, layout, bytes.fromhex(text[len(selector):]))
     return ChainError(f"the registry reverted: {chain.scrub(str(exc))[:300]}")
 
 
@@ -202,15 +206,16 @@ def _selector(contract: Any, name: str) -> str | None:
     return None
 
 
-def _explain(name: str, layout: ModelLayout, contract: Any, call: Calldata) -> ZkmlError:
-    if name == "ProofAlreadyUsed":
-        held = ", ".join(
-            f"result #{int(contract.functions.resultIdOf(c).call())} for subject 0x{c:064x}"
-            for c in call.instances[: registry_shape(layout).subjects])
+def _explain(name: str, layout: ModelLayout, args: bytes = b"") -> ZkmlError:
+    if name == "AlreadyRecorded":
+        from eth_abi import decode
+
+        commitment, result_id = decode(["uint256", "uint256"], args)
         return AlreadyRecorded(
-            f"already recorded: {held} (the registry accepted this very proof before; its "
-            "results stand, unchanged)",
-            hint="nothing to do; read them with the registry's resultOf(commitment)")
+            f"already recorded: result #{result_id} for subject 0x{commitment:064x}"
+            + (" (and every other subject of this proof)"
+               if CircuitSettings.load(layout).subjects > 1 else ""),
+            hint="nothing to do; the registry's resultOf(commitment) reads it")
     if name == "ProofRejected":
         return VerificationFailed("the registry's verifier rejected the proof (ProofRejected)",
                                   hint="it was tampered with, or made for other keys")
@@ -225,14 +230,21 @@ def _explain(name: str, layout: ModelLayout, contract: Any, call: Calldata) -> Z
 
 
 def _mined_revert(chain: rpc.Chain, layout: ModelLayout, deployment: Deployment,
-                  function: Any, call: Calldata, reverted: rpc.Reverted) -> ZkmlError:
+                  function: Any, reverted: rpc.Reverted) -> ZkmlError:
     """Why a mined submit reverted, decoded as the eth_call check decodes it: the call is
     replayed on the state of the block that mined it."""
     try:
         function.call({"from": chain.account.address}, block_identifier=reverted.block)
     except Exception as exc:  # noqa: BLE001 - a revert is what is expected here
-        return _custom_error(chain, layout, deployment, exc, call)
+        return _custom_error(chain, layout, deployment, exc)
     return reverted
+
+
+def subject_keys(call: Calldata, shape: RegistryShape) -> list[str]:
+    """The subjects' commitments as the registry keys them, in the proof's order."""
+    if shape.commitments_in_proof:
+        return proof_commitments(call.proof, shape.subjects)
+    return [f"0x{c:064x}" for c in call.instances[: shape.subjects]]
 
 
 def submit(chain: rpc.Chain, deployment: Deployment, layout: ModelLayout,
@@ -250,22 +262,23 @@ def submit(chain: rpc.Chain, deployment: Deployment, layout: ModelLayout,
     try:
         function.call({"from": chain.account.address})
     except Exception as exc:  # web3 raises ContractCustomError and friends
-        raise _custom_error(chain, layout, deployment, exc, call) from None
+        raise _custom_error(chain, layout, deployment, exc) from None
     data = contract.encode_abi("submit", [call.proof, call.instances])  # asks the node nothing
     try:
         receipt = rpc.send(chain, {"to": deployment.registry, "data": data})
     except rpc.Reverted as reverted:  # e.g. a copy of this proof, sent at a higher price, won
-        raise _mined_revert(chain, layout, deployment, function, call, reverted) from None
+        raise _mined_revert(chain, layout, deployment, function, reverted) from None
     logs = contract.events.InferenceVerified().process_receipt(receipt)
     new_ids = {int(log["args"]["commitment"]): int(log["args"]["id"]) for log in logs}
     shape = registry_shape(layout)
     subjects = []
-    for commitment in call.instances[: shape.subjects]:
+    for key in subject_keys(call, shape):
+        commitment = int(key, 16)
         fixed = [int(v) for v in contract.functions.resultOf(commitment).call()]
         scales = [s for s, n in zip(shape.output_scales, shape.output_lengths, strict=True)
                   for _ in range(n)]
         subjects.append(SubjectResult(
-            commitment=f"0x{commitment:064x}",
+            commitment=key,
             result_id=int(contract.functions.resultIdOf(commitment).call()),
             outputs_fixed_point=fixed,
             outputs=[v / 2**s for v, s in zip(fixed, scales, strict=True)],
