@@ -40,14 +40,16 @@ def test_a_node_that_fails_after_its_chain_id_shows_no_credentials(model_dir, mo
 
 
 def test_a_node_that_trickles_is_an_error_at_the_deadline(model_dir, monkeypatch):
-    """One byte a second: each read returns, so only the request's own deadline ends it."""
+    """One byte a second: each read returns, so only the request's own deadline ends it (the
+    trickle would go on for minutes)."""
     monkeypatch.setattr(rpc, "RPC_TIMEOUT_SECONDS", 2)
+    assert zkml(model_dir, "verifier", "breast_cancer").exit_code == 0  # not part of the timing
     with fake_node("trickle") as address:
         for command in ("deploy", "onchain"):
             start = time.monotonic()
             one_line_error(zkml(model_dir, command, "breast_cancer", "--rpc-url",
                                 f"http://{address}", env=KEY), "within 2 s")
-            assert time.monotonic() - start < 8
+            assert time.monotonic() - start < 12
 
 
 def test_a_front_run_submit_is_already_recorded_not_reverted(model_dir):
