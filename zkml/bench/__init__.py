@@ -146,8 +146,8 @@ def _gas(layout: ModelLayout, rpc_url: str) -> dict[str, int]:
     made = proof.prove(layout, json.loads(_first_input(layout).read_text()), layout.bench_proof)
     if CircuitSettings.load(layout).salted:
         with chain.deploy(layout, rpc_url) as registry:
-            transaction = registry.submit(made).gas
-            verifier = registry.deployment.verifier
+            submitted = registry.submit(made)
+            transaction, verifier = submitted.gas, submitted.deployment.verifier
             node = registry.chain
     else:
         build_verifier(layout)
