@@ -598,6 +598,37 @@ def result_cmd(obj: Context, commitment: str, rpc_url: str, chain_id: int | None
                       "(--version V reads one)", soft_wrap=True)
 
 
+@main.command("commitment")
+@click.argument("model")
+@click.option("--input", "input_file", required=True, type=click.Path(path_type=Path),
+              help="The private input the proof was made of (as `zkml prove --input`).")
+@click.option("--secret", "secret_file", required=True, type=click.Path(path_type=Path),
+              help="The proof.secret.json that holds the salt(s).")
+@_common
+@pass_ctx
+def commitment_cmd(obj: Context, model: str, input_file: Path, secret_file: Path) -> None:
+    """Recompute the commitment of your input and salt and check it against proof.secret.json.
+
+    What a data subject runs, offline, to see that a recorded result is about them. Exit 0
+    when every subject's commitment matches, 1 when one does not.
+    """
+    from zkml import subjects
+
+    check = subjects.check_secret(obj.layout(model), input_file, secret_file)
+    obj.summary["commitment"] = {"subjects": [c.__dict__ for c in check]}
+    for c in check:
+        who = f"subject {c.index}: " if len(check) > 1 else ""
+        if c.matches:
+            obj.out.print(f"[bold green]matches[/]: {who}{c.computed} is the commitment of "
+                          "this input and salt", soft_wrap=True)
+        else:
+            obj.out.print(f"[bold red]differs[/]: {who}the input and salt give {c.computed}, "
+                          f"the secret file names {c.claimed}", soft_wrap=True)
+    if not all(c.matches for c in check):
+        raise VerificationFailed("the commitment of this input and salt is not the one in "
+                                 f"{secret_file}", hint="check --input and the model")
+
+
 @main.command("anvil")
 def anvil_cmd() -> None:
     """Run a local Anvil node on a free loopback port until Ctrl-C."""

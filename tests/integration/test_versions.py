@@ -1,7 +1,7 @@
 """One registry, many model versions, on a real Anvil with real proofs, as a bank upgrades its
 model: v1 deployed and records a result; v2 added and records one; v1 retired and refuses new
 results; both results read back with `zkml result`. Also: the same through zkml.chain, the
-shared verifier and the owner."""
+shared verifier, the owner, and the subject's `zkml commitment` check."""
 
 import json
 import shutil
@@ -243,3 +243,17 @@ def test_only_the_owner_changes_versions(app, node, monkeypatch):
                         "--retire", "1", env=stranger), "retired")  # final
     one_line_error(zkml(circuits, "deploy", "breast_cancer_v2", "--rpc-url", url, "--registry",
                         address), "NotOwner")  # the old owner no longer
+
+
+def test_subject_checks_their_commitment(app):
+    """`zkml commitment`: recomputed offline from the input and the salt in the secret file."""
+    circuits = app["circuits"]
+    secret = circuits / "breast_cancer" / "proof.secret.json"
+    plain_input = app["root"] / "a_input.json"
+    plain_input.write_text(json.dumps(json.loads(app["subject_a"].read_text())["input"]))
+    matched = ok(zkml(circuits, "commitment", "breast_cancer", "--input", plain_input,
+                      "--secret", secret))
+    assert f"matches: {app['commitment']['a1']}" in matched.stdout
+    other = one_line_error(zkml(circuits, "commitment", "breast_cancer", "--input",
+                                app["subject_b"], "--secret", secret), "INVALID")
+    assert "not the one in" in other
