@@ -629,6 +629,34 @@ def commitment_cmd(obj: Context, model: str, input_file: Path, secret_file: Path
                                  f"{secret_file}", hint="check --input and the model")
 
 
+@main.command("serve")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Loopback port (0: a free one).")
+@click.option("--rpc-url", envvar="ZKML_RPC_URL",
+              help="Prefill the page's RPC URL [$ZKML_RPC_URL].")
+@click.option("--registry", help="Prefill the page's registry [default: the chain's in "
+              "deployments.json, when --rpc-url is given].")
+@_common
+@pass_ctx
+def serve_cmd(obj: Context, port: int, rpc_url: str | None, registry: str | None) -> None:
+    """Serve the subject's page on 127.0.0.1 until Ctrl-C (or open zkml/web/index.html)."""
+    import signal
+
+    from zkml import web
+
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, lambda *_: sys.exit(0))
+    config = web.page_config(rpc_url, registry, obj.circuits_dir)
+    with web.serve(port, config) as server:
+        out.print(f"the subject's page: {server.url}", soft_wrap=True)
+        out.print("  it reads the registry over JSON-RPC; a proof.secret.json dropped on it "
+                  "never leaves the browser. Ctrl-C stops.", soft_wrap=True)
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            err.print("stopping")
+
+
 @main.command("anvil")
 def anvil_cmd() -> None:
     """Run a local Anvil node on a free loopback port until Ctrl-C."""

@@ -257,3 +257,12 @@ def test_subject_checks_their_commitment(app):
     other = one_line_error(zkml(circuits, "commitment", "breast_cancer", "--input",
                                 app["subject_b"], "--secret", secret), "INVALID")
     assert "not the one in" in other
+
+
+def test_the_page_knows_the_registry_as_compiled():
+    """zkml/web/registry-abi.js is the compiled registry's ABI (`python -m zkml.web` writes it)."""
+    from zkml import web
+    from zkml.evm.verifier import registry_build
+
+    assert (web.web_dir() / "registry-abi.js").read_text() == \
+        web.abi_script(registry_build()["abi"]), "stale: run `.venv/bin/python -m zkml.web`"
