@@ -768,7 +768,8 @@ def prove_batch_cmd(obj: Context, model: str, inputs: Path, out: Path | None,
               help="Bundled models to compare with plain ezkl [default: all].")
 @click.option("--repeats", type=click.IntRange(1), default=3, show_default=True)
 @click.option("--part", "parts", multiple=True,
-              type=click.Choice(["models", "gas", "lookups", "large", "sweep"]),
+              type=click.Choice(["models", "commitments", "gas", "lookups", "large", "sweep",
+                                 "versions"]),
               help="Only these parts [default: all].")
 @click.option("--batch", "batch_inputs", type=click.IntRange(1), default=None,
               help="Instead: prove-batch throughput on this many inputs (1, 2 workers, Ray, "
