@@ -15,10 +15,10 @@ os.environ.setdefault("ZKML_CACHE_DIR", tempfile.mkdtemp(prefix="zkml-test-cache
 
 
 def pytest_collection_modifyitems(items):
-    """Everything that is neither integration nor slow is the fast tier: `scripts/test -m fast`
-    (no ezkl proving, no chain)."""
+    """Everything that is neither integration, slow nor browser is the fast tier:
+    `scripts/test -m fast` (no ezkl proving, no chain)."""
     for item in items:
-        if "integration" not in item.keywords and "slow" not in item.keywords:
+        if not {"integration", "slow", "browser"} & set(item.keywords):
             item.add_marker(pytest.mark.fast)
 
 

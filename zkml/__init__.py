@@ -8,7 +8,7 @@
     proof = m.prove(m.holdout[0])      # proof.outputs, proof.path
     m.verify(proof)
     with zkml.chain.deploy(m) as registry:    # a throwaway local Anvil, or rpc_url=...
-        registry.submit(proof)
+        registry.submit(proof)                # recorded under (version, commitment)
 
 Names are imported on first use, so `import zkml` is instant and pulls in neither torch nor
 ezkl (ezkl itself only ever runs in worker processes, see zkml._ezkl).
@@ -40,6 +40,9 @@ _EXPORTS = {
     "VerifierResult": "zkml.evm.verifier",
     "OnchainResult": "zkml.evm.registry",
     "Deployment": "zkml.evm.registry",
+    "DeployResult": "zkml.evm.registry",
+    "VersionInfo": "zkml.evm.registry",
+    "RecordedResult": "zkml.evm.registry",
     "Progress": "zkml.progress",
     "ZkmlError": "zkml.errors",
     "VerificationFailed": "zkml.errors",

@@ -20,7 +20,8 @@ from typing import Any
 from zkml._ezkl import receive, send
 
 # these return futures that need a running event loop at call time, not only when awaited
-ASYNC_FUNCTIONS = {"create_evm_verifier", "deploy_evm", "verify_evm", "get_srs"}
+ASYNC_FUNCTIONS = {"create_evm_verifier", "create_evm_vka", "deploy_evm", "verify_evm",
+                   "get_srs"}
 PR_SET_PDEATHSIG = 1
 
 

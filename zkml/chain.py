@@ -1,26 +1,41 @@
-"""On-chain verification as a library call: a model's verifier and registry on a node.
+"""On-chain verification as a library call: an application's registry of model versions.
 
     with zkml.chain.deploy(model, rpc_url=None) as registry:   # None: a throwaway local Anvil
         outcome = registry.submit(proof)                        # one transaction
         outcome.subjects[0].outputs
+        registry.result(outcome.subjects[0].commitment)         # what an app reads
 
-On an `rpc_url`, a deployment recorded for that chain (deployments.json) is reused when its
-registry is still there and holds this model's key.
+    zkml.chain.add_version("credit_v2", rpc_url, registry="0x…", retire=[1])   # an upgrade
+    zkml.chain.result("0x…commitment", rpc_url)                 # the chain's default registry
+
+On an `rpc_url`, a registry recorded for that chain (deployments.json in the circuits folder)
+is reused when it is still there and has an active version of this model's key; `registry=`
+names one (the model is added to it as a new version when it has none: the owner's key signs).
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from zkml.evm import registry as registry_contract
+from zkml.evm import registry as contracts
 from zkml.evm import rpc
 from zkml.evm.anvil import Anvil
-from zkml.evm.registry import Deployment, OnchainResult
+from zkml.evm.registry import (
+    Deployment,
+    Deployments,
+    DeployResult,
+    OnchainResult,
+    RecordedResult,
+    VersionInfo,
+)
 from zkml.evm.verifier import build_verifier
-from zkml.layout import ModelLayout
+from zkml.layout import ModelLayout, default_circuits_dir
 from zkml.progress import Progress, ProgressHook, ignore
 
 
@@ -34,33 +49,89 @@ def _layout(model: Any) -> ModelLayout:
     if not isinstance(layout, ModelLayout):
         from zkml.errors import ModelError
 
-        raise ModelError("deploy takes a zkml.Model, a ModelLayout or a model's name")
+        raise ModelError("this takes a zkml.Model, a ModelLayout or a model's name")
     return layout
 
 
 class Registry:
-    """A model's registry on a chain; stops the throwaway Anvil it runs on when closed."""
+    """An application's registry on a chain and, when opened for a model, the version its
+    proofs go to. Stops the throwaway Anvil it runs on when closed."""
 
-    def __init__(self, layout: ModelLayout, chain: rpc.Chain, deployment: Deployment,
-                 deployed_now: bool, anvil: Anvil | None = None,
+    def __init__(self, chain: rpc.Chain, address: str, circuits_dir: Path,
+                 layout: ModelLayout | None = None, deployment: Deployment | None = None,
+                 deployed_now: bool = False, anvil: Anvil | None = None,
                  progress: ProgressHook = ignore):
-        self.layout = layout
         self.chain = chain
+        self.address = address
+        self.circuits_dir = circuits_dir
+        self.layout = layout
         self.deployment = deployment
         self.deployed_now = deployed_now
         self._anvil = anvil
         self.progress = progress
 
-    def submit(self, proof: Any, progress: ProgressHook | None = None) -> OnchainResult:
+    def _deployment_for(self, layout: ModelLayout) -> Deployment:
+        if self.deployment is not None and layout == self.layout:
+            return self.deployment
+        info = contracts.find_version(self.chain, self.address, layout)
+        if info is None:
+            from zkml.errors import ChainError
+
+            raise ChainError(f"registry {self.address} has no version of {layout.name}'s "
+                             "current key", hint="add it: registry.add_version(model)")
+        return contracts.deployment_of(self.chain, self.address, info)
+
+    def submit(self, proof: Any, model: Any = None,
+               progress: ProgressHook | None = None) -> OnchainResult:
         """Verify natively, check by eth_call, then record the proof's results in one
-        transaction (the "onchain" stage, reported to progress or the deploy's hook)."""
+        transaction, in the version of `model` (by default the model this registry was opened
+        for): the "onchain" stage, reported to progress or the deploy's hook."""
+        layout = _layout(model) if model is not None else self.layout
+        if layout is None:
+            from zkml.errors import ModelError
+
+            raise ModelError("which model is this proof of? registry.submit(proof, model=…)")
         hook = progress or self.progress
         path = Path(getattr(proof, "path", proof))
         hook(Progress("onchain", "onchain …", starting=True))
-        result = registry_contract.submit(self.chain, self.deployment, self.layout, path,
-                                          self.deployed_now)
+        deployment = self._deployment_for(layout)
+        result = contracts.submit(self.chain, deployment, layout, path,
+                                  self.deployed_now and deployment == self.deployment)
         hook(Progress("onchain", result=result))
         return result
+
+    def add_version(self, model: Any, verifier: str = "auto") -> Deployment:
+        """`model` as a new version (owner only): its own verifier or the shared one."""
+        return contracts.add_version(self.chain, self.address, _layout(model), verifier)
+
+    def retire(self, version: int) -> int:
+        """Retire a version (owner only, final); returns the transaction's gas."""
+        gas, _ = contracts.retire_version(self.chain, self.address, version, self.circuits_dir)
+        return gas
+
+    def result(self, commitment: int | str, version: int | None = None) -> RecordedResult:
+        """What the registry holds for a subject (see contracts.read_result)."""
+        return contracts.read_result(self.chain, self.address, commitment, version,
+                                     Deployments(self.circuits_dir))
+
+    def versions(self) -> list[VersionInfo]:
+        return contracts.versions(self.chain, self.address, Deployments(self.circuits_dir))
+
+    def version(self, version: int) -> VersionInfo:
+        return contracts.version_info(self.chain, self.address, version,
+                                      Deployments(self.circuits_dir))
+
+    @property
+    def owner(self) -> str:
+        return str(contracts.contract(self.chain, self.address).functions.owner().call())
+
+    def transfer_ownership(self, next_owner: str) -> None:
+        """Step 1 of 2 (owner): propose the next owner; it calls accept_ownership."""
+        contracts.transfer_ownership(self.chain, self.address, next_owner)
+
+    def accept_ownership(self) -> None:
+        """Step 2 of 2, signed by the proposed owner."""
+        contracts.accept_ownership(self.chain, self.address)
 
     def close(self) -> None:
         if self._anvil is not None:
@@ -92,24 +163,121 @@ def check(rpc_url: str | None = None, chain_id: int | None = None,
         tools.find("anvil")
 
 
-def deploy(model: Any, rpc_url: str | None = None, chain_id: int | None = None,
+def deploy(model: Any, rpc_url: str | None = None, chain_id: int | None = None, *,
+           registry: str | None = None, verifier: str = "auto",
            progress: ProgressHook | None = None) -> Registry:
-    """The model's verifier and registry on rpc_url (or a throwaway local Anvil); progress
-    (by default a zkml.Model's own hook) hears the deployment and every submit."""
+    """The registry where `model`'s proofs go, on rpc_url (or a throwaway local Anvil): the
+    given `registry`, or one recorded for the chain, in the version of the model's key (an
+    active one first: a retired one refuses proofs), or else a new registry with the model as
+    version 1. Adding a model to an existing registry is its owner's act: add_version.
+    progress (by default a zkml.Model's own hook) hears the deployment and every submit."""
     hook: ProgressHook = progress or getattr(model, "progress", None) or ignore
     layout = _layout(model)
     check(rpc_url, chain_id, layout)
     build_verifier(layout)  # before any node starts: a compile error needs no chain
+    circuits_dir = layout.root.parent
     with contextlib.ExitStack() as stack:
         anvil = None if rpc_url else stack.enter_context(Anvil())
         chain = rpc.connect(rpc_url or anvil.url, chain_id if rpc_url else None)  # type: ignore[union-attr]
-        deployment = registry_contract.recorded_deployment(chain, layout) if rpc_url else None
+        deployment = None
+        if registry is not None:
+            address = contracts.require_registry(chain, registry)
+            info = contracts.find_version(chain, address, layout)
+            if info is None:
+                from zkml.errors import ChainError
+
+                raise ChainError(f"registry {address} has no version of {layout.name}'s "
+                                 "current key",
+                                 hint=f"its owner adds one: `zkml deploy {layout.name} "
+                                 f"--registry {address}`")
+            deployment = contracts.deployment_of(chain, address, info)
+            Deployments(circuits_dir).use(chain.chain_id, address)
+        elif rpc_url:
+            deployment = contracts.recorded_deployment(chain, layout)
         deployed_now = deployment is None
         if deployment is None:
             hook(Progress("deploy", f"deploying {layout.name}'s verifier and registry on "
                           f"{chain.url} …"))
-            deployment = registry_contract.deploy(chain, layout)
+            deployment = contracts.deploy(chain, layout, verifier)
             hook(Progress("deploy", f"registry {deployment.registry} on chain "
                           f"{deployment.chain_id}"))
         stack.pop_all()  # the registry owns the node from here on
-    return Registry(layout, chain, deployment, deployed_now, anvil, hook)
+    return Registry(chain, deployment.registry, circuits_dir, layout, deployment, deployed_now,
+                    anvil, hook)
+
+
+def connect(rpc_url: str, registry: str | None = None, chain_id: int | None = None,
+            circuits_dir: Path | None = None) -> Registry:
+    """An existing registry: `registry`, or the chain's default one in deployments.json."""
+    circuits = Path(circuits_dir or default_circuits_dir())
+    chain = rpc.connect(rpc_url, chain_id)
+    return Registry(chain, contracts.registry_for(chain, circuits, registry), circuits)
+
+
+def add_version(model: Any, rpc_url: str, *, registry: str | None = None,
+                verifier: str = "auto", retire: Iterable[int] = (),
+                chain_id: int | None = None) -> DeployResult:
+    """`model` as a new version of `registry` (a new registry when None), then retire the
+    given versions: a model's upgrade in one call. A model that is an active version of the
+    registry already is not added twice."""
+    start = time.perf_counter()
+    layout = _layout(model)
+    build_verifier(layout)
+    circuits_dir = layout.root.parent
+    chain = rpc.connect(rpc_url, chain_id)
+    registry_gas = 0
+    if registry is None:
+        address, registry_gas = contracts.deploy_registry(chain, circuits_dir)
+        existing = None
+    else:
+        address = contracts.require_registry(chain, registry)
+        existing = contracts.find_version(chain, address, layout)
+        if existing is not None and not existing.active:
+            existing = None  # retired: the owner adds it again, as a new version
+    if existing is None:
+        deployment = replace(contracts.add_version(chain, address, layout, verifier),
+                             registry_gas=registry_gas)
+    else:
+        deployment = contracts.deployment_of(chain, address, existing)
+        Deployments(circuits_dir).use(chain.chain_id, address)
+    retired, retire_gas, transactions = _retire(chain, address, retire, circuits_dir)
+    return DeployResult(
+        stage="deploy", seconds=time.perf_counter() - start, chain_id=chain.chain_id,
+        rpc_url=chain.url, registry=address, deployed_registry=registry is None,
+        deployment=deployment, added=existing is None, retired=retired,
+        gas=registry_gas + deployment.verifier_gas + deployment.version_gas + retire_gas,
+        transactions=transactions)
+
+
+def retire(versions: Iterable[int], rpc_url: str, *, registry: str | None = None,
+           chain_id: int | None = None, circuits_dir: Path | None = None) -> DeployResult:
+    """Retire versions of `registry` (or of the chain's default registry): owner only, final."""
+    start = time.perf_counter()
+    circuits = Path(circuits_dir or default_circuits_dir())
+    chain = rpc.connect(rpc_url, chain_id)
+    address = contracts.registry_for(chain, circuits, registry)
+    retired, gas, transactions = _retire(chain, address, versions, circuits)
+    return DeployResult(
+        stage="deploy", seconds=time.perf_counter() - start, chain_id=chain.chain_id,
+        rpc_url=chain.url, registry=address, deployed_registry=False, deployment=None,
+        added=False, retired=retired, gas=gas, transactions=transactions)
+
+
+def _retire(chain: rpc.Chain, address: str, versions: Iterable[int],
+            circuits_dir: Path) -> tuple[list[int], int, dict[str, str]]:
+    retired, total, transactions = [], 0, {}
+    for version in versions:
+        gas, tx = contracts.retire_version(chain, address, int(version), circuits_dir)
+        retired.append(int(version))
+        total += gas
+        transactions[f"retire version {version}"] = tx
+    return retired, total, transactions
+
+
+def result(commitment: int | str, rpc_url: str, *, registry: str | None = None,
+           version: int | None = None, chain_id: int | None = None,
+           circuits_dir: Path | None = None) -> RecordedResult:
+    """What `registry` (or the chain's default one) holds for a commitment: in `version`, or
+    the newest active version holding a result for it, else the newest retired one."""
+    with connect(rpc_url, registry, chain_id, circuits_dir) as handle:
+        return handle.result(commitment, version)

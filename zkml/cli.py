@@ -343,16 +343,26 @@ def _render_verify(obj: Context, layout: ModelLayout, result: Any) -> None:
         err.print("[yellow]note:[/] keys use a locally generated development SRS")
 
 
+def _render_deployment(d: Any) -> None:
+    kind = "shared verifier" if d.shared else "own verifier"
+    spent = [f"{what} {gas:,} gas" for what, gas in (
+        ("registry", d.registry_gas), ("verifier", d.verifier_gas), ("addVersion", d.version_gas))
+        if gas]
+    err.print(f"  registry {d.registry}, version {d.version} ({kind} {d.verifier}) on chain "
+              f"{d.chain_id}" + (f": {', '.join(spent)}" if spent else ""), soft_wrap=True)
+
+
 def _render_onchain(obj: Context, layout: ModelLayout, result: Any) -> None:
     d = result.deployment
     if result.deployed_now:
-        err.print(f"  deployed verifier {d.verifier} ({d.verifier_gas:,} gas) and registry "
-                  f"{d.registry} ({d.registry_gas:,} gas) on chain {d.chain_id}")
+        _render_deployment(d)
     classes = _classes_of(layout)
     obj.out.print(f"[bold green]recorded on-chain[/] ({result.rpc_url}, chain {result.chain_id})"
                   f": one transaction, {result.gas:,} gas for {len(result.subjects)} "
                   f"inference(s) ({result.gas // max(1, len(result.subjects)):,} per inference)",
                   soft_wrap=True)
+    obj.out.print(f"  registry {d.registry}, version {d.version}; transaction "
+                  f"{result.transaction} in block {result.block}", soft_wrap=True)
     for s in result.subjects:
         state = "recorded now" if s.recorded_now else "already recorded, unchanged"
         parts, start = [], 0
@@ -480,53 +490,179 @@ def verifier_cmd(obj: Context, model: str, force: bool) -> None:
 
 
 @main.command("deploy")
-@click.argument("model")
+@click.argument("model", required=False)
 @click.option("--rpc-url", envvar="ZKML_RPC_URL", required=True,
               help="The node to deploy to (e.g. from `zkml anvil`) [$ZKML_RPC_URL].")
 @click.option("--chain-id", type=int, envvar="ZKML_CHAIN_ID",
               help="Refuse an RPC on any other chain [$ZKML_CHAIN_ID].")
+@click.option("--registry", help="Add MODEL as a new version of this registry (its owner's key "
+              "signs) [default: deploy a new registry].")
+@click.option("--verifier", "verifier", type=click.Choice(["auto", "own", "shared"]),
+              default="auto", show_default=True,
+              help="own: deploy MODEL's verifier; shared: ezkl's reusable verifier (deployed "
+              "once per chain) with MODEL's verifying-key artifact, cheaper to deploy, dearer "
+              "per proof; auto: own unless it exceeds 24 KB.")
+@click.option("--retire", "retire", type=click.IntRange(1), multiple=True,
+              help="Retire this version of the registry (repeatable; after adding MODEL).")
 @_common
 @pass_ctx
-def deploy_cmd(obj: Context, model: str, rpc_url: str, chain_id: int | None) -> None:
-    """Deploy MODEL's verifier and registry; addresses go to deployments.json per chain id."""
-    from zkml import chain
-    from zkml.evm.registry import deploy
+def deploy_cmd(obj: Context, model: str | None, rpc_url: str, chain_id: int | None,
+               registry: str | None, verifier: str, retire: tuple[int, ...]) -> None:
+    """Deploy a registry with MODEL as version 1, or add MODEL to --registry; --retire VERSION.
 
-    layout = obj.layout(model)
-    chain.check(rpc_url, chain_id, layout)  # keys, compiler and node before any build
-    chain.build_verifier(layout)
-    connection = chain.rpc.connect(rpc_url, chain_id)
-    start = time.perf_counter()
-    with _spinner("deploy"):
-        d = deploy(connection, layout)
-    err.print(f"[green]✓[/] deploy   {time.perf_counter() - start:6.2f} s")
-    obj.summary["deployment"] = d.__dict__
-    obj.out.print(f"verifier {d.verifier} ({d.verifier_gas:,} gas), registry {d.registry} "
-                  f"({d.registry_gas:,} gas) on chain {d.chain_id} via {connection.url}")
+    Registries and their versions go to deployments.json (per chain id) in the circuits folder.
+    """
+    from zkml import chain
+
+    if model is None and not retire:
+        raise click.UsageError("give MODEL to deploy, or --retire VERSION")
+    if model is None:
+        result = _run_stage(obj, "deploy", lambda: chain.retire(
+            retire, rpc_url, registry=registry, chain_id=chain_id,
+            circuits_dir=obj.circuits_dir))
+    else:
+        layout = obj.layout(model)
+        chain.check(rpc_url, chain_id, layout)  # keys, compiler and node before any build
+        chain.build_verifier(layout)
+        result = _run_stage(obj, "deploy", lambda: chain.add_version(
+            layout, rpc_url, registry=registry, verifier=verifier, retire=retire,
+            chain_id=chain_id))
+        if result.deployment is not None:
+            _render_deployment(result.deployment)
+    obj.out.print(f"{escape(str(result))} via {result.rpc_url}", soft_wrap=True)
 
 
 @main.command("onchain")
 @click.argument("model")
 @click.argument("proof_file", required=False, type=click.Path(path_type=Path))
 @rpc_options
+@click.option("--registry", help="Record in this registry, in the version of MODEL's key "
+              "[default: one recorded for the chain, or a new registry].")
 @_common
 @pass_ctx
 def onchain_cmd(obj: Context, model: str, proof_file: Path | None, rpc_url: str | None,
-                chain_id: int | None) -> None:
+                chain_id: int | None, registry: str | None) -> None:
     """Record a proof's results on-chain: one eth_call check, then one transaction.
 
-    Exit 0 recorded, 1 rejected (INVALID) or failed, 3 already recorded (this very proof was
-    accepted before; its results stand).
+    Exit 0 recorded, 1 rejected (INVALID) or failed, 3 already recorded (every subject of the
+    proof has a result in that version; they stand).
     """
     from zkml import chain
 
     layout = obj.layout(model)
 
     def submit() -> Any:
-        with chain.deploy(layout, rpc_url, chain_id) as registry:
-            return registry.submit(proof_file or layout.proof)
+        with chain.deploy(layout, rpc_url, chain_id, registry=registry) as handle:
+            return handle.submit(proof_file or layout.proof)
 
     _render_onchain(obj, layout, _run_stage(obj, "onchain", submit))
+
+
+@main.command("result")
+@click.argument("commitment")
+@click.option("--rpc-url", envvar="ZKML_RPC_URL", required=True,
+              help="The node to read from [$ZKML_RPC_URL].")
+@click.option("--chain-id", type=int, envvar="ZKML_CHAIN_ID",
+              help="Refuse an RPC on any other chain [$ZKML_CHAIN_ID].")
+@click.option("--registry", help="The registry [default: the chain's in deployments.json].")
+@click.option("--version", "version", type=click.IntRange(1),
+              help="Read this version's result [default: the newest active version holding "
+              "one, else the newest retired one].")
+@_common
+@pass_ctx
+def result_cmd(obj: Context, commitment: str, rpc_url: str, chain_id: int | None,
+               registry: str | None, version: int | None) -> None:
+    """Print what a registry records for COMMITMENT: version, outputs with labels, block, tx."""
+    from zkml import chain
+    from zkml.results import to_json
+
+    recorded = chain.result(commitment, rpc_url, registry=registry, version=version,
+                            chain_id=chain_id, circuits_dir=obj.circuits_dir)
+    obj.summary["result"] = to_json(recorded)
+    r = recorded
+    name = f" ({r.model})" if r.model else ""
+    status = "[green]active[/]" if r.active else "[yellow]retired[/]"
+    console = obj.out
+    console.print(f"commitment {r.commitment}", soft_wrap=True)
+    console.print(f"  registry   {r.registry} on chain {r.chain_id}", soft_wrap=True)
+    console.print(f"  version    {r.version}{escape(name)}, {status}; result #{r.result_id} of "
+                  "that version", soft_wrap=True)
+    start = 0
+    for k, (length, scale) in enumerate(zip(r.output_lengths, r.output_scales, strict=True)):
+        values = r.outputs[start:start + length]
+        start += length
+        labels = r.labels if k == 0 and len(r.labels) == length else None
+        shown = ", ".join(f"{labels[i]} {v:.4f}" if labels else f"{v:.4f}"
+                          for i, v in enumerate(values))
+        console.print(f"  output {k}   {escape(f'[{shown}]')} (fixed point, scale 2^{scale})",
+                      soft_wrap=True)
+    if r.prediction is not None:
+        console.print(f"  prediction {escape(r.prediction)}", soft_wrap=True)
+    console.print(f"  block      {r.block}", soft_wrap=True)
+    console.print(f"  transaction {r.transaction or '(its event was not found)'}",
+                  soft_wrap=True)
+    if r.other_versions:
+        console.print(f"  also recorded by version(s) {', '.join(map(str, r.other_versions))} "
+                      "(--version V reads one)", soft_wrap=True)
+
+
+@main.command("commitment")
+@click.argument("model")
+@click.option("--input", "input_file", required=True, type=click.Path(path_type=Path),
+              help="The private input the proof was made of (as `zkml prove --input`).")
+@click.option("--secret", "secret_file", required=True, type=click.Path(path_type=Path),
+              help="The proof.secret.json that holds the salt(s).")
+@_common
+@pass_ctx
+def commitment_cmd(obj: Context, model: str, input_file: Path, secret_file: Path) -> None:
+    """Recompute the commitment of your input and salt and check it against proof.secret.json.
+
+    What a data subject runs, offline, to see that a recorded result is about them. Exit 0
+    when every subject's commitment matches, 1 when one does not.
+    """
+    from zkml import subjects
+
+    check = subjects.check_secret(obj.layout(model), input_file, secret_file)
+    obj.summary["commitment"] = {"subjects": [c.__dict__ for c in check]}
+    for c in check:
+        who = f"subject {c.index}: " if len(check) > 1 else ""
+        if c.matches:
+            obj.out.print(f"[bold green]matches[/]: {who}{c.computed} is the commitment of "
+                          "this input and salt", soft_wrap=True)
+        else:
+            obj.out.print(f"[bold red]differs[/]: {who}the input and salt give {c.computed}, "
+                          f"the secret file names {c.claimed}", soft_wrap=True)
+    if not all(c.matches for c in check):
+        raise VerificationFailed("the commitment of this input and salt is not the one in "
+                                 f"{secret_file}", hint="check --input and the model")
+
+
+@main.command("serve")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Loopback port (0: a free one).")
+@click.option("--rpc-url", envvar="ZKML_RPC_URL",
+              help="Prefill the page's RPC URL [$ZKML_RPC_URL].")
+@click.option("--registry", help="Prefill the page's registry [default: the chain's in "
+              "deployments.json, when --rpc-url is given].")
+@_common
+@pass_ctx
+def serve_cmd(obj: Context, port: int, rpc_url: str | None, registry: str | None) -> None:
+    """Serve the subject's page on 127.0.0.1 until Ctrl-C (or open zkml/web/index.html)."""
+    import signal
+
+    from zkml import web
+
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, lambda *_: sys.exit(0))
+    config = web.page_config(rpc_url, registry, obj.circuits_dir)
+    with web.serve(port, config) as server:
+        out.print(f"the subject's page: {server.url}", soft_wrap=True)
+        out.print("  it reads the registry over JSON-RPC; a proof.secret.json dropped on it "
+                  "never leaves the browser. Ctrl-C stops.", soft_wrap=True)
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            err.print("stopping")
 
 
 @main.command("anvil")
@@ -641,7 +777,8 @@ def prove_batch_cmd(obj: Context, model: str, inputs: Path, out: Path | None,
               help="Bundled models to compare with plain ezkl [default: all].")
 @click.option("--repeats", type=click.IntRange(1), default=3, show_default=True)
 @click.option("--part", "parts", multiple=True,
-              type=click.Choice(["models", "gas", "lookups", "large", "sweep"]),
+              type=click.Choice(["models", "commitments", "gas", "lookups", "large", "sweep",
+                                 "versions"]),
               help="Only these parts [default: all].")
 @click.option("--batch", "batch_inputs", type=click.IntRange(1), default=None,
               help="Instead: prove-batch throughput on this many inputs (1, 2 workers, Ray, "

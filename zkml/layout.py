@@ -118,7 +118,7 @@ class ModelLayout:
     manifest = property(lambda self: self.root / "manifest.json")
     verifier_sol = property(lambda self: self.root / "Verifier.sol")
     evm_build = property(lambda self: self.root / "evm.json")  # ABIs and bytecode
-    deployments = property(lambda self: self.root / "deployments.json")  # per chain id
+    vka = property(lambda self: self.root / "vka.json")  # the key for the shared verifier
     run_proof = property(lambda self: self.root / "run-proof.json")  # run's, beside a user's
     # plain-ezkl baseline folders of the benchmark share this layout, and these files
     bench_input = property(lambda self: self.root / "bench-input.json")

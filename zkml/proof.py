@@ -282,7 +282,7 @@ def _check_output(layout: ModelLayout, proof_path: Path) -> None:
     artifacts = {getattr(layout, name) for name in (
         "onnx", "samples", "export_report", "settings", "calibration_data", "circuit_onnx",
         "compiled", "fidelity", "optimize_report", "key_record", "vk", "pk", "manifest",
-        "verifier_sol", "evm_build", "deployments")}
+        "verifier_sol", "evm_build", "vka")}
     if proof_path.is_dir() or proof_path.name.endswith(SECRET_SUFFIX) or \
             proof_path.resolve() in {p.resolve() for p in artifacts}:
         raise ProofError(f"{proof_path} is not a place for a proof (a folder, a model "

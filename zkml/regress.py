@@ -210,7 +210,7 @@ def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]
         with chain.deploy(layout, rpc_url) as registry:
             onchain = timed("onchain", lambda: registry.submit(first_proof))
             verify_gas = registry.chain.w3.eth.estimate_gas(
-                {"to": registry.deployment.verifier,
+                {"to": onchain.deployment.verifier,
                  "data": encode_verify_call(calldata(first_proof))})
     settings = read_json(layout.settings, "settings")
     fidelity = FidelityReport.load(layout)

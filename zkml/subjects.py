@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +216,47 @@ def commitment(layout: Any, row: np.ndarray, salt: int) -> str:
     srs = current_keys(layout, proving=False).checked_srs()
     (point,) = _ezkl.call("kzg_commit", felts, str(layout.vk), str(layout.settings), str(srs))
     return point_key(bytes.fromhex(point["x"])[::-1] + bytes.fromhex(point["y"])[::-1])
+
+
+@dataclass(frozen=True)
+class CommitmentCheck:
+    """One subject of a proof.secret.json: the commitment its input and salt give, and the one
+    the file names (what the registry keys the subject's result by)."""
+
+    index: int
+    computed: str
+    claimed: str
+    matches: bool
+
+
+def check_secret(layout: Any, input_file: Path, secret_file: Path) -> list[CommitmentCheck]:
+    """Recompute each subject's commitment from its private input (as given to `zkml prove`)
+    and the salt in proof.secret.json, offline, and compare it with the commitment the file
+    names: how a data subject checks that a recorded result is about them."""
+    from zkml.circuit import CircuitSettings, check_input
+    from zkml.export import ExportedModel
+    from zkml.inputs import parse_salt, read_private_input
+    from zkml.layout import read_json
+
+    raw = read_json(secret_file, "secret file")
+    entries = raw.get("subjects") if isinstance(raw, dict) else None
+    if not isinstance(entries, list) or not entries or not all(
+            isinstance(e, dict) and "salt" in e and "commitment" in e for e in entries):
+        raise CircuitError(f"{secret_file} is not a proof.secret.json",
+                           hint='it holds {"subjects": [{"salt": …, "commitment": …}]}')
+    settings = CircuitSettings.load(layout)
+    if len(entries) != settings.subjects:
+        raise CircuitError(f"{secret_file} holds {len(entries)} subject(s); {layout.name}'s "
+                           f"proofs have {settings.subjects}", hint="check the model")
+    private = read_private_input(input_file)
+    rows = check_input(settings, ExportedModel.load(layout).row_shape, private.values,
+                       str(input_file))
+    checks = []
+    for j, (row, entry) in enumerate(zip(rows, entries, strict=True)):
+        computed = commitment(layout, row, parse_salt(entry["salt"], secret_file))
+        try:
+            claimed = f"0x{int(str(entry['commitment']), 16):064x}"
+        except ValueError:
+            claimed = str(entry["commitment"])[:80]
+        checks.append(CommitmentCheck(j, computed, claimed, computed == claimed))
+    return checks

@@ -31,7 +31,7 @@ contract InferenceRegistryTest is RegistryTestBase {
         pure
         returns (bytes memory)
     {
-        return abi.encodeWithSelector(InferenceRegistry.AlreadyRecorded.selector, commitment, id);
+        return abi.encodeWithSelector(InferenceRegistry.AlreadyRecorded.selector, V, commitment, id);
     }
 
     function _rejected() internal pure returns (bytes memory) {
@@ -42,8 +42,8 @@ contract InferenceRegistryTest is RegistryTestBase {
 
     function _checkInstanceCount(Shape memory shape, uint256 expected) internal {
         InferenceRegistry registry = _registry(shape);
-        require(registry.instanceCount() == expected, "instanceCount");
-        require(registry.commitmentsInProof() == shape.kzg, "commitmentsInProof");
+        require(registry.versionInfo(V).instanceCount == expected, "instanceCount");
+        require(registry.versionInfo(V).commitmentsInProof == shape.kzg, "commitmentsInProof");
         uint256[] memory good = _instances(shape, 1);
         require(good.length == expected, "test layout");
         uint256[4] memory wrong = [uint256(0), expected - 1, expected + 1, 2 * expected];
@@ -59,7 +59,7 @@ contract InferenceRegistryTest is RegistryTestBase {
                 )
             );
         }
-        require(registry.submit(_proof(shape, 1, 9), good) == shape.subjects, "right count");
+        require(registry.submit(V, _proof(shape, 1, 9), good) == shape.subjects, "right count");
     }
 
     function test_InstanceCount_OneSubjectTwoOutputs() public {
@@ -113,8 +113,8 @@ contract InferenceRegistryTest is RegistryTestBase {
             (swapped[first - 1], swapped[first]) = (swapped[first], swapped[first - 1]);
             _expectSubmitRevert(registry, proof, swapped, wrongModel);
         }
-        require(registry.resultCount() == 0, "recorded");
-        require(registry.submit(proof, _instances(shape, 1)) == shape.subjects, "right model");
+        require(registry.resultCount(V) == 0, "recorded");
+        require(registry.submit(V, proof, _instances(shape, 1)) == shape.subjects, "right model");
     }
 
     function test_RevertWhen_WrongWeightsCommitment() public {
@@ -126,7 +126,7 @@ contract InferenceRegistryTest is RegistryTestBase {
         InferenceRegistry registry = _registry(shape);
         bytes memory proof = _proof(shape, 1, 1);
         uint256[] memory instances = _instances(shape, 1);
-        registry.submit(proof, instances);
+        registry.submit(V, proof, instances);
         verifier.setMode(MockVerifier.Mode.Reject);
         // count before model: a short array with a wrong weights commitment
         uint256[] memory short = new uint256[](instances.length - 1);
@@ -155,7 +155,7 @@ contract InferenceRegistryTest is RegistryTestBase {
             registry, proof, instances,
             abi.encodeWithSelector(InferenceRegistry.OutputOutOfRange.selector, index)
         );
-        require(registry.resultCount() == shape.subjects, "recorded");
+        require(registry.resultCount(V) == shape.subjects, "recorded");
     }
 
     function test_ChecksRunInOrder() public {
@@ -168,10 +168,10 @@ contract InferenceRegistryTest is RegistryTestBase {
     /// commitment and id, whatever proof and outputs carry those subjects.
     function _checkReplay(Shape memory shape) internal {
         InferenceRegistry registry = _registry(shape);
-        registry.submit(_proof(shape, 1, 1), _instances(shape, 1));
+        registry.submit(V, _proof(shape, 1, 1), _instances(shape, 1));
         bytes memory proof = _proof(shape, 2, 1);
         uint256[] memory instances = _instances(shape, 2);
-        require(registry.submit(proof, instances) == 10, "second batch");
+        require(registry.submit(V, proof, instances) == 10, "second batch");
         verifier.setMode(MockVerifier.Mode.Reject);
         bytes memory recorded = _alreadyRecorded(_key(shape, 2, 0), 11);
         _expectSubmitRevert(registry, proof, instances, recorded);
@@ -185,7 +185,7 @@ contract InferenceRegistryTest is RegistryTestBase {
         _setSubject(shape, proof, instances, 0, 1, 4);
         _expectSubmitRevert(registry, proof, instances, _alreadyRecorded(_key(shape, 1, 4), 5));
         verifier.setMode(MockVerifier.Mode.Accept);
-        require(registry.resultCount() == 20, "replay recorded");
+        require(registry.resultCount(V) == 20, "replay recorded");
     }
 
     function test_RevertWhen_Replayed() public {
@@ -200,12 +200,12 @@ contract InferenceRegistryTest is RegistryTestBase {
         InferenceRegistry registry = _registry(batch);
         bytes memory proof = _proof(1);
         verifier.expectCall(proof, _instances(batch, 1)); // accepts exactly this pair
-        require(registry.submit(proof, _instances(batch, 1)) == 10, "first");
+        require(registry.submit(V, proof, _instances(batch, 1)) == 10, "first");
         _expectSubmitRevert(registry, proof, _instances(batch, 2), _rejected());
-        require(registry.resultCount() == 10, "recorded");
+        require(registry.resultCount(V) == 10, "recorded");
         // a verifier accepting them would have them recorded
         verifier.expectCall(proof, _instances(batch, 2));
-        require(registry.submit(proof, _instances(batch, 2)) == 10, "refused by the registry");
+        require(registry.submit(V, proof, _instances(batch, 2)) == 10, "refused by the registry");
     }
 
     /// A rejected proof records nothing and is not burnt: once valid, it is accepted.
@@ -215,10 +215,10 @@ contract InferenceRegistryTest is RegistryTestBase {
         uint256[] memory instances = _instances(shape, 1);
         verifier.setMode(mode);
         _expectSubmitRevert(registry, proof, instances, _rejected());
-        require(!registry.hasResult(_key(shape, 1, 0)) && registry.resultCount() == 0, "recorded");
+        require(!registry.hasResult(V, _key(shape, 1, 0)) && registry.resultCount(V) == 0, "recorded");
         verifier.setMode(MockVerifier.Mode.Accept);
-        require(registry.submit(proof, instances) == 1, "not accepted afterwards");
-        require(registry.hasResult(_key(shape, 1, 0)), "not recorded afterwards");
+        require(registry.submit(V, proof, instances) == 1, "not accepted afterwards");
+        require(registry.hasResult(V, _key(shape, 1, 0)), "not recorded afterwards");
     }
 
     function _checkRejected(MockVerifier.Mode mode) internal {
@@ -244,7 +244,7 @@ contract InferenceRegistryTest is RegistryTestBase {
         uint256[] memory instances = _instances(twoOutputs, 1);
         verifier.expectCall(_proof(1), instances);
         _expectSubmitRevert(registry, _proof(2), instances, _rejected());
-        require(registry.submit(_proof(1), instances) == 10, "exact call rejected");
+        require(registry.submit(V, _proof(1), instances) == 10, "exact call rejected");
         // proofs of any length reach the verifier canonically encoded
         uint256[3] memory sizes = [uint256(0), 1, PROOF_BYTES - 5];
         for (uint256 i = 0; i < sizes.length; i++) {
@@ -254,7 +254,7 @@ contract InferenceRegistryTest is RegistryTestBase {
             }
             instances = _instances(twoOutputs, 10 + i);
             verifier.expectCall(proof, instances);
-            require(registry.submit(proof, instances) == 10, "odd-sized proof");
+            require(registry.submit(V, proof, instances) == 10, "odd-sized proof");
         }
     }
 
@@ -265,7 +265,7 @@ contract InferenceRegistryTest is RegistryTestBase {
         uint256[] memory instances = _instances(shape, 1);
         verifier.expectCall(_proof(shape, 1, 1), instances);
         _expectSubmitRevert(registry, _proof(shape, 1, 2), instances, _rejected());
-        require(registry.submit(_proof(shape, 1, 1), instances) == 10, "exact call rejected");
+        require(registry.submit(V, _proof(shape, 1, 1), instances) == 10, "exact call rejected");
         // from just the points to an odd length
         uint256[2] memory sizes = [uint256(0x40 * 10), PROOF_BYTES - 5];
         for (uint256 i = 0; i < sizes.length; i++) {
@@ -275,7 +275,7 @@ contract InferenceRegistryTest is RegistryTestBase {
             }
             instances = _instances(shape, 10 + i);
             verifier.expectCall(proof, instances);
-            require(registry.submit(proof, instances) == 10, "odd-sized proof");
+            require(registry.submit(V, proof, instances) == 10, "odd-sized proof");
             for (uint256 j = 0; j < 10; j++) {
                 _requireResult(registry, _chunkHash(proof, j), _expected(shape, 10 + i, j));
             }
@@ -293,8 +293,8 @@ contract InferenceRegistryTest is RegistryTestBase {
             bytes memory proof = new bytes(sizes[i]); // zero bytes: as if read past the end
             _expectSubmitRevert(registry, proof, _instances(shape, 1), _rejected());
         }
-        require(registry.resultCount() == 0, "recorded");
-        require(registry.submit(new bytes(0x40 * 10), _instances(shape, 1)) == 1, "all points");
+        require(registry.resultCount(V) == 0, "recorded");
+        require(registry.submit(V, new bytes(0x40 * 10), _instances(shape, 1)) == 1, "all points");
     }
 
     /// KZG: a subject's key is keccak256 of its point, bytes 64j .. 64j+63 of the proof, in
@@ -305,23 +305,23 @@ contract InferenceRegistryTest is RegistryTestBase {
         bytes memory proof = _proof(shape, 1, 1);
         uint256[] memory instances = _instances(shape, 1);
         VM.recordLogs();
-        require(registry.submit(proof, instances) == 10, "recorded");
+        require(registry.submit(V, proof, instances) == 10, "recorded");
         Vm.Log[] memory logs = VM.getRecordedLogs();
         require(logs.length == 10, "one event per subject");
         for (uint256 j = 0; j < 10; j++) {
             uint256 key = _chunkHash(proof, j);
             require(key == _key(shape, 1, j), "test helpers");
             _requireResult(registry, key, _expected(shape, 1, j));
-            require(registry.resultIdOf(key) == j + 1, "id");
+            require(registry.resultIdOf(V, key) == j + 1, "id");
             require(logs[j].topics[0] == INFERENCE_VERIFIED, "event signature");
-            require(uint256(logs[j].topics[1]) == j + 1, "event id");
-            require(uint256(logs[j].topics[2]) == key, "event commitment");
+            require(uint256(logs[j].topics[2]) == j + 1, "event id");
+            require(uint256(logs[j].topics[3]) == key, "event commitment");
             require(
                 keccak256(logs[j].data) == keccak256(abi.encode(_expected(shape, 1, j))),
                 "event outputs"
             );
-            require(!registry.hasResult(instances[j]), "keyed by an instance");
-            require(!registry.hasResult(_commitment(1, j)), "keyed by a Poseidon commitment");
+            require(!registry.hasResult(V, instances[j]), "keyed by an instance");
+            require(!registry.hasResult(V, _commitment(1, j)), "keyed by a Poseidon commitment");
         }
     }
 
@@ -334,7 +334,7 @@ contract InferenceRegistryTest is RegistryTestBase {
         bytes memory proof = _proof(shape, 1, 1);
         uint256[] memory instances = _instances(shape, 1);
         verifier.expectCall(proof, instances); // accepts exactly this pair
-        registry.submit(proof, instances);
+        registry.submit(V, proof, instances);
         bytes memory recorded = _alreadyRecorded(_key(shape, 1, 0), 1);
         uint256[3] memory outside = [uint256(0x40 * 10), 0x40 * 10 + 31, PROOF_BYTES - 1];
         for (uint256 i = 0; i < outside.length; i++) {
@@ -354,13 +354,13 @@ contract InferenceRegistryTest is RegistryTestBase {
         verifier.setMode(MockVerifier.Mode.Accept);
         proof[0x40 * 3 + 63] ^= 0x01;
         VM.recordLogs();
-        require(registry.submit(proof, instances) == 1, "recorded count");
+        require(registry.submit(V, proof, instances) == 1, "recorded count");
         uint256 key = _chunkHash(proof, 3);
         require(key != _key(shape, 1, 3), "same key");
         Vm.Log[] memory logs = VM.getRecordedLogs();
-        require(logs.length == 1 && uint256(logs[0].topics[2]) == key, "event commitment");
-        require(registry.resultIdOf(key) == 11, "id");
-        require(registry.resultIdOf(_key(shape, 1, 3)) == 4, "the original subject changed");
+        require(logs.length == 1 && uint256(logs[0].topics[3]) == key, "event commitment");
+        require(registry.resultIdOf(V, key) == 11, "id");
+        require(registry.resultIdOf(V, _key(shape, 1, 3)) == 4, "the original subject changed");
         _requireResult(registry, key, _expected(shape, 1, 3));
     }
 
@@ -380,9 +380,9 @@ contract InferenceRegistryTest is RegistryTestBase {
         }
         require(instances[_index(shape, 0, 0, 0)] == P - 1, "p - 1 is -1");
         require(instances[_index(shape, 0, 1, 0)] == P - (1 << 63), "p - 2^63 is int64 min");
-        registry.submit(_proof(shape, 1, 1), instances);
+        registry.submit(V, _proof(shape, 1, 1), instances);
         _requireResult(registry, _key(shape, 1, 0), outputs);
-        require(registry.predictionOf(_key(shape, 1, 0)) == 0, "-1 > -43538");
+        require(registry.predictionOf(V, _key(shape, 1, 0)) == 0, "-1 > -43538");
     }
 
     function test_NegativeOutputsDecode() public {
@@ -410,12 +410,12 @@ contract InferenceRegistryTest is RegistryTestBase {
                 abi.encodeWithSelector(InferenceRegistry.OutputOutOfRange.selector, index)
             );
         }
-        require(registry.resultCount() == 0, "part of a bad batch recorded");
+        require(registry.resultCount(V) == 0, "part of a bad batch recorded");
         // an out-of-range output of an already recorded subject still rejects a batch (one with
         // a new subject: a batch of recorded ones is refused before, AlreadyRecorded)
         bytes memory proof = _proof(shape, 1, 100);
         uint256[] memory first = _instances(shape, 1);
-        registry.submit(proof, first);
+        registry.submit(V, proof, first);
         first[index] = P;
         _setSubject(shape, proof, first, 0, 2, 0);
         _expectSubmitRevert(
@@ -431,15 +431,15 @@ contract InferenceRegistryTest is RegistryTestBase {
 
     function _checkManyOutputs(Shape memory shape) internal {
         InferenceRegistry registry = _registry(shape);
-        require(registry.outputsPerSubject() == 14, "outputsPerSubject");
-        registry.submit(_proof(shape, 1, 1), _instances(shape, 1));
+        require(registry.versionInfo(V).outputsPerSubject == 14, "outputsPerSubject");
+        registry.submit(V, _proof(shape, 1, 1), _instances(shape, 1));
         for (uint256 j = 0; j < 3; j++) {
             _requireResult(registry, _key(shape, 1, j), _expected(shape, 1, j));
-            require(registry.resultIdOf(_key(shape, 1, j)) == j + 1, "id");
+            require(registry.resultIdOf(V, _key(shape, 1, j)) == j + 1, "id");
         }
         _expectRevert(
-            address(registry), abi.encodeCall(registry.predictionOf, (_key(shape, 1, 0))),
-            abi.encodeWithSelector(InferenceRegistry.NotAClassifier.selector)
+            address(registry), abi.encodeCall(registry.predictionOf, (V, _key(shape, 1, 0))),
+            abi.encodeWithSelector(InferenceRegistry.NotAClassifier.selector, V)
         );
     }
 
@@ -458,7 +458,7 @@ contract InferenceRegistryTest is RegistryTestBase {
         uint256[] memory instances = _instances(shape, 1);
         for (uint256 e = 3; e < 6; e++) instances[_index(shape, 2, 0, e)] = 0; // lanes 4..6
         VM.record();
-        registry.submit(_proof(shape, 1, 1), instances);
+        registry.submit(V, _proof(shape, 1, 1), instances);
         (, bytes32[] memory writes) = VM.accesses(address(registry));
         require(writes.length == 10 * 2 - 1 + 1, "storage writes");
         for (uint256 i = 0; i < writes.length; i++) {
@@ -482,7 +482,7 @@ contract InferenceRegistryTest is RegistryTestBase {
     function _checkRecordedSubjectIsSkipped(Shape memory shape) internal {
         InferenceRegistry registry = _registry(shape); // 2 subjects
         uint256[] memory first = _instances(shape, 1);
-        require(registry.submit(_proof(shape, 1, 1), first) == 2, "first");
+        require(registry.submit(V, _proof(shape, 1, 1), first) == 2, "first");
         uint256 key = _key(shape, 1, 0);
         bytes memory proof = _proof(shape, 2, 2);
         uint256[] memory other = _instances(shape, 2);
@@ -491,14 +491,14 @@ contract InferenceRegistryTest is RegistryTestBase {
         _expectSubmitRevert(registry, proof, other, _alreadyRecorded(key, 1));
         _setSubject(shape, proof, other, 1, 2, 1); // subject 1 new
         VM.recordLogs();
-        require(registry.submit(proof, other) == 1, "recorded count");
+        require(registry.submit(V, proof, other) == 1, "recorded count");
         Vm.Log[] memory logs = VM.getRecordedLogs();
         require(logs.length == 1, "emitted for a skipped subject");
-        require(uint256(logs[0].topics[2]) == _key(shape, 2, 1), "event of the new subject");
+        require(uint256(logs[0].topics[3]) == _key(shape, 2, 1), "event of the new subject");
         _requireResult(registry, key, _outputsIn(shape, first, 0));
-        require(registry.resultIdOf(key) == 1, "id changed");
-        require(registry.resultIdOf(_key(shape, 2, 1)) == 3, "new id");
-        require(registry.resultCount() == 3, "resultCount");
+        require(registry.resultIdOf(V, key) == 1, "id changed");
+        require(registry.resultIdOf(V, _key(shape, 2, 1)) == 3, "new id");
+        require(registry.resultCount(V) == 3, "resultCount");
     }
 
     function test_RecordedSubjectIsSkippedAndUnchanged() public {
@@ -509,13 +509,13 @@ contract InferenceRegistryTest is RegistryTestBase {
 
     function _checkBatchSkips(Shape memory shape) internal {
         InferenceRegistry registry = _registry(shape);
-        registry.submit(_proof(shape, 1, 1), _instances(shape, 1));
+        registry.submit(V, _proof(shape, 1, 1), _instances(shape, 1));
         // subjects 0..4 already recorded (with other outputs in this batch), 5..9 new
         bytes memory proof = _proof(shape, 2, 1);
         uint256[] memory mixed = _instances(shape, 2);
         for (uint256 j = 0; j < 5; j++) _setSubject(shape, proof, mixed, j, 1, j);
         VM.recordLogs();
-        require(registry.submit(proof, mixed) == 5, "recorded count");
+        require(registry.submit(V, proof, mixed) == 5, "recorded count");
         Vm.Log[] memory logs = VM.getRecordedLogs();
         require(logs.length == 5, "one event per new subject");
         for (uint256 j = 0; j < 10; j++) {
@@ -523,20 +523,20 @@ contract InferenceRegistryTest is RegistryTestBase {
             uint256 key = _keyIn(shape, proof, mixed, j);
             require(key == _key(shape, old ? 1 : 2, j), "test data");
             _requireResult(registry, key, _expected(shape, old ? 1 : 2, j));
-            require(registry.resultIdOf(key) == (old ? j + 1 : j + 6), "ids");
+            require(registry.resultIdOf(V, key) == (old ? j + 1 : j + 6), "ids");
             if (!old) {
                 Vm.Log memory log = logs[j - 5];
-                require(log.emitter == address(registry) && log.topics.length == 3, "event");
+                require(log.emitter == address(registry) && log.topics.length == 4, "event");
                 require(log.topics[0] == INFERENCE_VERIFIED, "event signature");
-                require(uint256(log.topics[1]) == j + 6, "event id");
-                require(uint256(log.topics[2]) == key, "event commitment");
+                require(uint256(log.topics[2]) == j + 6, "event id");
+                require(uint256(log.topics[3]) == key, "event commitment");
                 require(
                     keccak256(log.data) == keccak256(abi.encode(_expected(shape, 2, j))),
                     "event outputs"
                 );
             }
         }
-        require(registry.resultCount() == 15, "resultCount");
+        require(registry.resultCount(V) == 15, "resultCount");
     }
 
     function test_BatchSkipsOnlyRecordedSubjects() public {
@@ -547,16 +547,16 @@ contract InferenceRegistryTest is RegistryTestBase {
     /// One new subject, first or last, is enough for a proof to be verified and recorded.
     function _checkOneNewSubject(Shape memory shape) internal {
         InferenceRegistry registry = _registry(shape);
-        registry.submit(_proof(shape, 1, 1), _instances(shape, 1));
+        registry.submit(V, _proof(shape, 1, 1), _instances(shape, 1));
         uint256[2] memory places = [uint256(0), shape.subjects - 1];
         for (uint256 i = 0; i < places.length; i++) {
             bytes memory proof = _proof(shape, 1, 2 + i);
             uint256[] memory instances = _instances(shape, 1);
             _setSubject(shape, proof, instances, places[i], 2, places[i]);
-            require(registry.submit(proof, instances) == 1, "recorded count");
-            require(registry.resultIdOf(_key(shape, 2, places[i])) == 11 + i, "id");
+            require(registry.submit(V, proof, instances) == 1, "recorded count");
+            require(registry.resultIdOf(V, _key(shape, 2, places[i])) == 11 + i, "id");
         }
-        require(registry.resultCount() == 12, "resultCount");
+        require(registry.resultCount(V) == 12, "resultCount");
     }
 
     function test_OneNewSubjectIsEnough() public {
@@ -570,18 +570,18 @@ contract InferenceRegistryTest is RegistryTestBase {
         bytes memory proof = _proof(shape, 1, 1);
         uint256[] memory instances = _instances(shape, 1);
         _setSubject(shape, proof, instances, 6, 1, 2); // subject 6 repeats 2, other outputs
-        require(registry.submit(proof, instances) == 9, "recorded count");
+        require(registry.submit(V, proof, instances) == 9, "recorded count");
         _requireResult(registry, _key(shape, 1, 2), _expected(shape, 1, 2));
-        require(registry.resultIdOf(_key(shape, 1, 2)) == 3, "id of the first occurrence");
-        require(!registry.hasResult(_key(shape, 1, 6)), "subject 6 is not in the batch");
-        require(registry.resultIdOf(_key(shape, 1, 7)) == 7, "ids stay sequential");
-        require(registry.resultCount() == 9, "resultCount");
+        require(registry.resultIdOf(V, _key(shape, 1, 2)) == 3, "id of the first occurrence");
+        require(!registry.hasResult(V, _key(shape, 1, 6)), "subject 6 is not in the batch");
+        require(registry.resultIdOf(V, _key(shape, 1, 7)) == 7, "ids stay sequential");
+        require(registry.resultCount(V) == 9, "resultCount");
         // the only new subject, twice: recorded once
         bytes memory again = _proof(shape, 1, 2);
         _setSubject(shape, again, instances, 6, 2, 0);
         _setSubject(shape, again, instances, 8, 2, 0);
-        require(registry.submit(again, instances) == 1, "recorded twice");
-        require(registry.resultIdOf(_key(shape, 2, 0)) == 10, "id");
+        require(registry.submit(V, again, instances) == 1, "recorded twice");
+        require(registry.resultIdOf(V, _key(shape, 2, 0)) == 10, "id");
         _requireResult(registry, _key(shape, 2, 0), _outputsIn(shape, instances, 6));
     }
 
@@ -596,7 +596,7 @@ contract InferenceRegistryTest is RegistryTestBase {
         uint256[] memory instances = _instances(shape, 1);
         // the front-runner resends the pending calldata first, from another account
         Relay frontRunner = new Relay();
-        require(frontRunner.submit(registry, proof, instances) == 10, "copy recorded");
+        require(frontRunner.submit(registry, V, proof, instances) == 10, "copy recorded");
         // the original transaction then fails early, but what apps read is exactly its outputs
         bytes memory recorded = _alreadyRecorded(_key(shape, 1, 0), 1);
         _expectSubmitRevert(registry, proof, instances, recorded);
@@ -605,7 +605,7 @@ contract InferenceRegistryTest is RegistryTestBase {
         }
         // another valid proof of the same batch is refused as well
         _expectSubmitRevert(registry, _proof(shape, 1, 2), instances, recorded);
-        require(registry.resultCount() == 10, "resultCount");
+        require(registry.resultCount(V) == 10, "resultCount");
     }
 
     function test_FrontRunnerGainsNothing() public {
@@ -618,17 +618,17 @@ contract InferenceRegistryTest is RegistryTestBase {
         VM.recordLogs();
         for (uint256 seed = 1; seed <= 3; seed++) {
             uint256[] memory instances = _instances(shape, seed);
-            require(registry.submit(_proof(shape, seed, seed), instances) == 10, "recorded");
-            require(registry.resultCount() == seed * 10, "resultCount");
+            require(registry.submit(V, _proof(shape, seed, seed), instances) == 10, "recorded");
+            require(registry.resultCount(V) == seed * 10, "resultCount");
         }
         Vm.Log[] memory logs = VM.getRecordedLogs();
         require(logs.length == 30, "events");
         for (uint256 i = 0; i < 30; i++) {
             uint256 seed = i / 10 + 1;
             uint256 j = i % 10;
-            require(uint256(logs[i].topics[1]) == i + 1, "event ids in order");
-            require(uint256(logs[i].topics[2]) == _key(shape, seed, j), "event commitment");
-            require(registry.resultIdOf(_key(shape, seed, j)) == i + 1, "resultIdOf");
+            require(uint256(logs[i].topics[2]) == i + 1, "event ids in order");
+            require(uint256(logs[i].topics[3]) == _key(shape, seed, j), "event commitment");
+            require(registry.resultIdOf(V, _key(shape, seed, j)) == i + 1, "resultIdOf");
         }
     }
 
@@ -642,10 +642,10 @@ contract InferenceRegistryTest is RegistryTestBase {
     function _checkViews(Shape memory shape) internal {
         InferenceRegistry registry = _registry(shape);
         uint256 commitment = _key(shape, 1, 4);
-        require(!registry.hasResult(commitment) && registry.resultIdOf(commitment) == 0, "empty");
-        bytes memory none = abi.encodeWithSelector(InferenceRegistry.NoResult.selector, commitment);
-        _expectRevert(address(registry), abi.encodeCall(registry.resultOf, (commitment)), none);
-        _expectRevert(address(registry), abi.encodeCall(registry.predictionOf, (commitment)), none);
+        require(!registry.hasResult(V, commitment) && registry.resultIdOf(V, commitment) == 0, "empty");
+        bytes memory none = abi.encodeWithSelector(InferenceRegistry.NoResult.selector, V, commitment);
+        _expectRevert(address(registry), abi.encodeCall(registry.resultOf, (V, commitment)), none);
+        _expectRevert(address(registry), abi.encodeCall(registry.predictionOf, (V, commitment)), none);
 
         uint256[] memory instances = _instances(shape, 1);
         // subject 4: output 0 = [-5, 9] so class 1; output 1 holds larger values, not classes
@@ -655,14 +655,14 @@ contract InferenceRegistryTest is RegistryTestBase {
         // subject 5: a tie goes to the first class
         instances[_index(shape, 5, 0, 0)] = _felt(-7);
         instances[_index(shape, 5, 0, 1)] = _felt(-7);
-        registry.submit(_proof(shape, 1, 1), instances);
+        registry.submit(V, _proof(shape, 1, 1), instances);
 
-        int256[] memory outputs = registry.resultOf(commitment);
+        int256[] memory outputs = registry.resultOf(V, commitment);
         require(outputs.length == 5, "all outputs concatenated");
         require(outputs[0] == -5 && outputs[1] == 9 && outputs[2] == 1000, "outputs");
-        require(registry.hasResult(commitment) && registry.resultIdOf(commitment) == 5, "id");
-        require(registry.predictionOf(commitment) == 1, "prediction from output 0 only");
-        require(registry.predictionOf(_key(shape, 1, 5)) == 0, "tie");
+        require(registry.hasResult(V, commitment) && registry.resultIdOf(V, commitment) == 5, "id");
+        require(registry.predictionOf(V, commitment) == 1, "prediction from output 0 only");
+        require(registry.predictionOf(V, _key(shape, 1, 5)) == 0, "tie");
     }
 
     function test_ViewsBeforeAndAfter() public {
@@ -678,9 +678,9 @@ contract InferenceRegistryTest is RegistryTestBase {
                 instances[_index(shape, best, 0, e)] = _felt(e == best ? int256(-1) : -2);
             }
         }
-        registry.submit(_proof(shape, 1, 1), instances);
+        registry.submit(V, _proof(shape, 1, 1), instances);
         for (uint256 best = 0; best < 6; best++) {
-            require(registry.predictionOf(_key(shape, 1, best)) == best, "argmax");
+            require(registry.predictionOf(V, _key(shape, 1, best)) == best, "argmax");
         }
     }
 
@@ -694,13 +694,13 @@ contract InferenceRegistryTest is RegistryTestBase {
         InferenceRegistry registry = _registry(regressor);
         uint256[] memory instances = _instances(regressor, 1);
         bytes memory notClassifier =
-            abi.encodeWithSelector(InferenceRegistry.NotAClassifier.selector);
+            abi.encodeWithSelector(InferenceRegistry.NotAClassifier.selector, V);
         _expectRevert(
-            address(registry), abi.encodeCall(registry.predictionOf, (instances[0])), notClassifier
+            address(registry), abi.encodeCall(registry.predictionOf, (V, instances[0])), notClassifier
         );
-        registry.submit(_proof(1), instances);
+        registry.submit(V, _proof(1), instances);
         _expectRevert(
-            address(registry), abi.encodeCall(registry.predictionOf, (instances[0])), notClassifier
+            address(registry), abi.encodeCall(registry.predictionOf, (V, instances[0])), notClassifier
         );
         _requireResult(registry, instances[1], _expected(regressor, 1, 1));
     }
@@ -711,28 +711,28 @@ contract InferenceRegistryTest is RegistryTestBase {
 
     function test_Getters() public {
         InferenceRegistry registry = _registry(twoOutputs);
-        require(address(registry.verifier()) == address(verifier), "verifier");
-        require(registry.vkHash() == keccak256("vk"), "vkHash");
-        require(registry.subjects() == 10, "subjects");
-        require(!registry.commitmentsInProof(), "commitmentsInProof");
-        require(registry.outputsPerSubject() == 5, "outputsPerSubject");
-        require(registry.instanceCount() == 62, "instanceCount");
-        require(_same(registry.outputLengths(), _list(2, 3)), "lengths");
-        require(_same(registry.outputScales(), _list(13, 7)), "scales");
-        require(_same(registry.modelCommitment(), twoOutputs.weights), "modelCommitment");
-        require(registry.resultCount() == 0, "resultCount");
-        require(_registry(single).modelCommitment().length == 0, "no weights commitment");
+        require(registry.versionInfo(V).verifier == address(verifier), "verifier");
+        require(registry.versionInfo(V).vkHash == keccak256("vk"), "vkHash");
+        require(registry.versionInfo(V).subjects == 10, "subjects");
+        require(!registry.versionInfo(V).commitmentsInProof, "commitmentsInProof");
+        require(registry.versionInfo(V).outputsPerSubject == 5, "outputsPerSubject");
+        require(registry.versionInfo(V).instanceCount == 62, "instanceCount");
+        require(_same(registry.versionInfo(V).outputLengths, _list(2, 3)), "lengths");
+        require(_same(registry.versionInfo(V).outputScales, _list(13, 7)), "scales");
+        require(_same(registry.versionInfo(V).weightsCommitment, twoOutputs.weights), "modelCommitment");
+        require(registry.resultCount(V) == 0, "resultCount");
+        require(_registry(single).versionInfo(V).weightsCommitment.length == 0, "no weights commitment");
         InferenceRegistry kzg = _registry(_kzg(twoOutputs));
-        require(kzg.commitmentsInProof() && kzg.subjects() == 10, "kzg commitmentsInProof");
-        require(kzg.instanceCount() == 52 && kzg.outputsPerSubject() == 5, "kzg instanceCount");
-        require(_same(kzg.modelCommitment(), twoOutputs.weights), "kzg modelCommitment");
+        require(kzg.versionInfo(V).commitmentsInProof && kzg.versionInfo(V).subjects == 10, "kzg commitmentsInProof");
+        require(kzg.versionInfo(V).instanceCount == 52 && kzg.versionInfo(V).outputsPerSubject == 5, "kzg instanceCount");
+        require(_same(kzg.versionInfo(V).weightsCommitment, twoOutputs.weights), "kzg modelCommitment");
     }
 
     // ---- storage --------------------------------------------------------------------------
 
-    /// Slot of word `word` of a commitment's result (`_results` is storage slot 3).
+    /// Slot of word `word` of a commitment's result in version 1.
     function _slot(uint256 commitment, uint256 word) internal pure returns (bytes32) {
-        return keccak256(abi.encode(word, keccak256(abi.encode(commitment, uint256(3)))));
+        return _resultSlot(V, commitment, word);
     }
 
     function _lanes(int256 a, int256 b, int256 c, int256 d) internal pure returns (bytes32) {
@@ -742,16 +742,30 @@ contract InferenceRegistryTest is RegistryTestBase {
         return bytes32(word);
     }
 
+    /// Lane 0 of a result: its id, and the block that recorded it above bit 32.
+    function _idLane(uint256 id) internal view returns (int256) {
+        require(block.number < 2 ** 31, "test block");
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return int256(id | (block.number << 32));
+    }
+
     function _checkOneSlotPerSubject(Shape memory shape) internal {
         InferenceRegistry registry = _registry(shape);
         uint256[] memory instances = _instances(shape, 1);
         VM.record();
-        registry.submit(_proof(shape, 1, 1), instances);
+        registry.submit(V, _proof(shape, 1, 1), instances);
         (, bytes32[] memory writes) = VM.accesses(address(registry));
-        // one slot per subject, the id counter (slot 4); nothing per proof
+        // one slot per subject, the version's Config (its result counter); nothing per proof
         require(writes.length == 10 + 1, "storage writes");
-        require(writes[10] == bytes32(uint256(4)), "id counter");
-        require(VM.load(address(registry), bytes32(uint256(4))) == bytes32(uint256(11)), "next id");
+        require(writes[10] == _configSlot(V), "result counter");
+        uint256 config = uint256(VM.load(address(registry), _configSlot(V)));
+        // forge-lint: disable-next-line(unsafe-typecast)
+        require(address(uint160(config)) == address(verifier), "config: verifier");
+        require((config >> 160) & 0xffffffff == 10, "config: last id");
+        require((config >> 192) & 0xffff == 10, "config: subjects");
+        require((config >> 208) & 0xffff == 3, "config: outputs per subject");
+        require((config >> 224) & 0xff == 1 && (config >> 232) & 0xff == 2, "config: shape");
+        require(config >> 240 == (shape.kzg ? 3 : 1), "config: flags active, kzg");
         for (uint256 j = 0; j < 10; j++) {
             int256[] memory v = _expected(shape, 1, j);
             bytes32 slot = _slot(_key(shape, 1, j), 0);
@@ -759,8 +773,8 @@ contract InferenceRegistryTest is RegistryTestBase {
             require(
                 VM.load(address(registry), slot)
                     // forge-lint: disable-next-line(unsafe-typecast)
-                    == _lanes(int256(j + 1), v[0], v[1], v[2]),
-                "packed lanes: id, outputs"
+                    == _lanes(_idLane(j + 1), v[0], v[1], v[2]),
+                "packed lanes: id and block, outputs"
             );
         }
     }
@@ -774,13 +788,13 @@ contract InferenceRegistryTest is RegistryTestBase {
     function _checkSpills(Shape memory shape) internal {
         InferenceRegistry registry = _registry(shape); // 5 outputs: 6 lanes, 2 words
         VM.record();
-        registry.submit(_proof(shape, 1, 1), _instances(shape, 1));
+        registry.submit(V, _proof(shape, 1, 1), _instances(shape, 1));
         (, bytes32[] memory writes) = VM.accesses(address(registry));
         require(writes.length == 20 + 1, "storage writes");
         int256[] memory v = _expected(shape, 1, 3);
         uint256 key = _key(shape, 1, 3);
         require(
-            VM.load(address(registry), _slot(key, 0)) == _lanes(4, v[0], v[1], v[2]), "word 0"
+            VM.load(address(registry), _slot(key, 0)) == _lanes(_idLane(4), v[0], v[1], v[2]), "word 0"
         );
         require(VM.load(address(registry), _slot(key, 1)) == _lanes(v[3], v[4], 0, 0), "word 1");
     }
@@ -790,55 +804,92 @@ contract InferenceRegistryTest is RegistryTestBase {
         _checkSpills(_kzg(twoOutputs));
     }
 
-    // ---- construction ---------------------------------------------------------------------
+    // ---- a version's configuration ---------------------------------------------------------
 
-    function _expectConstructorRevert(
+    /// addVersion refuses a nonsense shape, and the registry is left as it was.
+    function _expectAddRevert(InferenceRegistry.VersionSpec memory spec, bytes memory expected)
+        internal
+    {
+        InferenceRegistry registry = new InferenceRegistry();
+        _expectRevert(
+            address(registry),
+            abi.encodeCall(InferenceRegistry.addVersion, (spec, new bytes32[](0))),
+            expected
+        );
+        require(registry.versionCount() == 0, "a refused version counted");
+    }
+
+    function _nonsense(
         address verifier_,
         uint256 subjects,
         bool kzg,
         uint256[] memory lengths,
-        uint256[] memory scales,
-        bytes memory expected
-    ) internal {
-        try new InferenceRegistry(
-            IHalo2Verifier(verifier_), bytes32(0), subjects, kzg, new uint256[](0), lengths, scales
-        ) returns (InferenceRegistry) {
-            revert("nonsense configuration accepted");
-        } catch (bytes memory reason) {
-            require(keccak256(reason) == keccak256(expected), "rejected, but for another reason");
+        uint256[] memory scales
+    ) internal pure returns (InferenceRegistry.VersionSpec memory spec) {
+        Shape memory shape = _shape(subjects, 0, lengths, scales);
+        shape.kzg = kzg;
+        spec = _spec(shape, verifier_);
+    }
+
+    function _checkAddedWithNonsense(bool kzg) internal {
+        address v = address(verifier);
+        _expectAddRevert(
+            _nonsense(address(0xBEEF), 1, kzg, _list(2), _list(13)),
+            abi.encodeWithSelector(InferenceRegistry.VerifierHasNoCode.selector, address(0xBEEF))
+        );
+        _expectAddRevert(
+            _nonsense(v, 0, kzg, _list(2), _list(13)),
+            abi.encodeWithSelector(InferenceRegistry.NoSubjects.selector)
+        );
+        _expectAddRevert(
+            _nonsense(v, 65_536, kzg, _list(2), _list(13)),
+            abi.encodeWithSelector(InferenceRegistry.TooManySubjects.selector, 65_536)
+        );
+        _expectAddRevert(
+            _nonsense(v, 1, kzg, new uint256[](0), new uint256[](0)),
+            abi.encodeWithSelector(InferenceRegistry.NoOutputs.selector)
+        );
+        _expectAddRevert(
+            _nonsense(v, 1, kzg, _list(2, 3), _list(13)),
+            abi.encodeWithSelector(InferenceRegistry.ScalesMismatch.selector, 2, 1)
+        );
+        _expectAddRevert(
+            _nonsense(v, 1, kzg, _list(2, 0), _list(13, 7)),
+            abi.encodeWithSelector(InferenceRegistry.EmptyOutput.selector, 1)
+        );
+        _expectAddRevert(
+            _nonsense(v, 1, kzg, _list(2, 3), _list(13, 64)),
+            abi.encodeWithSelector(InferenceRegistry.ScaleOutOfRange.selector, 1)
+        );
+        _expectAddRevert(
+            _nonsense(v, 1, kzg, _list(65_535, 1), _list(13, 7)),
+            abi.encodeWithSelector(InferenceRegistry.TooManyOutputs.selector, 65_536)
+        );
+        InferenceRegistry.VersionSpec memory spec = _nonsense(v, 1, kzg, _list(2), _list(13));
+        spec.weightsCommitment = new uint256[](256);
+        _expectAddRevert(
+            spec, abi.encodeWithSelector(InferenceRegistry.TooManyWeights.selector, 256)
+        );
+        spec = _nonsense(v, 1, kzg, _list(2), _list(13));
+        spec.labels = new string[](3);
+        _expectAddRevert(
+            spec, abi.encodeWithSelector(InferenceRegistry.LabelsMismatch.selector, 2, 3)
+        );
+        uint256[2] memory badLengths = [uint256(0), uint256(type(uint32).max) + 1];
+        for (uint256 i = 0; i < badLengths.length; i++) {
+            spec = _nonsense(v, 1, kzg, _list(2), _list(13));
+            spec.proofBytes = badLengths[i];
+            _expectAddRevert(
+                spec,
+                abi.encodeWithSelector(
+                    InferenceRegistry.ProofBytesOutOfRange.selector, badLengths[i]
+                )
+            );
         }
     }
 
-    function _checkConstructedWithNonsense(bool kzg) internal {
-        address v = address(verifier);
-        _expectConstructorRevert(
-            address(0xBEEF), 1, kzg, _list(2), _list(13),
-            abi.encodeWithSelector(InferenceRegistry.VerifierHasNoCode.selector, address(0xBEEF))
-        );
-        _expectConstructorRevert(
-            v, 0, kzg, _list(2), _list(13),
-            abi.encodeWithSelector(InferenceRegistry.NoSubjects.selector)
-        );
-        _expectConstructorRevert(
-            v, 1, kzg, new uint256[](0), new uint256[](0),
-            abi.encodeWithSelector(InferenceRegistry.NoOutputs.selector)
-        );
-        _expectConstructorRevert(
-            v, 1, kzg, _list(2, 3), _list(13),
-            abi.encodeWithSelector(InferenceRegistry.ScalesMismatch.selector, 2, 1)
-        );
-        _expectConstructorRevert(
-            v, 1, kzg, _list(2, 0), _list(13, 7),
-            abi.encodeWithSelector(InferenceRegistry.EmptyOutput.selector, 1)
-        );
-        _expectConstructorRevert(
-            v, 1, kzg, _list(2, 3), _list(13, 64),
-            abi.encodeWithSelector(InferenceRegistry.ScaleOutOfRange.selector, 1)
-        );
-    }
-
-    function test_RevertWhen_ConstructedWithNonsense() public {
-        _checkConstructedWithNonsense(false);
-        _checkConstructedWithNonsense(true);
+    function test_RevertWhen_AddedWithNonsense() public {
+        _checkAddedWithNonsense(false);
+        _checkAddedWithNonsense(true);
     }
 }

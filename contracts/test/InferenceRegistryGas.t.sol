@@ -20,19 +20,23 @@ import {RegistryTestBase} from "./RegistryTestBase.sol";
 /// current 1-subject fixtures).
 ///
 /// Measured (forge 1.7.1, solc 0.8.37, optimizer runs = 1 as deployed, evm osaka, 3072-byte
-/// proof, every account and slot cold, as in a fresh transaction):
+/// proof, every account and slot cold, as in a fresh transaction; `-vvvv` shows the Gas events):
 ///   Poseidon (commitments in the instances):
-///     10 subjects × 2 outputs: 268,632 gas beyond the verifier = 26,863 per subject
-///      1 subject  × 2 outputs:  36,433 gas, so each further subject adds 25,800
+///     10 subjects × 2 outputs: 274,950 gas beyond the verifier = 27,495 per subject
+///      1 subject  × 2 outputs:  39,046 gas, so each further subject adds 26,212
 ///   KZG (commitments in the proof: a key is keccak256 of 64 bytes copied from the proof, not
-///   one calldata read; net of the fewer instances to encode, ~60 more per subject):
-///     10 subjects × 2 outputs: 269,240 gas beyond the verifier = 26,924 per subject
-///      1 subject  × 2 outputs:  36,450 gas, so each further subject adds 25,866
+///   one calldata read):
+///     10 subjects × 2 outputs: 275,656 gas beyond the verifier = 27,566 per subject
+///      1 subject  × 2 outputs:  39,159 gas, so each further subject adds 26,277
 ///   per subject: 22,100 for its fresh slot (read cold to see whether it is recorded, then
-///   written), 2,524 for its event, ~1,200 its key, decoding and packing; per proof ~10.6k: id
-///   counter 5,000, registry account 2,600, encoding the 3 KB proof. Nothing is stored per
-///   proof (a proofUsed slot cost 22,100 more: 289,575 for 10 × 2 before).
-///   With a 1-element weights commitment (Poseidon, 10 × 2): 268,783 (+151 per proof).
+///   written), 2,899 for its event (version, id and commitment indexed), ~1,300 its key,
+///   decoding and packing; per proof ~12.9k: the version's Config slot (one cold read and the
+///   result counter written back: 5,100), the registry account 2,600, encoding the 3 KB proof.
+///   Nothing is stored per proof. Versions cost ~2.7k per proof over the single-model registry
+///   of issue 16 (36,450 for 1 × 2 KZG): the Config read that immutables made free, the
+///   version argument, the event's fourth topic.
+///   With a 1-element weights commitment (Poseidon, 10 × 2): 277,297 (+2,347 per proof: the
+///   version's weights hash, one more cold slot).
 contract InferenceRegistryGasTest is RegistryTestBase {
     uint256 internal constant SUBJECTS = 10;
     uint256 internal constant PER_SUBJECT_LIMIT = 30_000;
@@ -66,6 +70,9 @@ contract InferenceRegistryGasTest is RegistryTestBase {
         probeAgain = new AcceptingVerifier();
     }
 
+    /// The figures above, shown by `forge test -vvvv --match-contract InferenceRegistryGas`.
+    event Gas(string what, uint256 gas);
+
     /// submit's gas minus a direct verifier call's; arguments are read before measuring.
     function _beyondVerifier(
         InferenceRegistry registry,
@@ -77,26 +84,29 @@ contract InferenceRegistryGasTest is RegistryTestBase {
         cold.verifyProof(proof, instances);
         uint256 verifierCall = start - gasleft();
         start = gasleft();
-        uint256 recorded = registry.submit(proof, instances);
+        uint256 recorded = registry.submit(V, proof, instances);
         uint256 submit = start - gasleft();
-        require(recorded == registry.subjects(), "not all recorded");
+        require(recorded == registry.versionInfo(V).subjects, "not all recorded");
         return submit - verifierCall;
     }
 
     function test_Gas_TenSubjectsTwoOutputs() public {
         uint256 beyond = _beyondVerifier(ten, probe, _proof(1), _instances(tenByTwo, 1));
+        emit Gas("Poseidon, 10 subjects x 2 outputs, beyond the verifier", beyond);
         require(beyond / SUBJECTS < PER_SUBJECT_LIMIT, "registry costs too much per subject");
     }
 
     function test_Gas_TenSubjectsTwoOutputsWithWeightsCommitment() public {
         uint256 beyond =
             _beyondVerifier(tenWeights, probe, _proof(1), _instances(tenByTwoWeights, 1));
+        emit Gas("Poseidon, 10 x 2 with a 1-element weights commitment", beyond);
         require(beyond / SUBJECTS < PER_SUBJECT_LIMIT, "registry costs too much per subject");
     }
 
     function test_Gas_MarginalSubject() public {
         uint256 batch = _beyondVerifier(ten, probe, _proof(1), _instances(tenByTwo, 1));
         uint256 single = _beyondVerifier(one, probeAgain, _proof(1), _instances(oneByTwo, 1));
+        emit Gas("Poseidon, 1 subject x 2 outputs, beyond the verifier", single);
         require(batch > single, "measurement");
         // storage and bookkeeping of one more subject in the same proof
         require((batch - single) / (SUBJECTS - 1) < PER_SUBJECT_LIMIT, "marginal subject cost");
@@ -107,6 +117,7 @@ contract InferenceRegistryGasTest is RegistryTestBase {
         uint256 beyond = _beyondVerifier(
             tenKzg, probe, _proof(tenByTwoKzg, 1, 1), _instances(tenByTwoKzg, 1)
         );
+        emit Gas("KZG, 10 subjects x 2 outputs, beyond the verifier", beyond);
         require(beyond / SUBJECTS < PER_SUBJECT_LIMIT, "registry costs too much per subject");
     }
 
@@ -117,6 +128,7 @@ contract InferenceRegistryGasTest is RegistryTestBase {
         uint256 single = _beyondVerifier(
             oneKzg, probeAgain, _proof(oneByTwoKzg, 1, 1), _instances(oneByTwoKzg, 1)
         );
+        emit Gas("KZG, 1 subject x 2 outputs, beyond the verifier", single);
         require(batch > single, "measurement");
         require((batch - single) / (SUBJECTS - 1) < PER_SUBJECT_LIMIT, "marginal subject cost");
     }

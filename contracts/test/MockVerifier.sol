@@ -57,10 +57,65 @@ contract AcceptingVerifier {
 
 /// Another account submitting: a relayer, or a front-runner resending someone's calldata.
 contract Relay {
-    function submit(InferenceRegistry registry, bytes calldata proof, uint256[] calldata instances)
+    function submit(
+        InferenceRegistry registry,
+        uint256 version,
+        bytes calldata proof,
+        uint256[] calldata instances
+    ) external returns (uint256) {
+        return registry.submit(version, proof, instances);
+    }
+}
+
+/// Stands in for ezkl's reusable verifier (Halo2VerifierReusable): anyone registers a VKA; a
+/// proof is verified only with a registered VKA, which this mock records; an invalid proof
+/// reverts (as the real one does), and the answer is a bool, the VKA's digest and the rescaled
+/// instances (longer than one word).
+contract MockReusableVerifier {
+    enum Mode {
+        Accept,
+        Revert,
+        ReturnFalse
+    }
+
+    Mode public mode;
+    mapping(bytes32 digest => bool) public registered;
+    uint256 public registrations;
+    bytes32 public lastDigest; // the VKA the last accepted proof was verified with
+    uint256 public verified;
+
+    function setMode(Mode mode_) external {
+        mode = mode_;
+    }
+
+    function registerVka(bytes32[] calldata vka) external returns (bytes32 digest) {
+        digest = keccak256(abi.encodePacked(vka));
+        registered[digest] = true;
+        registrations++;
+    }
+
+    function verifyProof(bytes calldata, uint256[] calldata instances, bytes32[] calldata vka)
         external
-        returns (uint256)
+        returns (bool, bytes32, int256[] memory rescaled)
     {
-        return registry.submit(proof, instances);
+        bytes32 digest = keccak256(abi.encodePacked(vka));
+        require(registered[digest], "VKA not registered");
+        if (mode == Mode.Revert) revert("invalid proof");
+        rescaled = new int256[](instances.length);
+        if (mode == Mode.ReturnFalse) return (false, digest, rescaled);
+        lastDigest = digest;
+        verified++;
+        return (true, digest, rescaled);
+    }
+}
+
+/// Another account: calls whatever it is told to, so that a test can act as a stranger, or as
+/// the next owner.
+contract Actor {
+    function act(address target, bytes calldata data)
+        external
+        returns (bool ok, bytes memory answer)
+    {
+        (ok, answer) = target.call(data);
     }
 }

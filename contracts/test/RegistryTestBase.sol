@@ -18,6 +18,8 @@ interface Vm {
         external
         returns (bytes32[] memory reads, bytes32[] memory writes);
     function load(address target, bytes32 slot) external view returns (bytes32 value);
+    /// Makes an account and its storage cold again, as in a new transaction.
+    function cool(address target) external;
 }
 
 /// Builds registries and ezkl-shaped public instances for the plain-Solidity tests (a test fails
@@ -28,6 +30,11 @@ abstract contract RegistryTestBase {
         0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
     uint256 internal constant PROOF_BYTES = 3072; // an ezkl proof's size for these models
     bytes32 internal constant INFERENCE_VERIFIED = InferenceRegistry.InferenceVerified.selector;
+    /// The version the single-model tests record under: the first one a registry gets.
+    uint256 internal constant V = 1;
+    /// Storage slots of the registry's mappings (see its layout comment).
+    uint256 internal constant CONFIGS_SLOT = 3;
+    uint256 internal constant RESULTS_SLOT = 5;
 
     /// A registry's shape: subjects per proof, where their commitments are (kzg: the proof's
     /// first points; else the first instances, Poseidon), weights commitment, model outputs.
@@ -69,11 +76,44 @@ abstract contract RegistryTestBase {
         (list[0], list[1]) = (a, b);
     }
 
+    /// The constructor arguments of a version of this shape: verifier, vkHash "vk", modelDigest
+    /// "model", no labels.
+    function _spec(Shape memory shape, address verifier)
+        internal
+        pure
+        returns (InferenceRegistry.VersionSpec memory spec)
+    {
+        spec.verifier = verifier;
+        spec.vkHash = keccak256("vk");
+        spec.modelDigest = keccak256("model");
+        spec.proofBytes = PROOF_BYTES;
+        spec.subjects = shape.subjects;
+        spec.commitmentsInProof = shape.kzg;
+        spec.weightsCommitment = shape.weights;
+        spec.outputLengths = shape.lengths;
+        spec.outputScales = shape.scales;
+    }
+
+    /// A new registry (owned by this test) whose version 1 has this shape and verifier.
     function _deploy(Shape memory shape, address verifier) internal returns (InferenceRegistry) {
-        return new InferenceRegistry(
-            IHalo2Verifier(verifier), keccak256("vk"), shape.subjects, shape.kzg,
-            shape.weights, shape.lengths, shape.scales
-        );
+        InferenceRegistry registry = new InferenceRegistry();
+        require(registry.addVersion(_spec(shape, verifier), new bytes32[](0)) == V, "version 1");
+        return registry;
+    }
+
+    /// Slot of word `word` of a commitment's result in a version.
+    function _resultSlot(uint256 version, uint256 commitment, uint256 word)
+        internal
+        pure
+        returns (bytes32)
+    {
+        bytes32 base = keccak256(abi.encode(version, RESULTS_SLOT));
+        return keccak256(abi.encode(word, keccak256(abi.encode(commitment, base))));
+    }
+
+    /// A version's Config slot: verifier | results << 160 | subjects << 192 | ...
+    function _configSlot(uint256 version) internal pure returns (bytes32) {
+        return keccak256(abi.encode(version, CONFIGS_SLOT));
     }
 
     function _total(Shape memory shape) internal pure returns (uint256 total) {
@@ -258,7 +298,7 @@ abstract contract RegistryTestBase {
         uint256[] memory instances,
         bytes memory expected
     ) internal {
-        bytes memory data = abi.encodeCall(InferenceRegistry.submit, (proof, instances));
+        bytes memory data = abi.encodeCall(InferenceRegistry.submit, (V, proof, instances));
         _expectRevert(address(registry), data, expected);
     }
 
@@ -271,7 +311,7 @@ abstract contract RegistryTestBase {
         uint256 commitment,
         int256[] memory outputs
     ) internal view {
-        require(registry.hasResult(commitment), "no result recorded");
-        require(_equal(registry.resultOf(commitment), outputs), "recorded outputs differ");
+        require(registry.hasResult(V, commitment), "no result recorded");
+        require(_equal(registry.resultOf(V, commitment), outputs), "recorded outputs differ");
     }
 }

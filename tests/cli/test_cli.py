@@ -222,13 +222,17 @@ def test_deploy_records_per_chain_then_onchain_reuses_it(model_dir):
     with Anvil() as node:
         deployed = zkml(model_dir, "--json", "deploy", "breast_cancer", "--rpc-url", node.url)
         assert deployed.exit_code == 0, deployed.stderr
-        records = json.loads((model_dir / "breast_cancer" / "deployments.json").read_text())
+        records = json.loads((model_dir / "deployments.json").read_text())
         assert set(records) == {"31337"}
+        registry = records["31337"]["default"]
+        version = records["31337"]["registries"][registry]["versions"]["1"]
+        assert version["model"] == "breast_cancer" and not version["shared"]
         result = zkml(model_dir, "--json", "onchain", "breast_cancer", "--rpc-url", node.url)
         assert result.exit_code == 0, result.stderr
         stage = json.loads(result.stdout)["stages"][-1]
         assert not stage["deployed_now"]
-        assert stage["deployment"]["registry"] == records["31337"]["registry"]
+        assert stage["deployment"]["registry"] == registry
+        assert stage["deployment"]["version"] == 1
 
 
 def test_wrong_chain_and_missing_anvil(model_dir, monkeypatch):
@@ -249,10 +253,12 @@ def test_contract_too_large_for_the_node(breast_cancer):
     from zkml.evm.verifier import build_verifier
 
     size = build_verifier(breast_cancer).runtime_bytes
-    assert size > 10_000
+    registry_size = registry.registry_build()["runtime_size"]
+    assert size > 10_000 and registry_size > 10_000
     with Anvil(code_size_limit=10_000) as node, pytest.raises(ChainError) as info:
-        registry.deploy(rpc.connect(node.url), breast_cancer)
-    assert "--code-size-limit" in info.value.hint and f"{size} bytes" in info.value.message
+        registry.deploy(rpc.connect(node.url), breast_cancer)  # the registry goes first
+    assert "--code-size-limit" in info.value.hint
+    assert f"{registry_size} bytes" in info.value.message
 
 
 def test_ctrl_c_stops_anvil():

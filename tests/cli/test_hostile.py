@@ -93,7 +93,7 @@ def test_an_edited_manifest_does_not_vouch_for_edited_settings(model_dir):
 def test_malformed_bookkeeping_is_rebuilt_not_a_traceback(model_dir):
     root = model_dir / "breast_cancer"
     (root / "manifest.json").write_text(json.dumps({"version": 2, "files": [], "stages": 1}))
-    (root / "deployments.json").write_text("[]")
+    (model_dir / "deployments.json").write_text("[]")
     assert zkml(model_dir, "verify", "breast_cancer").exit_code == 0
     assert zkml(model_dir, "onchain", "breast_cancer").exit_code == 0
 

@@ -57,6 +57,7 @@ def test_readme_python_example(breast_cancer, tmp_path):
         (done,) = [line for line in printed if line.startswith(f"{stage}: ")]
         assert "=" not in done.split(" (")[0]  # a sentence, not a dataclass's repr
     (outputs,) = [line for line in printed if line.startswith("[[")]
-    assert int(printed[-1].split()[0]) > 0  # the gas
+    assert int(printed[-2].split()[0]) > 0  # the gas
+    assert printed[-1].startswith("version 1 (breast_cancer), active: result #1 [")
     assert (circuits / "breast_cancer" / "proof.json").stat().st_mtime > \
         breast_cancer.proof.stat().st_mtime

@@ -1,5 +1,5 @@
-"""On a real Anvil node: the verifier, the registry keyed by subject, a front-runner who copies a
-pending transaction, and the tamper suite (natively and on-chain)."""
+"""On a real Anvil node: the verifier, the registry keyed by (version, subject), a front-runner
+who copies a pending transaction, and the tamper suite (natively and on-chain)."""
 
 import json
 
@@ -68,13 +68,15 @@ def test_one_transaction_records_the_result_under_its_commitment(node, breast_ca
     assert subject.recorded_now and subject.result_id == 1 and outcome.recorded == 1
     assert subject.outputs == native.outputs[0]
     assert subject.outputs_fixed_point == native.outputs_fixed_point[0]
-    assert 200_000 < outcome.gas < 2_000_000  # one verification, paid once
+    assert 200_000 < outcome.gas < 539_000  # one verification, paid once: below plain ezkl's
+    assert fresh.version == 1 and not fresh.shared
     contract = node.w3.eth.contract(address=fresh.registry,
                                     abi=verifier.EvmBuild.load(breast_cancer).registry["abi"])
     commitment = int(subject.commitment, 16)
-    assert contract.functions.predictionOf(commitment).call() == max(
+    assert contract.functions.predictionOf(1, commitment).call() == max(
         range(2), key=native.outputs[0].__getitem__)
-    assert contract.functions.resultCount().call() == 1
+    assert contract.functions.resultCount(1).call() == 1
+    assert contract.functions.resultBlockOf(1, commitment).call() == outcome.block
 
 
 def test_a_replayed_proof_is_already_recorded_not_invalid(node, breast_cancer,
@@ -85,6 +87,7 @@ def test_a_replayed_proof_is_already_recorded_not_invalid(node, breast_cancer,
         registry.submit(node, fresh, breast_cancer, other_input_proof)
     assert info.value.exit_code == 3
     assert info.value.message.startswith("already recorded: result #1 for subject 0x")
+    assert "in version 1" in info.value.message
 
 
 def test_a_front_runner_changes_nothing_an_app_reads(node, breast_cancer, other_input_proof):
@@ -101,7 +104,7 @@ def test_a_front_runner_changes_nothing_an_app_reads(node, breast_cancer, other_
     attacker = Account.from_key(
         "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d")  # account 1
     price = w3.eth.gas_price
-    data = contract.functions.submit(victim_call.proof, victim_call.instances).build_transaction(
+    data = contract.functions.submit(1, victim_call.proof, victim_call.instances).build_transaction(
         {"from": node.account.address, "gas": 5_000_000})["data"]
     w3.provider.make_request("evm_setAutomine", [False])
     try:
@@ -115,7 +118,7 @@ def test_a_front_runner_changes_nothing_an_app_reads(node, breast_cancer, other_
             "gasPrice": 3 * price, "nonce": w3.eth.get_transaction_count(attacker.address),
             "chainId": 31337}).raw_transaction)
         own = verifier.calldata(other_input_proof)
-        own_data = contract.functions.submit(own.proof, own.instances).build_transaction(
+        own_data = contract.functions.submit(1, own.proof, own.instances).build_transaction(
             {"from": attacker.address, "gas": 5_000_000})["data"]
         own_tx = w3.eth.send_raw_transaction(attacker.sign_transaction({
             "to": fresh.registry, "data": own_data, "gas": 5_000_000, "gasPrice": 3 * price,
@@ -131,12 +134,12 @@ def test_a_front_runner_changes_nothing_an_app_reads(node, breast_cancer, other_
     assert receipts["victim"]["status"] == 0  # its subject is recorded: AlreadyRecorded
     victim = proof.verify(breast_cancer, breast_cancer.proof).instances
     commitment = int(victim.input_commitments[0], 16)
-    assert contract.functions.resultOf(commitment).call() == victim.outputs_fixed_point[0]
+    assert contract.functions.resultOf(1, commitment).call() == victim.outputs_fixed_point[0]
     attacker_own = proof.verify(breast_cancer, other_input_proof).instances
     # recorded under its own subject
     assert attacker_own.input_commitments != victim.input_commitments
     own_commitment = int(attacker_own.input_commitments[0], 16)
-    assert contract.functions.resultOf(own_commitment).call() == \
+    assert contract.functions.resultOf(1, own_commitment).call() == \
         attacker_own.outputs_fixed_point[0]
 
 
@@ -146,18 +149,18 @@ def test_registry_errors_are_decoded(node, deployed, digits_deployed, breast_can
     show for proofs that are valid but not for that registry: each is decoded by name."""
     from dataclasses import replace
 
-    build = verifier.EvmBuild.load(breast_cancer)
-    shape = registry.registry_shape(breast_cancer)
-    vk_hash = bytes.fromhex(registry.current_keys(breast_cancer, False).vk_sha256)
-    address, _ = rpc.deploy(node, build.registry, digits_deployed.verifier, vk_hash,
-                            shape.subjects, shape.commitments_in_proof,
-                            shape.weights_commitment, shape.output_lengths,
-                            shape.output_scales)  # breast_cancer's shape, digits' verifier
-    wrong_verifier = replace(deployed, registry=address, verifier=digits_deployed.verifier)
+    contract = registry.contract(node, deployed.registry)
+    receipt = rpc.send(node, {"to": deployed.registry, "data": contract.functions.addVersion(
+        registry.version_spec(breast_cancer, digits_deployed.verifier), []).build_transaction(
+        {"from": node.account.address, "gas": 5_000_000})["data"]})
+    (added,) = contract.events.VersionAdded().process_receipt(receipt)
+    # breast_cancer's shape, digits' verifier
+    wrong_verifier = replace(deployed, version=added["args"]["version"],
+                             verifier=digits_deployed.verifier)
     with pytest.raises(VerificationFailed, match="ProofRejected"):
         registry.submit(node, wrong_verifier, breast_cancer, breast_cancer.proof)
     with pytest.raises(registry.WrongRegistry, match="WrongInstanceCount"):
-        registry.submit(node, deployed, digits, digits.proof)  # digits' proof, bc's registry
+        registry.submit(node, deployed, digits, digits.proof)  # digits' proof, bc's version
 
 
 def test_tamper_suite_native_and_onchain(node, deployed, digits_deployed, breast_cancer, digits,

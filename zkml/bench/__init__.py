@@ -19,6 +19,9 @@ Parts (all by default):
 - large: an MNIST-shape LeNet-5 and a 96-256-128-1 credit MLP, the same three ways, with where
   the largest model's proving time goes.
 - sweep: zkml on bundled models of growing size (MLP widths, CNN channels).
+- versions: a new model version in an application's registry with its own verifier vs ezkl's
+  shared reusable verifier (with the model's VKA): what adding it costs the owner, what each
+  proof costs the submitter, and after how many results the own verifier has paid for itself.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ from zkml.layout import BenchLayout, ModelLayout, ScratchLayout, read_json, writ
 from zkml.models.bundled import Spec
 from zkml.progress import Progress, ProgressHook, ignore
 
-PARTS = ("models", "commitments", "gas", "lookups", "large", "sweep")
+PARTS = ("models", "commitments", "gas", "lookups", "large", "sweep", "versions")
+VERSION_MODELS = ["breast_cancer", "digits"]
 MODELS = ["breast_cancer", "digits", "digits_mlp"]
 SUBJECTS = [1, 4, 10, 32]
 # ezkl by hand, per model: what a careful user finds by trying settings one at a time (run
@@ -146,8 +150,8 @@ def _gas(layout: ModelLayout, rpc_url: str) -> dict[str, int]:
     made = proof.prove(layout, json.loads(_first_input(layout).read_text()), layout.bench_proof)
     if CircuitSettings.load(layout).salted:
         with chain.deploy(layout, rpc_url) as registry:
-            transaction = registry.submit(made).gas
-            verifier = registry.deployment.verifier
+            submitted = registry.submit(made)
+            transaction, verifier = submitted.gas, submitted.deployment.verifier
             node = registry.chain
     else:
         build_verifier(layout)
@@ -291,6 +295,56 @@ def part_gas(results: dict[str, Any], circuits: Path, scratch: Path, rpc_url: st
         results["gas"].append(row)
 
 
+def part_versions(results: dict[str, Any], circuits: Path, rpc_url: str,
+                  progress: ProgressHook) -> None:
+    """Real transactions on the bench's Anvil, per model: a registry, then the model added as
+    a version with its own verifier and again with the shared one, the same proof submitted
+    to each, and verifyProof alone on each verifier."""
+    from zkml import proof
+    from zkml.evm import registry, rpc
+    from zkml.evm.verifier import calldata, encode_verify_call, vka_words
+    from zkml.models import bundled
+
+    chain = rpc.connect(rpc_url)
+    for name in VERSION_MODELS:
+        progress(Progress("bench", f"{name}: a new version, own verifier vs shared"))
+        layout = _prepare(bundled.SPECS[name], circuits)
+        made = proof.prove(layout, json.loads(_first_input(layout).read_text()),
+                           layout.bench_proof)
+        address, registry_gas = registry.deploy_registry(chain, circuits)
+        row: dict[str, Any] = {"model": name, "registry_gas": registry_gas}
+        call = calldata(made.path)
+        for kind in ("own", "shared"):
+            deployment = registry.add_version(chain, address, layout, kind)
+            submitted = registry.submit(chain, deployment, layout, made.path)
+            if kind == "own":
+                data = encode_verify_call(call)
+            else:  # what a direct caller of the reusable verifier sends: the VKA as calldata
+                from eth_abi import encode
+                from eth_utils import function_signature_to_4byte_selector
+
+                data = function_signature_to_4byte_selector(
+                    "verifyProof(bytes,uint256[],bytes32[])") + encode(
+                    ["bytes", "uint256[]", "bytes32[]"],
+                    [call.proof, call.instances, vka_words(layout)])
+            verify = int(rpc.send(chain, {"to": deployment.verifier, "data": data})["gasUsed"])
+            row[kind] = {"verifier": deployment.verifier, "verifier_bytes":
+                         deployment.verifier_bytes, "verifier_gas": deployment.verifier_gas,
+                         "version_gas": deployment.version_gas, "submit_gas": submitted.gas,
+                         "verify_gas": verify}
+        own, shared = row["own"], row["shared"]
+        # the shared verifier is deployed once per chain: not a cost of each version
+        row["shared_verifier_gas"] = results.get("shared_verifier_gas") or shared["verifier_gas"]
+        results["shared_verifier_gas"] = row["shared_verifier_gas"]
+        row["own_new_version_gas"] = own["verifier_gas"] + own["version_gas"]
+        row["shared_new_version_gas"] = shared["version_gas"]
+        saved = row["own_new_version_gas"] - row["shared_new_version_gas"]
+        extra = shared["submit_gas"] - own["submit_gas"]
+        row["extra_gas_per_submit"] = extra
+        row["break_even_results"] = math.ceil(saved / extra) if extra > 0 else 0
+        results["versions"].append(row)
+
+
 def _three_ways(spec: Spec, circuits: Path, scratch: Path, repeats: int, rpc_url: str,
                 hand: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
     layout = _prepare(spec, circuits)
@@ -385,7 +439,7 @@ def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats:
     started = time.perf_counter()
     results: dict[str, Any] = {"repeats": repeats, "machine": _machine(), "parts": chosen,
                                "models": {}, "commitments": {}, "gas": [], "lookups": {},
-                               "large": {}, "sweep": []}
+                               "large": {}, "sweep": [], "versions": []}
     with tempfile.TemporaryDirectory(prefix="zkml-bench-") as tmp, ExitStack() as stack:
         scratch = Path(tmp)
         circuits = scratch / "circuits"
@@ -402,6 +456,7 @@ def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats:
             "large": lambda: part_large(results, circuits, scratch, repeats, rpc_url,
                                         progress),
             "sweep": lambda: part_sweep(results, circuits, progress),
+            "versions": lambda: part_versions(results, circuits, rpc_url, progress),
         }
         for part in PARTS:
             if part in chosen:

@@ -45,8 +45,10 @@ def _table(name: str, table: dict[str, Any]) -> list[str]:
 
 def markdown(results: dict[str, Any]) -> str:
     machine = results["machine"]
-    lines = [f"# zkml benchmark\n\nOne `zkml bench` run: {results['seconds'] / 60:.1f} minutes "
-             f"on {machine['cpus']} CPUs, ezkl {machine['ezkl']}. Each step ran in its own "
+    parts = ", ".join(results.get("parts", []))
+    lines = [f"# zkml benchmark\n\nOne `zkml bench` run ({parts}): "
+             f"{results['seconds'] / 60:.1f} minutes on {machine['cpus']} CPUs, ezkl "
+             f"{machine['ezkl']}. Each step ran in its own "
              f"process (time: median of {results['repeats']}; peak memory: the process and its "
              "workers). Plain ezkl: its Python API with its defaults on the same ONNX and the "
              "same private input; hand-tuned ezkl: settings chosen by hand for the model. A "
@@ -112,6 +114,28 @@ def markdown(results: dict[str, Any]) -> str:
                          f"calls): witness {b['witness_s']:.2f} s, proving (which reads the "
                          f"{b['pk_bytes'] / 1e6:.0f} MB proving key; reading it alone takes "
                          f"{b['pk_read_s']:.2f} s from the page cache) {b['prove_s']:.2f} s.")
+    if results.get("versions"):
+        lines += ["\n## A new model version: its own verifier or the shared one\n",
+                  "Real transactions on Anvil. Own: the model's verifier deployed, then "
+                  "addVersion; shared: addVersion with the model's VKA (stored as a data "
+                  "contract's code and registered on ezkl's reusable verifier, which is "
+                  "deployed once per chain: "
+                  f"{_fmt(results['versions'][0]['shared_verifier_gas'])} gas). Submit: the one "
+                  "transaction that verifies and records one result. verifyProof alone: a "
+                  "transaction to the verifier (to the shared one the caller sends the VKA as "
+                  "calldata; the registry reads it from its data contract instead).\n",
+                  "| model | new version, own (verifier + addVersion) | new version, shared "
+                  "(addVersion) | submit, own | submit, shared | verifyProof alone, own | "
+                  "verifyProof alone, shared | own verifier pays for itself after |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for v in results["versions"]:
+            own, shared = v["own"], v["shared"]
+            lines.append(
+                f"| {v['model']} | {v['own_new_version_gas']:,} ({own['verifier_gas']:,} + "
+                f"{own['version_gas']:,}) | {v['shared_new_version_gas']:,} | "
+                f"{own['submit_gas']:,} | {shared['submit_gas']:,} "
+                f"(+{v['extra_gas_per_submit']:,}) | {own['verify_gas']:,} | "
+                f"{shared['verify_gas']:,} | {v['break_even_results']} results |")
     if results["sweep"]:
         lines += ["\n## Sweep over model size (zkml)\n",
                   "| model | logrows | rows | proving key (MB) | setup (s) | setup peak (MB) | "

@@ -6,28 +6,50 @@ interface IHalo2Verifier {
     function verifyProof(bytes calldata proof, uint256[] calldata instances) external returns (bool);
 }
 
-/// Records zero-knowledge-verified inferences of one model, each under the subject it is about.
+/// ezkl's reusable verifier (Halo2VerifierReusable): one contract for every circuit. A circuit's
+/// verifying key travels with each call as its VKA (verifying-key artifact, bytes32 words),
+/// which must have been registered on the verifier once. It reverts on an invalid proof.
+interface IHalo2VerifierReusable {
+    function registerVka(bytes32[] calldata vka) external returns (bytes32 digest);
+    function verifyProof(bytes calldata proof, uint256[] calldata instances, bytes32[] calldata vka)
+        external
+        returns (bool success, bytes32 digest, int256[] memory rescaled);
+}
+
+/// An application's record of zero-knowledge-verified inferences, each under the subject it is
+/// about, across the model versions the application approves over the years.
 ///
-/// One registry serves one model/circuit: it pins the verifier (whose bytecode embeds the
-/// verifying key; `vkHash` records the key file's sha256 for audits) and, when the weights are
-/// private, their public Poseidon commitment. A subject is identified by the commitment the
+/// Versions. The owner adds model versions (`addVersion`), numbered 1, 2, ...; each pins its
+/// verifier (its own, whose bytecode embeds the verifying key, or a shared reusable verifier
+/// with this version's VKA, kept as the code of a data contract the registry creates), the
+/// verifying key's sha256 (`vkHash`, for audits), a digest of the model, the weights'
+/// commitment when the weights are private, the instance layout (subjects per proof, where
+/// their commitments are, output lengths and fixed-point scales) and the output labels. A
+/// version is active until the owner retires it (`retireVersion`, final): a retired version
+/// records nothing new, and its results stay readable. Nothing else about a version ever
+/// changes, and nobody but the owner adds or retires one.
+///
+/// Owner. The deployer; ownership moves in two steps: `transferOwnership(next)` by the owner,
+/// then `acceptOwnership()` by `next` (proposing address(0) cancels).
+///
+/// Results are keyed by (version, commitment). A subject is identified by the commitment the
 /// circuit publishes for its private input and a secret salt, in one of two schemes:
 /// - KZG (`commitmentsInProof`): the commitment to the subject's input column, the proof's
 ///   j-th point (bytes 64j .. 64j+63: x, y big-endian); its key here is keccak256 of them;
 /// - Poseidon: Poseidon(input ‖ salt), the j-th public instance; its key is that value.
+/// An app reads one version's result (`resultOf`), or the newest active version's that holds
+/// one (`currentResultOf`).
 ///
 /// Threat model:
 /// - Anyone may submit: the proof is the only authority. msg.sender is irrelevant and not stored.
-/// - The model is deterministic, so every valid proof for a commitment carries the same outputs.
-///   A result is recorded once under its commitment and never changed. A front-runner copying a
-///   pending transaction gains nothing: the same outputs under the same commitment (the original
-///   transaction then reverts early with AlreadyRecorded). Anyone holding another proof for a
-///   recorded subject records nothing. What an app reads for a subject cannot be set or changed
-///   by anyone else.
+/// - The model is deterministic, so every valid proof of a version for a commitment carries the
+///   same outputs. A result is recorded once under (version, commitment) and never changed. A
+///   front-runner copying a pending transaction gains nothing: the same outputs under the same
+///   key (the original transaction then reverts early with AlreadyRecorded). What an app reads
+///   for a subject cannot be set or changed by anyone else, the owner included: the owner only
+///   chooses which versions exist and which of them are active.
 /// - Public: the commitments and the outputs. The input and salt stay private; a commitment
 ///   reveals nothing of the input as long as the salt is secret.
-/// - There is no global "latest" result. Recording order is given by the sequential result ids
-///   (`resultIdOf`, the `InferenceVerified` event) and `resultCount`.
 ///
 /// Public instances, flattened as ezkl lays them out (BN254 scalar-field elements):
 ///   [Poseidon commitments: subjects, none with KZG] [weights commitment] [output 0: subjects ×
@@ -35,11 +57,15 @@ interface IHalo2Verifier {
 /// with each output row-major (subject j's row of output k: j*Lk .. (j+1)*Lk - 1 of its block).
 /// Outputs are fixed point, x * 2^outputScales[k], negatives as p - |x|.
 ///
-/// Storage: per subject, lanes of 64 bits, 4 to a 32-byte word: lane 0 = result id (uint64,
-/// nonzero iff recorded), lanes 1.. = the subject's outputs concatenated, as int64 (an output
-/// that does not fit is rejected). Word w of a subject is _results[commitment][w]; a subject
-/// with at most 3 outputs takes exactly one slot, written once. Nothing is stored per proof: a
-/// proof whose subjects are all recorded is refused before it is verified (AlreadyRecorded).
+/// Storage: what submit reads of a version is one slot (`Config`: verifier, result counter,
+/// layout, status), plus one more only for several model outputs (their packed lengths), private
+/// weights (their hash) or a shared verifier (the VKA's data contract and the proof's length). Per subject, lanes of 64
+/// bits, 4 to a 32-byte word: lane 0 = result id (uint32, per version, nonzero iff recorded) |
+/// the recording block's low 32 bits << 32, lanes 1.. = the subject's outputs concatenated, as
+/// int64 (an output that does not fit is rejected). Word w of a subject is
+/// _results[version][commitment][w]; a subject with at most 3 outputs takes exactly one slot,
+/// written once. Nothing is stored per proof: a proof whose subjects are all recorded is refused
+/// before it is verified (AlreadyRecorded).
 contract InferenceRegistry {
     uint256 internal constant FIELD_MODULUS =
         0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
@@ -48,6 +74,7 @@ contract InferenceRegistry {
     uint256 internal constant LANE_BITS = 64;
     uint256 internal constant MAX_SCALE = 63;
     uint256 internal constant LANE_MASK = 0xffffffffffffffff;
+    uint256 internal constant ID_MASK = 0xffffffff;
     /// The smallest field element standing for a negative int64: p - 2^63.
     uint256 internal constant NEGATIVE_FLOOR =
         0x30644e72e131a029b85045b68181585d2833e84879b97090c3e1f593f0000001;
@@ -56,156 +83,331 @@ contract InferenceRegistry {
     uint256 internal constant OUTPUT_OUT_OF_RANGE =
         0x13e406b800000000000000000000000000000000000000000000000000000000;
     bytes32 internal constant INFERENCE_VERIFIED =
-        0xdcc801bcd7bb94272c39099ed1ae258585db9ef2a70adc6b6f507ccb3d5f2d29;
-    /// Up to this many output lengths below 2^32 are kept in an immutable (no storage reads).
+        0x658086e949dbde6114f53821eec62790edf102336f0f40d29e2d4361c42c1ee1;
+    /// Up to this many output lengths are read from one slot (uint32 each).
     uint256 internal constant PACKED_LENGTHS = 8;
+    /// A data contract holds at most this much code (EIP-170), one STOP byte and the VKA.
+    uint256 internal constant MAX_VKA_WORDS = 767; // (24,576 - 1) / 32
 
-    IHalo2Verifier public immutable verifier;
-    bytes32 public immutable vkHash;
-    /// Inferences (subjects) per proof.
-    uint256 public immutable subjects;
-    /// Whether subjects' commitments are the proof's first points (KZG) rather than its first
-    /// public instances (Poseidon).
-    bool public immutable commitmentsInProof;
-    /// Public instances per proof.
-    uint256 public immutable instanceCount;
-    /// Output elements per subject, all model outputs together.
-    uint256 public immutable outputsPerSubject;
+    uint8 internal constant ACTIVE = 1;
+    uint8 internal constant KZG = 2; // commitments in the proof
+    uint8 internal constant SHARED = 4; // a reusable verifier, called with the version's VKA
 
-    uint256 private immutable _weightsLength;
-    bytes32 private immutable _weightsHash;
-    uint256 private immutable _outputCount;
-    uint256 private immutable _classes; // outputLengths[0]
-    uint256 private immutable _packedLengths; // 0 when the lengths do not fit
+    /// What submit reads of a version: one storage slot.
+    struct Config {
+        address verifier;
+        uint32 results; // the last result id of this version
+        uint16 subjects;
+        uint16 outputsPerSubject;
+        uint8 weightsLength;
+        uint8 outputCount;
+        uint8 flags; // ACTIVE | KZG | SHARED
+    }
 
-    uint256[] private _weightsCommitment;
-    uint256[] private _outputLengths;
-    uint256[] private _outputScales;
+    /// The rest of a version, read by views (and by submit: weightsHash for private weights,
+    /// vka for a shared verifier, outputLengths' first slot for several outputs).
+    struct Details {
+        bytes32 vkHash;
+        bytes32 modelDigest;
+        bytes32 weightsHash;
+        address vka; // the data contract whose code is STOP ‖ the VKA's words; 0: own verifier
+        uint32 proofBytes; // a proof's exact length (ezkl's reusable verifier does not check it)
+        uint64 addedBlock;
+        uint64 retiredBlock;
+        uint256[] weightsCommitment;
+        uint32[] outputLengths; // 8 to a slot, output 0 in the low bits
+        uint8[] outputScales;
+        string[] labels;
+    }
 
-    /// commitment => word index => 4 packed lanes.
-    mapping(uint256 commitment => mapping(uint256 word => uint256 lanes)) private _results;
-    /// The id the next recorded result gets; starts at 1 so updating it never writes a zero slot.
-    uint256 private _nextId = 1;
+    /// A new version, as `addVersion` takes it.
+    struct VersionSpec {
+        address verifier;
+        bytes32 vkHash;
+        bytes32 modelDigest; // sha256 of the model's ONNX file (what was reviewed)
+        uint256 proofBytes; // a proof's length (checked here for a shared verifier)
+        uint256 subjects;
+        bool commitmentsInProof;
+        uint256[] weightsCommitment; // empty unless the weights are private
+        uint256[] outputLengths; // per model output: elements per subject
+        uint256[] outputScales;
+        string[] labels; // names of output 0's elements (classes), or none
+    }
 
-    event InferenceVerified(uint256 indexed id, uint256 indexed commitment, int256[] outputs);
+    /// A version, as `versionInfo` returns it.
+    struct Version {
+        address verifier;
+        address vka; // 0 unless the verifier is shared
+        bool active;
+        bool commitmentsInProof;
+        uint256 subjects;
+        uint256 instanceCount;
+        uint256 outputsPerSubject;
+        uint256 resultCount;
+        bytes32 vkHash;
+        bytes32 modelDigest;
+        uint256 proofBytes;
+        uint256 addedBlock;
+        uint256 retiredBlock; // 0 while active
+        uint256[] weightsCommitment;
+        uint256[] outputLengths;
+        uint256[] outputScales;
+        string[] labels;
+    }
+
+    // Storage layout (the tests compute slots from it): 0 owner, 1 pendingOwner, 2
+    // versionCount, 3 _configs, 4 _details, 5 _results.
+    address public owner;
+    address public pendingOwner;
+    uint256 public versionCount;
+    mapping(uint256 version => Config) internal _configs;
+    mapping(uint256 version => Details) internal _details;
+    /// version => commitment => word index => 4 packed lanes.
+    mapping(uint256 version => mapping(uint256 commitment => mapping(uint256 word => uint256)))
+        internal _results;
+
+    /// The block the registry was deployed in: where to start reading its events.
+    uint256 public immutable deployedAt;
+
+    event VersionAdded(
+        uint256 indexed version,
+        address indexed verifier,
+        bytes32 vkHash,
+        bytes32 modelDigest,
+        address vka
+    );
+    event VersionRetired(uint256 indexed version);
+    event OwnershipTransferStarted(address indexed owner, address indexed pendingOwner);
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+    event InferenceVerified(
+        uint256 indexed version, uint256 indexed id, uint256 indexed commitment, int256[] outputs
+    );
+
+    error NotOwner(address caller);
+    error NotPendingOwner(address caller);
+    error NoSuchVersion(uint256 version);
+    error VersionIsRetired(uint256 version);
 
     error VerifierHasNoCode(address verifier);
     error NoSubjects();
+    error TooManySubjects(uint256 subjects);
     error NoOutputs();
+    error TooManyOutputs(uint256 outputsPerSubject);
     error ScalesMismatch(uint256 outputs, uint256 scales);
     error EmptyOutput(uint256 output);
     error ScaleOutOfRange(uint256 output);
+    error TooManyWeights(uint256 weights);
+    error LabelsMismatch(uint256 classes, uint256 labels);
+    error VkaTooLarge(uint256 words);
+    error VkaNotStored();
+    error ProofBytesOutOfRange(uint256 proofBytes);
 
     error WrongInstanceCount(uint256 expected, uint256 got);
     error WrongModel();
-    /// Every subject of the proof has a result already (the first one's is given): nothing to
-    /// record, so the proof is not verified.
-    error AlreadyRecorded(uint256 commitment, uint256 id);
+    /// Every subject of the proof has a result in this version already (the first one's is
+    /// given): nothing to record, so the proof is not verified.
+    error AlreadyRecorded(uint256 version, uint256 commitment, uint256 id);
     error ProofRejected();
     /// instances[index] is not a field element whose signed value fits an int64.
     error OutputOutOfRange(uint256 index);
+    error TooManyResults(uint256 version);
 
-    error NoResult(uint256 commitment);
-    error NotAClassifier();
+    error NoResult(uint256 version, uint256 commitment);
+    error NotAClassifier(uint256 version);
 
-    constructor(
-        IHalo2Verifier verifier_,
-        bytes32 vkHash_,
-        uint256 subjects_,
-        bool commitmentsInProof_,
-        uint256[] memory weightsCommitment_,
-        uint256[] memory outputLengths_,
-        uint256[] memory outputScales_
-    ) {
-        if (address(verifier_).code.length == 0) revert VerifierHasNoCode(address(verifier_));
-        if (subjects_ == 0) revert NoSubjects();
-        uint256 outputCount = outputLengths_.length;
-        if (outputCount == 0) revert NoOutputs();
-        if (outputScales_.length != outputCount) {
-            revert ScalesMismatch(outputCount, outputScales_.length);
-        }
-        uint256 total;
-        bool packable = outputCount <= PACKED_LENGTHS;
-        uint256 packed;
-        for (uint256 k = 0; k < outputCount; k++) {
-            uint256 length = outputLengths_[k];
-            if (length == 0) revert EmptyOutput(k);
-            if (outputScales_[k] > MAX_SCALE) revert ScaleOutOfRange(k);
-            total += length;
-            if (length > type(uint32).max) packable = false;
-            if (packable) packed |= length << (32 * k);
-        }
-
-        verifier = verifier_;
-        vkHash = vkHash_;
-        subjects = subjects_;
-        commitmentsInProof = commitmentsInProof_;
-        instanceCount =
-            (commitmentsInProof_ ? 0 : subjects_) + weightsCommitment_.length + subjects_ * total;
-        outputsPerSubject = total;
-        _weightsLength = weightsCommitment_.length;
-        _weightsHash = keccak256(abi.encodePacked(weightsCommitment_));
-        _outputCount = outputCount;
-        _classes = outputLengths_[0];
-        _packedLengths = packable ? packed : 0;
-        _weightsCommitment = weightsCommitment_;
-        _outputLengths = outputLengths_;
-        _outputScales = outputScales_;
+    constructor() {
+        owner = msg.sender;
+        deployedAt = block.number;
+        emit OwnershipTransferred(address(0), msg.sender);
     }
 
-    /// Verify (proof, instances) through the pinned verifier and record each subject's outputs
-    /// under its commitment. Checks, in order: instance count (WrongInstanceCount), weights
-    /// commitment (WrongModel), some subject not recorded yet (else AlreadyRecorded: a replay,
-    /// or a copy of a pending transaction mined first), the verifier returns true (else
-    /// ProofRejected), every output a canonical field element fitting an int64
+    modifier onlyOwner() {
+        if (msg.sender != owner) revert NotOwner(msg.sender);
+        _;
+    }
+
+    // ---- owner -------------------------------------------------------------------------------
+
+    /// Step 1 of 2: propose the next owner (address(0) cancels a proposal).
+    function transferOwnership(address next) external onlyOwner {
+        pendingOwner = next;
+        emit OwnershipTransferStarted(msg.sender, next);
+    }
+
+    /// Step 2 of 2: the proposed owner takes over.
+    function acceptOwnership() external {
+        if (msg.sender != pendingOwner || msg.sender == address(0)) {
+            revert NotPendingOwner(msg.sender);
+        }
+        emit OwnershipTransferred(owner, msg.sender);
+        owner = msg.sender;
+        pendingOwner = address(0);
+    }
+
+    /// Adds a model version, active from now on. With a VKA, `spec.verifier` is a shared
+    /// reusable verifier: the VKA is stored as a data contract's code and registered on it.
+    function addVersion(VersionSpec calldata spec, bytes32[] calldata vka)
+        external
+        onlyOwner
+        returns (uint256 version)
+    {
+        if (spec.verifier.code.length == 0) revert VerifierHasNoCode(spec.verifier);
+        if (spec.subjects == 0) revert NoSubjects();
+        if (spec.subjects > type(uint16).max) revert TooManySubjects(spec.subjects);
+        uint256 outputCount = spec.outputLengths.length;
+        if (outputCount == 0) revert NoOutputs();
+        if (spec.outputScales.length != outputCount) {
+            revert ScalesMismatch(outputCount, spec.outputScales.length);
+        }
+        if (spec.weightsCommitment.length > type(uint8).max) {
+            revert TooManyWeights(spec.weightsCommitment.length);
+        }
+        if (spec.labels.length != 0 && spec.labels.length != spec.outputLengths[0]) {
+            revert LabelsMismatch(spec.outputLengths[0], spec.labels.length);
+        }
+        if (spec.proofBytes == 0 || spec.proofBytes > type(uint32).max) {
+            revert ProofBytesOutOfRange(spec.proofBytes);
+        }
+        version = ++versionCount;
+        Details storage details = _details[version];
+        uint256 total;
+        for (uint256 k = 0; k < outputCount; k++) {
+            uint256 length = spec.outputLengths[k];
+            if (length == 0) revert EmptyOutput(k);
+            if (spec.outputScales[k] > MAX_SCALE) revert ScaleOutOfRange(k);
+            total += length;
+            if (total > type(uint16).max) revert TooManyOutputs(total);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            details.outputLengths.push(uint32(length));
+            // forge-lint: disable-next-line(unsafe-typecast)
+            details.outputScales.push(uint8(spec.outputScales[k]));
+        }
+        if (outputCount > type(uint8).max) revert TooManyOutputs(total); // lengths >= 1 each
+
+        uint8 flags = ACTIVE | (spec.commitmentsInProof ? KZG : 0);
+        if (vka.length != 0) {
+            flags |= SHARED;
+            details.vka = _storeVka(vka);
+            IHalo2VerifierReusable(spec.verifier).registerVka(vka);
+        }
+        details.vkHash = spec.vkHash;
+        details.modelDigest = spec.modelDigest;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        details.proofBytes = uint32(spec.proofBytes);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        details.addedBlock = uint64(block.number);
+        if (spec.weightsCommitment.length != 0) {
+            details.weightsCommitment = spec.weightsCommitment;
+            details.weightsHash = keccak256(abi.encodePacked(spec.weightsCommitment));
+        }
+        for (uint256 i = 0; i < spec.labels.length; i++) details.labels.push(spec.labels[i]);
+        // forge-lint: disable-start(unsafe-typecast)
+        _configs[version] = Config({
+            verifier: spec.verifier,
+            results: 0,
+            subjects: uint16(spec.subjects),
+            outputsPerSubject: uint16(total),
+            weightsLength: uint8(spec.weightsCommitment.length),
+            outputCount: uint8(outputCount),
+            flags: flags
+        });
+        // forge-lint: disable-end(unsafe-typecast)
+        emit VersionAdded(version, spec.verifier, spec.vkHash, spec.modelDigest, details.vka);
+    }
+
+    /// A retired version records nothing new; its results stay readable. Final.
+    function retireVersion(uint256 version) external onlyOwner {
+        Config storage config = _existing(version);
+        if (config.flags & ACTIVE == 0) revert VersionIsRetired(version);
+        config.flags &= ~ACTIVE;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _details[version].retiredBlock = uint64(block.number);
+        emit VersionRetired(version);
+    }
+
+    // ---- recording ---------------------------------------------------------------------------
+
+    /// Verify (proof, instances) through the version's verifier and record each subject's
+    /// outputs under (version, commitment). Checks, in order: the version exists
+    /// (NoSuchVersion) and is active (VersionIsRetired), instance count (WrongInstanceCount),
+    /// weights commitment (WrongModel), some subject not recorded yet in this version (else
+    /// AlreadyRecorded: a replay, or a copy of a pending transaction mined first), the verifier
+    /// accepts (else ProofRejected), every output a canonical field element fitting an int64
     /// (OutputOutOfRange). A subject already recorded, before or earlier in this batch, is
     /// skipped without an event: its outputs are necessarily the same.
     /// @return recorded how many subjects were newly recorded, each with the next result id.
-    function submit(bytes calldata proof, uint256[] calldata instances)
+    function submit(uint256 version, bytes calldata proof, uint256[] calldata instances)
         external
         returns (uint256 recorded)
     {
-        if (instances.length != instanceCount) {
-            revert WrongInstanceCount(instanceCount, instances.length);
-        }
-        uint256 count = subjects;
-        uint256 hashes = commitmentsInProof ? 0 : count;
-        if (_weightsLength != 0 && _calldataHash(instances, hashes, _weightsLength) != _weightsHash)
-        {
-            revert WrongModel();
-        }
-        uint256[] memory commitments = _commitments(proof, instances, count);
-        _requireSomethingNew(commitments);
-        if (!_verified(abi.encodeCall(IHalo2Verifier.verifyProof, (proof, instances)))) {
-            revert ProofRejected();
-        }
+        Config memory config = _configs[version];
+        uint256[] memory commitments = _checked(version, config, proof, instances);
+        if (!_verified(config, version, proof, instances)) revert ProofRejected();
+        recorded = _recordAll(version, config, instances, commitments);
+    }
 
-        uint256[] memory rows = _rows(count, hashes);
-        bytes memory buffer = _eventBuffer(outputsPerSubject);
-        uint256 id = _nextId;
+    /// submit's checks before the verifier; returns the subjects' keys.
+    function _checked(
+        uint256 version,
+        Config memory config,
+        bytes calldata proof,
+        uint256[] calldata instances
+    ) private view returns (uint256[] memory commitments) {
+        if (config.verifier == address(0)) revert NoSuchVersion(version);
+        if (config.flags & ACTIVE == 0) revert VersionIsRetired(version);
+        uint256 count = config.subjects;
+        bool inProof = config.flags & KZG != 0;
+        uint256 hashes = inProof ? 0 : count;
+        uint256 expected = hashes + config.weightsLength + count * uint256(config.outputsPerSubject);
+        if (instances.length != expected) revert WrongInstanceCount(expected, instances.length);
+        if (
+            config.weightsLength != 0
+                && _calldataHash(instances, hashes, config.weightsLength)
+                    != _details[version].weightsHash
+        ) revert WrongModel();
+        commitments = _commitments(proof, instances, count, inProof);
+        _requireSomethingNew(version, commitments);
+    }
+
+    /// Records every subject not recorded yet, with the version's next result ids.
+    function _recordAll(
+        uint256 version,
+        Config memory config,
+        uint256[] calldata instances,
+        uint256[] memory commitments
+    ) private returns (uint256 recorded) {
+        uint256 count = commitments.length;
+        uint256[] memory rows =
+            _rows(version, config, count, config.flags & KZG != 0 ? 0 : count);
+        bytes memory buffer = _eventBuffer(version, config.outputsPerSubject);
+        uint256 id = uint256(config.results) + 1;
         for (uint256 j = 0; j < count; j++) {
             // false: recorded before, or earlier in this batch; its outputs are the same, kept.
             if (_record(instances, commitments[j], rows, buffer, id)) {
                 unchecked {
-                    id++; // < 2^64: one id per stored slot
+                    id++; // far below 2^256; checked against uint32 below
                     recorded++;
                 }
             }
         }
-        if (recorded != 0) _nextId = id;
+        if (recorded != 0) {
+            if (id - 1 > ID_MASK) revert TooManyResults(version);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _configs[version].results = uint32(id - 1);
+        }
     }
 
     /// The subjects' commitments, as results are keyed: keccak256 of the proof's j-th point
     /// (KZG), or the j-th instance (Poseidon). The verifier reads the points as canonical
     /// (coordinates below the base field's modulus, on the curve) and checks the proof's exact
     /// length, so a proof it accepts has one encoding of them.
-    function _commitments(bytes calldata proof, uint256[] calldata instances, uint256 count)
-        private
-        view
-        returns (uint256[] memory commitments)
-    {
+    function _commitments(
+        bytes calldata proof,
+        uint256[] calldata instances,
+        uint256 count,
+        bool inProof
+    ) private pure returns (uint256[] memory commitments) {
         commitments = new uint256[](count);
-        bool inProof = commitmentsInProof;
         // the verifier checks the proof's length too; this keeps every read inside the proof
         if (inProof && proof.length < 64 * count) revert ProofRejected();
         assembly ("memory-safe") {
@@ -223,91 +425,96 @@ contract InferenceRegistry {
         }
     }
 
-    /// Reverts AlreadyRecorded when every subject has a result: a replayed proof records
-    /// nothing, so it costs its sender a few storage reads, not a verification.
-    function _requireSomethingNew(uint256[] memory commitments) private view {
+    /// Reverts AlreadyRecorded when every subject has a result in this version: a replayed
+    /// proof records nothing, so it costs its sender a few storage reads, not a verification.
+    function _requireSomethingNew(uint256 version, uint256[] memory commitments) private view {
+        mapping(uint256 => mapping(uint256 => uint256)) storage results = _results[version];
         for (uint256 j = 0; j < commitments.length; j++) {
-            if (_results[commitments[j]][0] == 0) return;
+            if (results[commitments[j]][0] == 0) return;
         }
-        // forge-lint: disable-next-line(unsafe-typecast)
-        revert AlreadyRecorded(commitments[0], uint64(_results[commitments[0]][0]));
+        revert AlreadyRecorded(version, commitments[0], results[commitments[0]][0] & ID_MASK);
     }
 
-    /// All outputs of the subject with this commitment, model outputs concatenated, fixed point.
-    function resultOf(uint256 commitment) external view returns (int256[] memory outputs) {
-        mapping(uint256 => uint256) storage words = _results[commitment];
-        uint256 word = words[0];
-        if (word == 0) revert NoResult(commitment);
-        outputs = new int256[](outputsPerSubject);
-        for (uint256 t = 0; t < outputs.length; t++) {
-            uint256 lane = t + 1;
-            if (lane % LANES_PER_WORD == 0) word = words[lane / LANES_PER_WORD];
-            outputs[t] = _lane(word, lane % LANES_PER_WORD);
+    /// Calls the version's verifier, reading at most one return word: accepted iff the call
+    /// succeeds and returns exactly true (own verifier), or a first word of 1 (a shared one,
+    /// which returns more and reverts on an invalid proof). ezkl's own verifier checks the
+    /// proof's exact length; its reusable one only that the proof is whole words (it ignores a
+    /// word appended), so for a shared verifier the length is checked here: one encoding of a
+    /// proof, as with an own verifier.
+    function _verified(
+        Config memory config,
+        uint256 version,
+        bytes calldata proof,
+        uint256[] calldata instances
+    ) private returns (bool accepted) {
+        bool shared = config.flags & SHARED != 0;
+        bytes memory verifyCall;
+        if (shared) {
+            Details storage details = _details[version];
+            (address vka, uint256 proofBytes) = (details.vka, details.proofBytes); // one slot
+            if (proof.length != proofBytes) return false;
+            verifyCall = abi.encodeCall(
+                IHalo2VerifierReusable.verifyProof, (proof, instances, _vkaWords(vka))
+            );
+        } else {
+            verifyCall = abi.encodeCall(IHalo2Verifier.verifyProof, (proof, instances));
         }
-    }
-
-    function hasResult(uint256 commitment) external view returns (bool) {
-        return _results[commitment][0] != 0;
-    }
-
-    /// The result's sequential id (1, 2, ...), or 0 when the commitment has no result.
-    function resultIdOf(uint256 commitment) external view returns (uint256) {
-        // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(_results[commitment][0]);
-    }
-
-    /// Index of the subject's largest element of model output 0 (the first on a tie): the
-    /// predicted class of a classifier.
-    function predictionOf(uint256 commitment) external view returns (uint256 best) {
-        uint256 classes = _classes;
-        if (classes == 1) revert NotAClassifier();
-        mapping(uint256 => uint256) storage words = _results[commitment];
-        uint256 word = words[0];
-        if (word == 0) revert NoResult(commitment);
-        int256 bestValue = _lane(word, 1);
-        for (uint256 c = 1; c < classes; c++) {
-            uint256 lane = c + 1;
-            if (lane % LANES_PER_WORD == 0) word = words[lane / LANES_PER_WORD];
-            int256 value = _lane(word, lane % LANES_PER_WORD);
-            if (value > bestValue) (best, bestValue) = (c, value);
-        }
-    }
-
-    /// How many subjects' results are recorded; the last one has this id.
-    function resultCount() external view returns (uint256) {
-        return _nextId - 1;
-    }
-
-    function outputLengths() external view returns (uint256[] memory) {
-        return _outputLengths;
-    }
-
-    /// Fixed-point scale of each model output: a value x is recorded as x * 2^scale.
-    function outputScales() external view returns (uint256[] memory) {
-        return _outputScales;
-    }
-
-    /// Poseidon commitment to the private weights (empty when the weights are not committed).
-    function modelCommitment() external view returns (uint256[] memory) {
-        return _weightsCommitment;
-    }
-
-    /// Memory laid out as abi.encode(int256[n]) minus the values: [0x20][n][n free words].
-    function _eventBuffer(uint256 n) private pure returns (bytes memory buffer) {
-        buffer = new bytes(0x40 + 0x20 * n);
+        address target = config.verifier;
         assembly ("memory-safe") {
-            mstore(add(buffer, 0x20), 0x20)
-            mstore(add(buffer, 0x40), n)
+            let ok := call(gas(), target, 0, add(verifyCall, 0x20), mload(verifyCall), 0, 0x20)
+            let size := returndatasize()
+            let sized := eq(size, 0x20)
+            if shared { sized := iszero(lt(size, 0x20)) }
+            accepted := and(ok, and(sized, eq(mload(0), 1)))
+        }
+    }
+
+    /// A data contract whose code is STOP followed by the VKA's words: the cheapest place to
+    /// read 4-6 KB from on every submit (EXTCODECOPY), immutable once created.
+    function _storeVka(bytes32[] calldata vka) private returns (address pointer) {
+        if (vka.length > MAX_VKA_WORDS) revert VkaTooLarge(vka.length);
+        uint256 size = 1 + 32 * vka.length;
+        // PUSH2 size, DUP1, PUSH1 12, PUSH1 0, CODECOPY, PUSH1 0, RETURN; then the code: STOP ‖ vka
+        bytes memory init = abi.encodePacked(
+            // forge-lint: disable-next-line(unsafe-typecast)
+            hex"61", uint16(size), hex"80600c6000396000f3", hex"00", vka // size < 2^15
+        );
+        assembly ("memory-safe") {
+            pointer := create(0, add(init, 0x20), mload(init))
+        }
+        if (pointer == address(0) || pointer.code.length != size) revert VkaNotStored();
+    }
+
+    function _vkaWords(address pointer) private view returns (bytes32[] memory words) {
+        uint256 n = (pointer.code.length - 1) / 32;
+        words = new bytes32[](n);
+        assembly ("memory-safe") {
+            extcodecopy(pointer, add(words, 0x20), 1, shl(5, n))
+        }
+    }
+
+    /// [version][_results[version]'s slot] then memory laid out as abi.encode(int256[n]) minus
+    /// the values: [0x20][n][n free words]. (The first two words keep _record's stack small.)
+    function _eventBuffer(uint256 version, uint256 n) private pure returns (bytes memory buffer) {
+        buffer = new bytes(0x80 + 0x20 * n);
+        assembly ("memory-safe") {
+            mstore(add(buffer, 0x20), version)
+            mstore(0, version)
+            mstore(0x20, _results.slot)
+            mstore(add(buffer, 0x40), keccak256(0, 0x40))
+            mstore(add(buffer, 0x60), 0x20)
+            mstore(add(buffer, 0x80), n)
         }
     }
 
     /// Records a subject, whose outputs start at `rows`, unless its commitment already has a
-    /// result, and emits InferenceVerified for it. Storage: lane 0 = id, then its outputs (all
-    /// model outputs concatenated) as int64 lanes, 4 lanes to a word, at
-    /// _results[commitment][word]; words left zero are not written. Reverts OutputOutOfRange
-    /// unless each output is a canonical field element that fits an int64, also when the subject
-    /// is skipped. Moves `rows` on to the next subject's. Assembly, as this runs per subject:
-    /// `instances` has been checked to hold instanceCount elements, so every index is in range.
+    /// result in this version, and emits InferenceVerified for it. Storage: lane 0 = id | block
+    /// << 32, then its outputs (all model outputs concatenated) as int64 lanes, 4 lanes to a
+    /// word, at _results[version][commitment][word]; words left zero are not written. Reverts
+    /// OutputOutOfRange unless each output is a canonical field element that fits an int64,
+    /// also when the subject is skipped. Moves `rows` on to the next subject's. Assembly, as
+    /// this runs per subject: `instances` has been checked to hold the version's instance
+    /// count, so every index is in range.
     function _record(
         uint256[] calldata instances,
         uint256 commitment,
@@ -318,14 +525,14 @@ contract InferenceRegistry {
         assembly ("memory-safe") {
             // scratch: [0x00] word index, [0x20] the commitment's mapping slot
             mstore(0, commitment)
-            mstore(0x20, _results.slot)
-            mstore(0x20, keccak256(0, 0x40))
+            mstore(0x20, mload(add(buffer, 0x40))) // _results[version]
+            mstore(0x20, keccak256(0, 0x40)) // _results[version][commitment]
             mstore(0, 0)
             let slot := keccak256(0, 0x40)
             fresh := iszero(sload(slot))
-            let word := id // lane 0; written only when fresh
+            let word := or(id, shl(32, and(number(), ID_MASK))) // lane 0; written only when fresh
             let shift := 64 // the next lane's bit offset in `word`
-            let out := add(buffer, 0x60) // the next output's place in the event data
+            let out := add(buffer, 0xa0) // the next output's place in the event data
             let rowsEnd := add(rows, shl(5, add(mload(rows), 1)))
             for { let row := add(rows, 0x20) } lt(row, rowsEnd) { row := add(row, 0x40) } {
                 let index := mload(row)
@@ -358,47 +565,50 @@ contract InferenceRegistry {
             }
             if fresh {
                 if word { sstore(slot, word) }
-                log3(add(buffer, 0x20), mload(buffer), INFERENCE_VERIFIED, id, commitment)
+                log4(
+                    add(buffer, 0x60),
+                    sub(mload(buffer), 0x40),
+                    INFERENCE_VERIFIED,
+                    mload(add(buffer, 0x20)),
+                    id,
+                    commitment
+                )
             }
         }
     }
 
     /// [row of output 0, its length, row of output 1, ...] for subject 0, where a row is the
     /// instance index of a subject's first element of that output.
-    function _rows(uint256 count, uint256 hashes) private view returns (uint256[] memory rows) {
-        uint256 next = hashes + _weightsLength;
-        uint256 packed = _packedLengths;
-        uint256 outputCount = _outputCount;
-        if (packed == 0) {
-            rows = new uint256[](2 * outputCount);
+    function _rows(uint256 version, Config memory config, uint256 count, uint256 hashes)
+        private
+        view
+        returns (uint256[] memory rows)
+    {
+        uint256 next = hashes + config.weightsLength;
+        uint256 outputCount = config.outputCount;
+        rows = new uint256[](2 * outputCount);
+        if (outputCount == 1) {
+            (rows[0], rows[1]) = (next, config.outputsPerSubject);
+            return rows;
+        }
+        uint32[] storage lengths = _details[version].outputLengths;
+        if (outputCount > PACKED_LENGTHS) {
             for (uint256 k = 0; k < outputCount; k++) {
-                uint256 length = _outputLengths[k];
+                uint256 length = lengths[k];
                 (rows[2 * k], rows[2 * k + 1]) = (next, length);
                 next += count * length;
             }
             return rows;
         }
+        uint256 packed;
         assembly ("memory-safe") {
-            rows := mload(0x40)
-            mstore(rows, shl(1, outputCount))
-            let at := add(rows, 0x20)
-            for { let k := 0 } lt(k, outputCount) { k := add(k, 1) } {
-                let length := and(shr(shl(5, k), packed), 0xffffffff)
-                mstore(at, next)
-                mstore(add(at, 0x20), length)
-                next := add(next, mul(count, length))
-                at := add(at, 0x40)
-            }
-            mstore(0x40, at)
+            mstore(0, lengths.slot)
+            packed := sload(keccak256(0, 0x20)) // lengths 0..7, 32 bits each, output 0 lowest
         }
-    }
-
-    /// Calls the verifier, reading at most one return word: accepted iff it returns exactly true.
-    function _verified(bytes memory verifyCall) private returns (bool accepted) {
-        address target = address(verifier);
-        assembly ("memory-safe") {
-            let ok := call(gas(), target, 0, add(verifyCall, 0x20), mload(verifyCall), 0, 0x20)
-            accepted := and(ok, and(eq(returndatasize(), 0x20), eq(mload(0), 1)))
+        for (uint256 k = 0; k < outputCount; k++) {
+            uint256 length = (packed >> (32 * k)) & 0xffffffff;
+            (rows[2 * k], rows[2 * k + 1]) = (next, length);
+            next += count * length;
         }
     }
 
@@ -413,6 +623,132 @@ contract InferenceRegistry {
             calldatacopy(ptr, add(values.offset, mul(from, 0x20)), size)
             hash := keccak256(ptr, size)
         }
+    }
+
+    // ---- reading -----------------------------------------------------------------------------
+
+    function _existing(uint256 version) private view returns (Config storage config) {
+        config = _configs[version];
+        if (config.verifier == address(0)) revert NoSuchVersion(version);
+    }
+
+    function _word0(uint256 version, uint256 commitment) private view returns (uint256) {
+        _existing(version);
+        return _results[version][commitment][0];
+    }
+
+    /// All outputs of the subject with this commitment recorded by this version, model outputs
+    /// concatenated, fixed point (x * 2^scale).
+    function resultOf(uint256 version, uint256 commitment)
+        public
+        view
+        returns (int256[] memory outputs)
+    {
+        mapping(uint256 => uint256) storage words = _results[version][commitment];
+        uint256 word = _word0(version, commitment);
+        if (word == 0) revert NoResult(version, commitment);
+        outputs = new int256[](_configs[version].outputsPerSubject);
+        for (uint256 t = 0; t < outputs.length; t++) {
+            uint256 lane = t + 1;
+            if (lane % LANES_PER_WORD == 0) word = words[lane / LANES_PER_WORD];
+            outputs[t] = _lane(word, lane % LANES_PER_WORD);
+        }
+    }
+
+    function hasResult(uint256 version, uint256 commitment) public view returns (bool) {
+        return _word0(version, commitment) != 0;
+    }
+
+    /// The result's id in its version (1, 2, ...), or 0 when the commitment has no result.
+    function resultIdOf(uint256 version, uint256 commitment) external view returns (uint256) {
+        return _word0(version, commitment) & ID_MASK;
+    }
+
+    /// The block that recorded the result (its low 32 bits), or 0 when there is none.
+    function resultBlockOf(uint256 version, uint256 commitment) external view returns (uint256) {
+        return (_word0(version, commitment) >> 32) & ID_MASK;
+    }
+
+    /// Index of the subject's largest element of model output 0 (the first on a tie): the
+    /// predicted class of a classifier.
+    function predictionOf(uint256 version, uint256 commitment)
+        external
+        view
+        returns (uint256 best)
+    {
+        uint256 word = _word0(version, commitment);
+        uint256 classes = _details[version].outputLengths[0];
+        if (classes == 1) revert NotAClassifier(version);
+        if (word == 0) revert NoResult(version, commitment);
+        mapping(uint256 => uint256) storage words = _results[version][commitment];
+        int256 bestValue = _lane(word, 1);
+        for (uint256 c = 1; c < classes; c++) {
+            uint256 lane = c + 1;
+            if (lane % LANES_PER_WORD == 0) word = words[lane / LANES_PER_WORD];
+            int256 value = _lane(word, lane % LANES_PER_WORD);
+            if (value > bestValue) (best, bestValue) = (c, value);
+        }
+    }
+
+    /// The newest active version holding a result for this commitment, and that result: what an
+    /// app asks of the models it approves now. Reverts NoResult(0, commitment) when none does.
+    function currentResultOf(uint256 commitment)
+        external
+        view
+        returns (uint256 version, int256[] memory outputs)
+    {
+        for (version = versionCount; version != 0; version--) {
+            if (_configs[version].flags & ACTIVE != 0 && _results[version][commitment][0] != 0) {
+                return (version, resultOf(version, commitment));
+            }
+        }
+        revert NoResult(0, commitment);
+    }
+
+    /// The newest active version (0 when every version is retired or there is none).
+    function latestActiveVersion() external view returns (uint256 version) {
+        for (version = versionCount; version != 0; version--) {
+            if (_configs[version].flags & ACTIVE != 0) return version;
+        }
+    }
+
+    function isActive(uint256 version) external view returns (bool) {
+        return _existing(version).flags & ACTIVE != 0;
+    }
+
+    /// How many subjects' results this version recorded; the last one has this id.
+    function resultCount(uint256 version) external view returns (uint256) {
+        return _existing(version).results;
+    }
+
+    /// Everything recorded about a version.
+    function versionInfo(uint256 version) external view returns (Version memory info) {
+        Config memory config = _existing(version);
+        Details storage details = _details[version];
+        bool inProof = config.flags & KZG != 0;
+        info.verifier = config.verifier;
+        info.vka = details.vka;
+        info.active = config.flags & ACTIVE != 0;
+        info.commitmentsInProof = inProof;
+        info.subjects = config.subjects;
+        info.outputsPerSubject = config.outputsPerSubject;
+        info.instanceCount = (inProof ? 0 : uint256(config.subjects)) + config.weightsLength
+            + uint256(config.subjects) * config.outputsPerSubject;
+        info.resultCount = config.results;
+        info.vkHash = details.vkHash;
+        info.modelDigest = details.modelDigest;
+        info.proofBytes = details.proofBytes;
+        info.addedBlock = details.addedBlock;
+        info.retiredBlock = details.retiredBlock;
+        info.weightsCommitment = details.weightsCommitment;
+        uint256 outputCount = config.outputCount;
+        info.outputLengths = new uint256[](outputCount);
+        info.outputScales = new uint256[](outputCount);
+        for (uint256 k = 0; k < outputCount; k++) {
+            info.outputLengths[k] = details.outputLengths[k];
+            info.outputScales[k] = details.outputScales[k];
+        }
+        info.labels = details.labels;
     }
 
     function _lane(uint256 word, uint256 lane) private pure returns (int256) {

@@ -17,7 +17,8 @@ class CompileError(ZkmlError):
 
 def compile_sources(sources: dict[str, Path], optimizer_runs: int = OPTIMIZER_RUNS,
                     ) -> dict[str, dict[str, Any]]:
-    """Compile Solidity files; return {contract name: {abi, bytecode, runtime_size}}."""
+    """Compile Solidity files; return {contract name: {abi, bytecode, runtime_size,
+    runtime_keccak}}."""
     import solcx
     from solcx.exceptions import SolcError
 
@@ -37,12 +38,18 @@ def compile_sources(sources: dict[str, Path], optimizer_runs: int = OPTIMIZER_RU
         raise CompileError(f"solc failed: {str(exc).strip().splitlines()[0]}") from exc
     except OSError as exc:
         raise ToolMissing(f"cannot run {solc}: {exc}", hint=tools.INSTALL_HINT) from exc
+    from Crypto.Hash import keccak
+
     contracts = {}
     for per_file in output["contracts"].values():
         for name, contract in per_file.items():
+            runtime = bytes.fromhex(contract["evm"]["deployedBytecode"]["object"])
             contracts[name] = {
                 "abi": contract["abi"],
                 "bytecode": "0x" + contract["evm"]["bytecode"]["object"],
-                "runtime_size": len(contract["evm"]["deployedBytecode"]["object"]) // 2,
+                "runtime_size": len(runtime),
+                # what a node's code at its address hashes to (no immutables in it: zkml
+                # compares it only for the shared verifier, which has none)
+                "runtime_keccak": "0x" + keccak.new(digest_bits=256, data=runtime).hexdigest(),
             }
     return contracts

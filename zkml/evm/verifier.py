@@ -1,4 +1,13 @@
-"""The model's Solidity verifier: generate, compile with the registry, encode calls to it.
+"""The model's Solidity verifiers: generate, compile, encode calls to them.
+
+Two ways to verify a model on chain, both from ezkl 23:
+- its own verifier (`Halo2Verifier`), whose bytecode embeds the verifying key;
+- ezkl's reusable verifier (`Halo2VerifierReusable`), one contract for every circuit (ezkl
+  renders the same source for all of them), called with the model's verifying-key artifact
+  (VKA: bytes32 words, `create_evm_vka`), which the registry keeps as a data contract's code.
+`build_verifier` makes both the own verifier and the VKA; the reusable verifier and the
+registry do not depend on the model and are compiled once per machine (a cache keyed by
+their source and compiler).
 
 Calldata comes from the proof's bound fields only (`proof` bytes and `instances`). ezkl's own
 `encode_evm_calldata` appends a 32-byte word the verifier never reads, so tampering with the
@@ -7,6 +16,7 @@ end of that calldata proves nothing; zkml encodes `verifyProof(bytes,uint256[])`
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -15,13 +25,14 @@ from typing import Any
 from zkml import _ezkl
 from zkml.errors import ArtifactError, ChainError
 from zkml.evm import rpc
-from zkml.evm.solc import compile_sources
+from zkml.evm.solc import OPTIMIZER_RUNS, compile_sources
 from zkml.felts import felt_to_int
 from zkml.keys import current_keys
 from zkml.layout import (
     ModelLayout,
     ScratchLayout,
     atomic_path,
+    default_cache_dir,
     private_scratch,
     read_json,
     write_json,
@@ -38,22 +49,108 @@ def registry_source() -> Path:
     return Path(str(resources.files("zkml.contracts") / "InferenceRegistry.sol"))
 
 
-def write_verifier_sol(vk: Path, settings: Path, srs: Path, sol: Path) -> None:
+SHARED_VERIFIER = "Halo2VerifierReusable"
+
+
+def write_verifier_sol(vk: Path, settings: Path, srs: Path, sol: Path,
+                       reusable: bool = False) -> None:
     """ezkl writes the .sol, then tries to download solc to compile it: offline that fails,
     after the file is complete, so a written file is kept and the download error dropped."""
+    name = SHARED_VERIFIER if reusable else "Halo2Verifier"
     with private_scratch("verifier") as scratch:  # ezkl's ABI file: the compiled build has it
         try:
             _ezkl.call("create_evm_verifier", str(vk), str(settings), str(sol),
-                       str(ScratchLayout(scratch).abi), srs_path=str(srs))
+                       str(ScratchLayout(scratch).abi), srs_path=str(srs), reusable=reusable)
         except _ezkl.EzklFailure as exc:
-            written = sol.exists() and "contract Halo2Verifier" in sol.read_text()
+            written = sol.exists() and f"contract {name}" in sol.read_text()
             if exc.stuck or not (written and ("svm" in str(exc) or "solc" in str(exc))):
                 raise ChainError(f"generating the Solidity verifier failed: {exc}") from exc
 
 
+def write_vka(vk: Path, settings: Path, srs: Path, target: Path) -> None:
+    """The model's verifying-key artifact for the reusable verifier, as JSON {"words": [0x…]}
+    (ezkl writes it bincode-encoded: a little-endian u64 count, then the 32-byte words)."""
+    with private_scratch("vka") as scratch:
+        raw = scratch / "vka.bin"
+        try:
+            _ezkl.call("create_evm_vka", str(vk), str(settings), str(raw), srs_path=str(srs))
+        except _ezkl.EzklFailure as exc:
+            raise ChainError(f"generating the verifying-key artifact failed: {exc}") from exc
+        data = raw.read_bytes()
+    count = int.from_bytes(data[:8], "little")
+    if len(data) != 8 + 32 * count:
+        raise ChainError(f"ezkl wrote a verifying-key artifact of {len(data)} bytes for "
+                         f"{count} words")
+    write_json(target, {"words": ["0x" + data[8 + 32 * i:40 + 32 * i].hex()
+                                  for i in range(count)]})
+
+
+def vka_words(layout: ModelLayout) -> list[bytes]:
+    """The model's VKA (see write_vka), as addVersion takes it."""
+    layout.require(layout.vka, stage="verifier")
+    words = read_json(layout.vka, "verifying-key artifact").get("words")
+    try:
+        return [bytes.fromhex(w[2:]) for w in words]
+    except (TypeError, ValueError, AttributeError):
+        raise ArtifactError(f"{layout.vka} is malformed",
+                            hint=f"run `zkml verifier {layout.name} --force`") from None
+
+
+def _cached_build(source: Path, contract: str) -> dict[str, Any]:
+    """A contract compiled once per machine: keyed by its source and the compiler."""
+    from zkml.evm import tools
+
+    solc = tools.find("solc")
+    stat = solc.stat()
+    key = hashlib.sha256(source.read_bytes() + f"|{solc}|{stat.st_size}|{stat.st_mtime_ns}"
+                         f"|{OPTIMIZER_RUNS}".encode()).hexdigest()[:24]
+    cached = default_cache_dir() / "evm" / f"{contract}-{key}.json"
+    if cached.exists():
+        try:
+            build = read_json(cached, "compiled contract")
+            if isinstance(build, dict) and \
+                    {"abi", "bytecode", "runtime_size", "runtime_keccak"} <= set(build):
+                return build
+        except ArtifactError:
+            pass  # rebuilt below
+    build = compile_sources({source.name: source})[contract]
+    write_json(cached, build)
+    return build
+
+
+def registry_build() -> dict[str, Any]:
+    """The registry contract compiled ({abi, bytecode, runtime_size}): no model needed."""
+    return _cached_build(registry_source(), "InferenceRegistry")
+
+
+def shared_verifier_source(layout: ModelLayout) -> Path:
+    """ezkl's reusable verifier: the same source for every circuit (checked: it is rendered
+    from any model's key and compared with the cached one by content), kept per ezkl version."""
+    folder = default_cache_dir() / "evm"
+    sol = folder / f"{SHARED_VERIFIER}-ezkl-{_ezkl.ezkl_version()}.sol"
+    if not sol.exists():
+        keys = current_keys(layout, proving=False)
+        with atomic_path(sol) as tmp:
+            write_verifier_sol(layout.vk, layout.settings, keys.checked_srs(), tmp,
+                               reusable=True)
+    return sol
+
+
+def shared_verifier_build(layout: ModelLayout) -> dict[str, Any]:
+    """ezkl's reusable verifier compiled ({abi, bytecode, runtime_size})."""
+    return _cached_build(shared_verifier_source(layout), SHARED_VERIFIER)
+
+
+def code_hash(runtime_hex: str) -> str:
+    from Crypto.Hash import keccak
+
+    return "0x" + keccak.new(digest_bits=256, data=bytes.fromhex(runtime_hex[2:])).hexdigest()
+
+
 @dataclass(frozen=True)
 class EvmBuild:
-    """evm.json: ABI, bytecode and runtime size of the verifier and the registry."""
+    """evm.json: ABI, bytecode and runtime size of the model's own verifier, and of the
+    registry it was built beside."""
 
     verifier: dict[str, Any]
     registry: dict[str, Any]
@@ -79,20 +176,22 @@ class VerifierResult(StageResult):
 
 
 def build_verifier(layout: ModelLayout, force: bool = False) -> VerifierResult:
-    """Generate and compile the Solidity verifier with the registry (optimizer on, runs=1)."""
+    """Generate and compile the model's own Solidity verifier (optimizer on, runs=1), and its
+    VKA for the shared verifier; the registry is compiled beside it (once per machine)."""
     keys = current_keys(layout, proving=False)  # the settings and key the setup recorded
 
     def work() -> None:
+        srs = keys.checked_srs()
         with atomic_path(layout.verifier_sol) as sol:
-            write_verifier_sol(layout.vk, layout.settings, keys.checked_srs(), sol)
-        contracts = compile_sources({path.name: path for path in (layout.verifier_sol,
-                                                                  registry_source())})
+            write_verifier_sol(layout.vk, layout.settings, srs, sol)
+        write_vka(layout.vk, layout.settings, srs, layout.vka)
+        contracts = compile_sources({layout.verifier_sol.name: layout.verifier_sol})
         write_json(layout.evm_build, {"verifier": contracts["Halo2Verifier"],
-                                      "registry": contracts["InferenceRegistry"]})
+                                      "registry": registry_build()})
 
     run = cached_stage(
         layout, "verifier", [layout.vk, layout.settings, layout.key_record, registry_source()],
-        {}, [layout.verifier_sol, layout.evm_build], work, force,
+        {}, [layout.verifier_sol, layout.evm_build, layout.vka], work, force,
     )
     size = EvmBuild.load(layout).verifier["runtime_size"]
     warning = size_warning(size)
