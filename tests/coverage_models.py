@@ -21,7 +21,7 @@ class Built:
     name: str
     onnx: Path
     samples: Path | None
-    chain: bool = True  # whether the registry flow runs on it in the default tier
+    chain: bool = False  # whether the registry flow runs on it in the default tier (all: slow)
 
 
 def _save(model, folder: Path, name: str, samples=None) -> Built:
@@ -89,18 +89,22 @@ def gather_index(folder: Path) -> Built:
 
 
 def where_bool(folder: Path) -> Built:
-    """A boolean mask choosing between two float inputs (JSON true/false in the samples)."""
+    """A boolean mask choosing between two float inputs (JSON true/false in the samples); two
+    outputs, the choice and its sum, a zero-dimensional scalar."""
     from onnx import TensorProto as T
     from onnx import helper
 
-    model = _graph([helper.make_node("Where", ["mask", "a", "b"], ["y"])],
+    model = _graph([helper.make_node("Where", ["mask", "a", "b"], ["y"]),
+                    helper.make_node("ReduceSum", ["y"], ["total"], keepdims=0)],
                    [_io("mask", T.BOOL, [1, 4]), _io("a", T.FLOAT, [1, 4]),
-                    _io("b", T.FLOAT, [1, 4])], [_io("y", T.FLOAT, [1, 4])], opset=16)
+                    _io("b", T.FLOAT, [1, 4])],
+                   [_io("y", T.FLOAT, [1, 4]), _io("total", T.FLOAT, [])], opset=16)
     rng = _rng()
     samples = {"mask": (rng.uniform(size=(SAMPLES, 4)) > 0.5).tolist(),
                "a": rng.uniform(-1, 1, (SAMPLES, 4)).tolist(),
                "b": rng.uniform(-1, 1, (SAMPLES, 4)).tolist()}
-    return _save(model, folder, "where_bool", samples)
+    built = _save(model, folder, "where_bool", samples)
+    return Built(built.name, built.onnx, built.samples, chain=True)
 
 
 def scalar_mean(folder: Path) -> Built:
@@ -149,8 +153,7 @@ def topk(folder: Path) -> Built:
     model = _graph([helper.make_node("TopK", ["x", "k"], ["values", "indices"], axis=1)],
                    [_io("x", T.FLOAT, [1, 6])], [_io("values", T.FLOAT, [1, 3])],
                    {"k": np.array([3], np.int64)}, opset=18)
-    built = _save(model, folder, "topk", _rng().uniform(-1, 1, (SAMPLES, 6)).tolist())
-    return Built(built.name, built.onnx, built.samples, chain=False)
+    return _save(model, folder, "topk", _rng().uniform(-1, 1, (SAMPLES, 6)).tolist())
 
 
 def scatter_nd(folder: Path) -> Built:
@@ -164,8 +167,7 @@ def scatter_nd(folder: Path) -> Built:
                    {"where": np.array([[0, 1], [0, 4]], np.int64)}, opset=16)
     rng = _rng()
     samples = [rng.uniform(-1, 1, (SAMPLES, 6)).tolist(), rng.uniform(-1, 1, (SAMPLES, 2)).tolist()]
-    built = _save(model, folder, "scatter_nd", samples)
-    return Built(built.name, built.onnx, built.samples, chain=False)
+    return _save(model, folder, "scatter_nd", samples)
 
 
 def fixed_batch(folder: Path) -> Built:
@@ -214,7 +216,7 @@ def rank1_mlp(folder: Path) -> Built:
                     "w2": rng.normal(0, 0.5, (6, 2)).astype(np.float32)}, opset=12)
     np.save(folder / "rank1_mlp.npy", rng.uniform(-1, 1, (SAMPLES, 8)))
     built = _save(model, folder, "rank1_mlp")
-    return Built(built.name, built.onnx, folder / "rank1_mlp.npy", chain=False)
+    return Built(built.name, built.onnx, folder / "rank1_mlp.npy")
 
 
 def no_input(folder: Path) -> Built:
@@ -226,19 +228,18 @@ def no_input(folder: Path) -> Built:
                    [_io("y", T.FLOAT, [1, 3])],
                    {"c": np.array([[0.5, -1.0, 2.0]], np.float32),
                     "k": np.array([3.0], np.float32)}, opset=11)
-    built = _save(model, folder, "no_input")
-    return Built(built.name, built.onnx, None, chain=False)
+    return _save(model, folder, "no_input")
 
 
 def lstm(folder: Path) -> Built:
-    """torch's LSTM (an ONNX LSTM node) over 3 steps of 2 features, then a dense layer."""
+    """torch's LSTM (an ONNX LSTM node) over 2 steps of 2 features, then a dense layer."""
     import torch
 
     class Net(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.lstm = torch.nn.LSTM(2, 3, batch_first=True)
-            self.out = torch.nn.Linear(3, 2)
+            self.lstm = torch.nn.LSTM(2, 2, batch_first=True)
+            self.out = torch.nn.Linear(2, 2)
 
         def forward(self, x):
             seq, _ = self.lstm(x)
@@ -247,11 +248,11 @@ def lstm(folder: Path) -> Built:
     torch.manual_seed(0)
     net = Net().eval()
     path = folder / "lstm.onnx"
-    torch.onnx.export(net, (torch.zeros(1, 3, 2),), str(path), input_names=["x"],
+    torch.onnx.export(net, (torch.zeros(1, 2, 2),), str(path), input_names=["x"],
                       output_names=["y"], opset_version=14, dynamo=False)
     samples = folder / "lstm.samples.json"
-    samples.write_text(json.dumps(_rng().uniform(-1, 1, (SAMPLES, 3, 2)).tolist()))
-    return Built("lstm", path, samples, chain=False)
+    samples.write_text(json.dumps(_rng().uniform(-1, 1, (SAMPLES, 2, 2)).tolist()))
+    return Built("lstm", path, samples)
 
 
 def tree_gemm(folder: Path) -> Built:
