@@ -113,6 +113,14 @@ class ExportedModel:
         return math.prod(self.output_shapes[output])
 
 
+def _opset(onnx_path: Path) -> int:
+    """The default-domain opset an ONNX file declares."""
+    import onnx
+
+    imports = onnx.load(str(onnx_path), load_external_data=False).opset_import
+    return next((o.version for o in imports if o.domain in ("", "ai.onnx")), 0)
+
+
 def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
@@ -215,7 +223,8 @@ def _write(model: LoadedModel, layout: ModelLayout, atol: float) -> ExportReport
     if not reference:
         raise ExportError(f"{model.name} has no outputs: there is nothing to prove")
     report = ExportReport(
-        model=model.name, source=model.description, opset=OPSET,
+        model=model.name, source=model.description,
+        opset=OPSET if model.onnx_path is None else _opset(layout.onnx),
         inputs=[spec.as_dict() for spec in model.signature.inputs],
         output_shapes=[tuple(r.shape[1:]) for r in reference],
         checked_samples=len(check_samples) if differences is not None else 0, atol=atol,

@@ -83,8 +83,7 @@ def test_model(built, folder, name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [b.__name__ for b in coverage_models.BUILDERS
-                                  if not b.__name__.startswith("no_")])
+@pytest.mark.parametrize("name", [b.__name__ for b in coverage_models.BUILDERS])
 def test_model_on_chain(built, folder, name):
     """Every model's outputs recorded by its registry (the default tier records a few)."""
     import zkml
