@@ -129,6 +129,7 @@ def write_circuit_graph(model_onnx: Path, target: Path, signature: Signature,
                            hint="export it again with `zkml export`")
     column = column_type(signature)
     width = signature.features + (BLINDERS if committed else 0)
+    old_nodes = _scale_safe_equals(model)  # typed while the model's inputs are still there
     for value in originals:
         graph.input.remove(value)
     constants: list[Any] = []
@@ -177,7 +178,6 @@ def write_circuit_graph(model_onnx: Path, target: Path, signature: Signature,
                                           **attributes))
             value = out
     graph.initializer.extend(constants)
-    old_nodes = _scale_safe_equals(model)
     del graph.node[:]
     graph.node.extend(nodes + old_nodes)
     for output in graph.output:  # N subjects change them; the graph computes its own
