@@ -234,7 +234,8 @@ def _unsupported_node(onnx_path: Path, ops: list[str]) -> tuple[str, str]:
                 if node.op_type == op:
                     domain = f", domain {node.domain}" if node.domain not in ("", "ai.onnx") \
                         else ""
-                    return f"node {node.name or f'#{index}'!r} (op type {op}{domain})", op
+                    which = repr(node.name) if node.name else f"#{index}"
+                    return f"node {which} (op type {op}{domain})", op
     return f"operator {ops[0]}", ops[0]
 
 
