@@ -17,9 +17,13 @@ ezkl (ezkl itself only ever runs in worker processes, see zkml._ezkl).
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 __version__ = "0.2.0"
+# the library logs to "zkml" and never prints: without a handler of the application's (the
+# CLI sets its own), Python's last-resort handler would print its warnings to stderr
+logging.getLogger("zkml").addHandler(logging.NullHandler())
 
 _EXPORTS = {
     "load": "zkml.model",

@@ -40,6 +40,12 @@ class EzklFailure(Exception):
         self.stuck = stuck  # the worker deadlocked or ran out of time and was stopped
 
 
+def one_line(text: str, limit: int = 500) -> str:
+    """ezkl's message (a Rust assertion spans lines) as the one line an error shows; the whole
+    text stays in the failure's log."""
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())[:limit]
+
+
 def send(stream: BinaryIO, message: Any) -> None:
     data = pickle.dumps(message)
     stream.write(_HEADER.pack(len(data)) + data)
@@ -107,7 +113,7 @@ class Worker:
             self.stop()
             raise EzklFailure(f"ezkl crashed in {function} (worker exit status {code})") from None
         if status == "error":
-            raise EzklFailure(value, log)
+            raise EzklFailure(one_line(value), log)
         return value
 
     def _wait(self, function: str, time_limit: float) -> None:

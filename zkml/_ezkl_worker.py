@@ -67,6 +67,9 @@ def _picklable(value: Any) -> Any:
 def main() -> None:
     read_fd, write_fd, parent = (int(a) for a in sys.argv[1:4])
     _die_with_parent(parent)
+    # whatever ezkl creates is owner-only: a witness holds the private input and its salt;
+    # zkml.layout.atomic_path gives an artifact its shareable mode once it is written
+    os.umask(0o077)
     requests, replies = os.fdopen(read_fd, "rb"), os.fdopen(write_fd, "wb")
     sink = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
     os.dup2(sink.fileno(), 1)

@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import os
 import queue
 import secrets
@@ -34,7 +35,7 @@ import numpy as np
 
 from zkml import _ezkl, proof
 from zkml.circuit import CircuitSettings, check_input
-from zkml.errors import InputError, ZkmlError
+from zkml.errors import ClusterError, InputError, ZkmlError
 from zkml.export import ExportedModel
 from zkml.inputs import BatchItem, iter_batch
 from zkml.keys import current_keys
@@ -52,6 +53,7 @@ from zkml.layout import (
 )
 from zkml.progress import Progress, ProgressHook, ignore
 
+log = logging.getLogger("zkml")
 WORKER_BASE_BYTES = 400 * 2**20  # interpreter, ezkl and the SRS, measured by `zkml bench`
 WORKER_BYTES_PER_PK_BYTE = 3  # proving holds the key and its working polynomials
 IN_FLIGHT_PER_WORKER = 2  # items handed out ahead of the workers: bounded memory
@@ -96,6 +98,9 @@ class BatchSummary:
 
     def counts(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+
+    def __str__(self) -> str:
+        return self.describe(self.path.parent)
 
     def describe(self, target: Path) -> str:
         changed = f", {self.changed} of them for a changed input" if self.changed else ""
@@ -342,6 +347,64 @@ def _ray_task(files: dict[str, bytes], name: str, task: Task
                 secret.read_text() if secret.exists() else None)
 
 
+AUTH_REFUSED = ("Unauthenticated", "InvalidAuthToken", "AuthenticationError")
+
+
+def _connect(ray: Any, address: str) -> None:
+    """ray.init, its failures as one line that says what to do. Ray's native client prints a
+    warning a second while it retries (20 s): that goes to the log (-v), not the terminal."""
+    local = address == "local"
+    failure: BaseException | None = None
+    with _native_stderr() as said:
+        try:
+            ray.init(address=None if local else address,
+                     num_cpus=os.cpu_count() if local else None, include_dashboard=False,
+                     logging_level=logging.ERROR, log_to_driver=False)
+        except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ...
+            failure = exc
+    if said:
+        log.info("Ray: %s", said.decode(errors="replace").strip()[-2000:])
+    if failure is None:
+        return
+    chain: list[str] = []
+    cause: BaseException | None = failure
+    while cause is not None and len(chain) < 10:  # the causes Ray chains: auth is in one
+        chain.append(str(cause))
+        cause = cause.__cause__ or cause.__context__
+    text = "\n".join(chain) + said.decode(errors="replace")
+    if any(marker in text for marker in AUTH_REFUSED):
+        token_mode = os.environ.get("RAY_AUTH_MODE", "").lower() == "token"
+        raise ClusterError(
+            f"the Ray cluster at {address} refused this client: it uses token authentication"
+            + (" and this token is not its" if token_mode else ""),
+            hint=("export RAY_AUTH_TOKEN with the cluster's token (`ray get-auth-token` on its "
+                  "head node prints it)") if token_mode else
+            ("export RAY_AUTH_MODE=token, and RAY_AUTH_TOKEN with the cluster's token (`ray "
+             "get-auth-token` on its head node prints it; or copy its ~/.ray/auth_token)"),
+        ) from None
+    first = (str(failure).strip().splitlines() or [type(failure).__name__])[0][:300]
+    raise ClusterError(f"cannot connect to the Ray cluster at {address}: {first}",
+                       hint="check the address (`ray status` on the head node shows it), or "
+                       "use --ray auto on a cluster node, --ray local for this machine") from None
+
+
+@contextlib.contextmanager
+def _native_stderr() -> Iterator[bytearray]:
+    """Collect what native code writes to stderr (file descriptor 2) during the block; yields
+    a buffer filled in when the block ends."""
+    said = bytearray()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield said
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            said.extend(sink.read()[-20000:])
+
+
 def _ray(layout: ModelLayout, out: BatchLayout, tasks: Iterator[Task | Outcome], address: str,
          vk: str) -> Iterator[Outcome]:
     try:
@@ -350,13 +413,9 @@ def _ray(layout: ModelLayout, out: BatchLayout, tasks: Iterator[Task | Outcome],
         from zkml.errors import ToolMissing
 
         raise ToolMissing("Ray is not installed", hint="pip install 'zkml[ray]'") from None
-    import logging
-
     started_here = not ray.is_initialized()
     if started_here:
-        local = address == "local"
-        ray.init(address=None if local else address, num_cpus=os.cpu_count() if local else None,
-                 include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+        _connect(ray, address)
     try:
         shared = ray.put(_bundle(layout))  # once: every task gets the same object
         remote = ray.remote(_ray_task)

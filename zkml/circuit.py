@@ -24,6 +24,7 @@ from zkml.layout import (
     private_scratch,
     read_json,
     write_json,
+    write_private_text,
 )
 from zkml.results import to_json
 from zkml.signature import Signature
@@ -53,7 +54,7 @@ class CircuitOptions:
     # private inputs (subjects) per proof; None: the batch of the exported example input
     subjects: int | None = None
     # decomposition of range checks: 256^4 instead of ezkl's 16384^2 shrinks the lookup tables,
-    # logrows 15 -> 11 and a 138 MB -> 9 MB proving key on the bundled MLP, same outputs
+    # logrows 15 -> 11 and a 138 MB -> 21 MB proving key on the bundled MLP, same outputs
     decomp_base: int = 256
     decomp_legs: int = 4
     # columns per lookup/einsum region: more columns, fewer rows; None: compile measures and
@@ -330,7 +331,7 @@ def witness(layout: ModelLayout, rows: np.ndarray, salts: list[int] | None,
     inputs are committed); its outputs are what a proof would publish."""
     with private_scratch("input") as private_dir:
         data = ScratchLayout(private_dir).input
-        data.write_text(json.dumps(subjects.input_data(rows, salts, signature)))
+        write_private_text(data, json.dumps(subjects.input_data(rows, salts, signature)))
         try:
             return _ezkl.call(
                 "gen_witness",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import os
 import sys
 import time
 import traceback
@@ -52,10 +53,13 @@ class _LogToConsole(logging.Handler):
 
 
 class Context:
-    def __init__(self, verbose: bool, as_json: bool, circuits_dir: Path):
+    def __init__(self, verbose: bool, as_json: bool, circuits_dir: Path | None):
         self.verbose = verbose
         self.as_json = as_json
-        self.circuits_dir = circuits_dir
+        # given by --circuits-dir or $ZKML_CIRCUITS_DIR, or the default (./circuits)
+        self.circuits_given = circuits_dir or (
+            default_circuits_dir() if os.environ.get("ZKML_CIRCUITS_DIR") else None)
+        self.circuits_dir = circuits_dir or default_circuits_dir()
         self.summary: dict[str, Any] = {}
         handler = _LogToConsole()
         logger = logging.getLogger("zkml")
@@ -168,7 +172,7 @@ def main(ctx: click.Context, verbose: bool, as_json: bool, circuits_dir: Path | 
     """Prove ML inference in zero knowledge: export, compile, setup, prove, verify, on-chain."""
     from zkml.layout import remove_stale_scratch
 
-    ctx.obj = Context(verbose, as_json, circuits_dir or default_circuits_dir())
+    ctx.obj = Context(verbose, as_json, circuits_dir)
     remove_stale_scratch()  # witnesses left by a zkml process that was killed
 
 
@@ -195,6 +199,9 @@ def source_options(fn: Callable) -> Callable:
                       "input_data or .npz.")(fn)
     fn = click.option("--classes", help="Names of a classifier's outputs, comma-separated, in "
                       "order (e.g. benign,malignant).")(fn)
+    fn = click.option("--atol", type=click.FloatRange(0, min_open=True), default=None,
+                      help="Largest |torch - ONNX| output difference export accepts "
+                      "[default: 1e-4].")(fn)
     return fn
 
 
@@ -268,8 +275,7 @@ def _classes(text: str | None) -> list[str] | None:
 
 def _render_export(obj: Context, result: Any) -> None:
     if result.max_abs_difference is not None:
-        err.print(f"  torch vs onnxruntime: max |diff| {result.max_abs_difference:.2e} on "
-                  f"{result.report.checked_samples} samples")
+        err.print(f"  {escape(result.summary())}")
 
 
 def _render_compile(obj: Context, result: Any) -> None:
@@ -286,12 +292,11 @@ def _render_compile(obj: Context, result: Any) -> None:
                       f"{pct(o.agreement)} ({o.agreement_kind})", pct(o.float_accuracy),
                       pct(o.circuit_accuracy))
     err.print(table)
-    err.print(f"  logrows {result.logrows}, rows {result.num_rows}")
+    err.print(f"  {escape(result.summary())}")
 
 
 def _render_setup(obj: Context, result: Any) -> None:
-    err.print(f"  proving key {result.pk_bytes / 1e6:.1f} MB, verifying key "
-              f"{result.vk_bytes / 1e3:.1f} kB, SRS {result.srs}")
+    err.print(f"  {escape(result.summary())}", soft_wrap=True)
 
 
 def _label(values: list[float], classes: list[str] | None) -> str:
@@ -368,10 +373,13 @@ def _render_onchain(obj: Context, layout: ModelLayout, result: Any) -> None:
 @main.command("export")
 @click.argument("model")
 @source_options
+@click.option("--force", is_flag=True,
+              help="Replace a model exported into the same folder from another source.")
 @_common
 @pass_ctx
 def export_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
-               samples: Path | None, classes: str | None) -> None:
+               samples: Path | None, classes: str | None, atol: float | None,
+               force: bool) -> None:
     """Export MODEL to ONNX and check it against onnxruntime.
 
     MODEL is a bundled model (breast_cancer, digits, digits_mlp, iris), a file.onnx, or
@@ -382,7 +390,7 @@ def export_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
 
     m = zkml.load(model, name=name, weights=weights, samples=samples, classes=_classes(classes),
                   circuits_dir=obj.circuits_dir)
-    _render_export(obj, _run_stage(obj, "export", m.export))
+    _render_export(obj, _run_stage(obj, "export", lambda: m.export(atol, force)))
     err.print(f"  next: zkml compile {m.name}")
 
 
@@ -399,7 +407,7 @@ def compile_cmd(obj: Context, model: str, force: bool, optimize: str | None,
     from zkml.progress import Progress
 
     def progress(event: Progress) -> None:
-        if event.message:
+        if event.message and not event.starting and event.result is None:  # the ladder's steps
             err.print(f"  {escape(event.message)}", soft_wrap=True)
 
     m = zkml.Model(None, obj.layout(model))
@@ -471,8 +479,7 @@ def verifier_cmd(obj: Context, model: str, force: bool) -> None:
     from zkml.evm.verifier import build_verifier
 
     result = _run_stage(obj, "verifier", lambda: build_verifier(obj.layout(model), force))
-    err.print(f"  {result.path}: {result.runtime_bytes:,} bytes of runtime code (optimizer on, "
-              "runs=1)")
+    err.print(f"  {escape(result.summary())} (optimizer on, runs=1)", soft_wrap=True)
 
 
 @main.command("deploy")
@@ -489,6 +496,7 @@ def deploy_cmd(obj: Context, model: str, rpc_url: str, chain_id: int | None) -> 
     from zkml.evm.registry import deploy
 
     layout = obj.layout(model)
+    chain.check(rpc_url, chain_id, layout)  # keys, compiler and node before any build
     chain.build_verifier(layout)
     connection = chain.rpc.connect(rpc_url, chain_id)
     start = time.perf_counter()
@@ -564,9 +572,10 @@ def regress_cmd(obj: Context, update_baseline: bool, config: Path | None, baseli
     if not entries:
         raise click.BadParameter(f"no zoo model named {', '.join(only)} in {zoo.declared_in}",
                                  param_hint="--only")
-    err.print(f"  zoo of {len(entries)} from {zoo.declared_in}")
+    circuits = obj.circuits_given or zoo.circuits
+    err.print(f"  zoo of {len(entries)} from {zoo.declared_in}, built in {circuits}")
     with _spinner("regress"):
-        report = regress.run(entries, obj.circuits_dir, baseline or zoo.baseline,
+        report = regress.run(entries, circuits, baseline or zoo.baseline,
                              update_baseline, progress=lambda p: err.print(f"  {p.message} …"))
     err.print(f"[green]✓[/] regress  {report.seconds:6.2f} s")
     obj.summary["regression"] = {"models": report.current, "moved": to_json(report.moved)}
@@ -673,7 +682,8 @@ def bench_cmd(obj: Context, out: Path, models: tuple[str, ...], repeats: int,
 @_common
 @pass_ctx
 def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
-            samples: Path | None, classes: str | None, input_file: Path | None,
+            samples: Path | None, classes: str | None, atol: float | None,
+            input_file: Path | None,
             srs_file: Path | None, chain: bool, rpc_url: str | None, chain_id: int | None,
             force: bool, optimize: str | None, **circuit: Any) -> None:
     """All stages on MODEL: export, compile, setup, prove, verify, record on-chain."""
@@ -711,16 +721,15 @@ def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
         "setup": lambda r: _render_setup(obj, r),
         "prove": lambda r: _render_prove(obj, layout_box[0], r),
         "verify": lambda r: _render_verify(obj, layout_box[0], r),
-        "verifier": lambda r: err.print(f"  {r.path}: {r.runtime_bytes:,} bytes of runtime "
-                                        "code"),
+        "verifier": lambda r: err.print(f"  {escape(r.summary())}", soft_wrap=True),
         "onchain": lambda r: _render_onchain(obj, layout_box[0], r),
     })
     try:
         result = workflow.run(
             model, name=name, weights=weights, samples=samples, classes=_classes(classes),
-            circuits_dir=obj.circuits_dir, options=_options(**circuit), optimize=optimize,
-            input_file=input_file, srs=srs_file, chain=chain, rpc_url=rpc_url,
-            chain_id=chain_id, force=force, progress=progress)
+            atol=atol, circuits_dir=obj.circuits_dir, options=_options(**circuit),
+            optimize=optimize, input_file=input_file, srs=srs_file, chain=chain,
+            rpc_url=rpc_url, chain_id=chain_id, force=force, progress=progress)
     finally:
         while spinner:
             spinner.pop().__exit__(None, None, None)

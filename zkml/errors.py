@@ -11,6 +11,10 @@ class ZkmlError(Exception):
         self.message = message
         self.hint = hint
 
+    def __str__(self) -> str:
+        """The message and its hint, as the CLI shows them: a notebook's traceback keeps both."""
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
 
 class ModelError(ZkmlError):
     """A model source could not be loaded (bad path, bad callable, bad state dict)."""
@@ -50,6 +54,10 @@ class ArtifactError(ZkmlError):
 
 class ToolMissing(ZkmlError):
     """An external program zkml needs is not installed."""
+
+
+class ClusterError(ZkmlError):
+    """The Ray cluster of a batch cannot be reached, or refuses this client."""
 
 
 class ChainError(ZkmlError):

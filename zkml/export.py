@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import shutil
 import time
@@ -13,7 +14,7 @@ import numpy as np
 
 from zkml.errors import ArtifactError, ExportError
 from zkml.layout import Manifest, ModelLayout, atomic_path, read_json, write_json
-from zkml.models.base import LoadedModel
+from zkml.models.base import LoadedModel, ModelSource
 from zkml.results import StageResult
 from zkml.signature import Signature
 
@@ -65,6 +66,12 @@ class ExportResult(StageResult):
     def max_abs_difference(self) -> float | None:
         diffs = self.report.max_abs_difference
         return None if diffs is None else max(diffs)
+
+    def summary(self) -> str:
+        if self.max_abs_difference is None:
+            return f"{self.onnx} (from an ONNX file: nothing to compare with)"
+        return (f"torch vs onnxruntime: max |diff| {self.max_abs_difference:.2e} on "
+                f"{self.report.checked_samples} samples")
 
 
 @dataclass
@@ -197,6 +204,27 @@ def _torch_to_onnx(model: LoadedModel, target: Path) -> None:
         ) from None
 
 
+def recorded_source(layout: ModelLayout) -> ModelSource | None:
+    """What the folder's model was exported from (source.json), if that is known."""
+    if not layout.source_record.is_file():
+        return None
+    try:
+        raw = read_json(layout.source_record, "source record")
+        return ModelSource(**{k: raw[k] for k in ModelSource.__dataclass_fields__})
+    except (ArtifactError, KeyError, TypeError):
+        return None
+
+
+def _refuse_another_source(layout: ModelLayout, origin: ModelSource) -> None:
+    before = recorded_source(layout)
+    if before is not None and before.source != origin.source:
+        raise ArtifactError(
+            f"{layout.root} holds a model exported from {before.source}; refusing to replace "
+            f"it with {origin.source}",
+            hint="pass --name to build it beside, or --force (or remove the folder) to "
+            "replace it")
+
+
 def _write(model: LoadedModel, layout: ModelLayout, atol: float) -> ExportReport:
     check_samples = model.holdout[:CHECKED_SAMPLES]
     with atomic_path(layout.onnx) as tmp:
@@ -250,15 +278,21 @@ def _write(model: LoadedModel, layout: ModelLayout, atol: float) -> ExportReport
     return report
 
 
-def export(model: LoadedModel, layout: ModelLayout, atol: float = DEFAULT_ATOL) -> ExportResult:
-    """Write model.onnx, samples.json and export.json; fail if ONNX and torch disagree.
+def export(model: LoadedModel, layout: ModelLayout, atol: float = DEFAULT_ATOL,
+           force: bool = False) -> ExportResult:
+    """Write model.onnx, samples.json, export.json and source.json; fail if ONNX and torch
+    disagree, or (unless force) if the folder holds a model exported from another source.
 
     Always re-exports (a second at most); later stages stay cached if the bytes are the same.
     """
     start = time.perf_counter()
     with layout.lock(shared=False):
         layout.remove_stale_temporaries()
+        if model.origin is not None and not force:
+            _refuse_another_source(layout, model.origin)
         report = _write(model, layout, atol)
+        if model.origin is not None:
+            write_json(layout.source_record, dataclasses.asdict(model.origin))
         seconds = time.perf_counter() - start
         Manifest(layout).record("export", "", [layout.onnx, layout.samples,
                                                layout.export_report], seconds)

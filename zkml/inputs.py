@@ -44,9 +44,9 @@ def new_salt() -> int:
     return secrets.randbits(SALT_BITS)
 
 
-def parse_salt(raw: Any, source: Path | str) -> int:
+def parse_salt(raw: Any, source: Path | str, warn: bool = True) -> int:
     """A salt as given in an input file or by a caller: an integer, or a "0x…" hex string,
-    below 2^128. A small one is accepted with a warning: it can be guessed."""
+    below 2^128. A small one is accepted with a warning (by prove, once): it can be guessed."""
     value: Any = raw
     if isinstance(raw, str):
         try:
@@ -57,7 +57,7 @@ def parse_salt(raw: Any, source: Path | str) -> int:
         raise InputError(f"{source}: a salt must be an integer below 2^{SALT_BITS} "
                          "(a number or a 0x… hex string)",
                          hint="omit it and zkml draws one and keeps it beside the proof")
-    if value.bit_length() < SALT_BITS - 28:
+    if warn and value.bit_length() < SALT_BITS - 28:
         log.warning("%s: a salt with fewer than %d significant bits can be guessed; draw it "
                     "with a cryptographic random generator", source, SALT_BITS - 28)
     return value
@@ -90,13 +90,15 @@ SKIPPED_HEADER = "skipped a header row (the first row, where no cell is a number
 
 def _csv_rows(text: str, source: Path | str) -> np.ndarray:
     """CSV rows (whole flat rows: every input of a subject in input order), without a header
-    row. A row is a header only if none of its cells is a number, and skipping one is said, so
-    a data row is never dropped silently."""
-    rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text)) if row]
-    if rows and is_header(rows[0]):
+    row. A row is a header only if it is the first and none of its cells is a number, and
+    skipping one is said, so a data row is never dropped silently. Rows are numbered as in the
+    file, header included (as prove-batch names them)."""
+    rows = [(number, [cell.strip() for cell in row])
+            for number, row in enumerate(csv.reader(io.StringIO(text)), 1) if row]
+    if rows and rows[0][0] == 1 and is_header(rows[0][1]):
         log.warning("%s: %s", source, SKIPPED_HEADER)
         rows = rows[1:]
-    numbers = [cells_to_numbers(row, f"{source} row {i}") for i, row in enumerate(rows, 1)]
+    numbers = [cells_to_numbers(row, f"{source} row {number}") for number, row in rows]
     if len({len(row) for row in numbers}) > 1:
         raise InputError(f"{source}: rows of different lengths",
                          hint="every row holds one whole sample")
@@ -116,15 +118,17 @@ def _numeric(cell: str) -> bool:
 
 
 def _parse_file(path: Path) -> Any:
-    if not path.is_file():
+    if not path.exists():  # a pipe (`--input <(...)`) is not a regular file, but readable
         raise InputError(f"input file not found: {path}")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not an input file")
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
             return _load_npy(path)
         if suffix == ".npz":
             return _load_npz(path)
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
         if suffix == ".csv":
             return _csv_rows(text, path)
         return _loads(text, path)
@@ -200,7 +204,8 @@ def private_input(raw: Any, source: Path | str) -> PrivateInput:
     given = raw.get("salts", [raw["salt"]] if "salt" in raw else None)
     if given is not None and not isinstance(given, list):
         raise InputError(f"{source}: \"salts\" must be a list, one per subject")
-    salts = None if given is None else [parse_salt(v, source) for v in given]
+    # checked here, warned about once, where it is used (proof.prove)
+    salts = None if given is None else [parse_salt(v, source, warn=False) for v in given]
     for key in ("input_data", "input", "inputs"):
         if key in raw:
             return PrivateInput(raw[key], salts)
@@ -226,7 +231,8 @@ def _check_values(raw: Any, kind: str, source: Path | str, where: str) -> np.nda
         raise InputError(f"{source} holds {raw.dtype} values, not real numbers")
     odd = _not_a_number(raw, booleans=kind == "bool")
     if odd:  # numpy would quietly read true/false as 1/0 and "5" as 5.0
-        raise InputError(f"{source} holds {odd} where numbers belong{where}",
+        raise InputError(f"{source} holds {odd[0]} where numbers belong (element "
+                         f"{odd[1]}{where})",
                          hint="every value must be a JSON number (true/false only for a "
                          "boolean input)")
     try:
@@ -347,18 +353,27 @@ def _count_rows(chunks: list[tuple[str, np.ndarray, int]], count: int | None,
     return count if count is not None else (counts.pop() if counts else 1)
 
 
-def _not_a_number(raw: Any, booleans: bool = False) -> str | None:
-    """What stands where a number belongs (true/false, unless booleans; text), if anything."""
-    stack = [raw]
+def _not_a_number(raw: Any, booleans: bool = False) -> tuple[str, int] | None:
+    """What stands where a number belongs (true/false, unless booleans; text), if anything
+    does, and its element's position in the flattened input; without recursion (hostile
+    nesting)."""
+    index, stack = 0, [iter([raw])]
     while stack:
-        item = stack.pop()
-        if isinstance(item, bool | np.bool_) and not booleans:
-            return "true/false"
-        if isinstance(item, str | bytes):
-            return "text"
-        if isinstance(item, list | tuple):
-            stack.extend(item)
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+        elif isinstance(item, bool | np.bool_) and not booleans:
+            return "true/false", index
+        elif isinstance(item, str | bytes):
+            return "text", index
+        elif isinstance(item, list | tuple):
+            stack.append(iter(item))
+        else:
+            index += 1
     return None
+
+
+_END = object()
 
 
 def _signature(model: Signature | tuple[int, ...]) -> Signature:
@@ -411,7 +426,7 @@ def iter_batch(path: Path) -> Iterator[BatchItem]:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".ndjson"):
         raise InputError(f"{path}: unknown inputs format", hint="use .jsonl, .csv or a folder")
-    with path.open(errors="replace", newline="") as lines:
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as lines:
         if suffix == ".csv":
             yield from _csv_items(lines, path)
         else:
@@ -449,6 +464,9 @@ def _jsonl_item(line: str, number: int) -> BatchItem:
         return BatchItem(item_id, error=exc.message)
     except json.JSONDecodeError as exc:
         return BatchItem(item_id, error=f"{source} is not JSON ({exc.msg})")
-    if isinstance(raw, dict) and "id" in raw:
-        item_id = str(raw["id"])
+    if isinstance(raw, dict) and raw.get("id") is not None:  # null: no id, the line's
+        given = raw["id"]
+        if isinstance(given, bool) or not isinstance(given, str | int | float):
+            return BatchItem(item_id, error=f"{source}: an id must be a string or a number")
+        item_id = str(given)
     return _guarded(item_id, lambda: private_input(raw, source))

@@ -135,6 +135,10 @@ class SetupResult(StageResult):
     pk_bytes: int
     vk_bytes: int
 
+    def summary(self) -> str:
+        return (f"proving key {self.pk_bytes / 1e6:.1f} MB, verifying key "
+                f"{self.vk_bytes / 1e3:.1f} kB, SRS {self.srs}")
+
 
 def setup(layout: ModelLayout, srs_file: Path | None = None, force: bool = False,
           cache_dir: Path | None = None) -> SetupResult:

@@ -7,6 +7,7 @@ Every file name zkml writes appears in this module and nowhere else.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import functools
 import hashlib
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zkml import _janitor
 from zkml.errors import ArtifactError
 
 MANIFEST_VERSION = 2  # 2: file digests keyed by size, mtime, ctime and inode
@@ -62,7 +64,14 @@ def folder_lock(folder: Path, shared: bool) -> Iterator[None]:
         yield
         return
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a+") as handle:
+    try:  # never through a symbolic link: it could point anywhere
+        fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise ArtifactError(f"{folder / '.lock'} is a symbolic link, which zkml does not follow",
+                            hint="remove it: zkml makes its own lock file") from None
+    with os.fdopen(fd, "r") as handle:
         fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         held.add(key)
         try:
@@ -95,6 +104,7 @@ class ModelLayout:
     onnx = property(lambda self: self.root / "model.onnx")
     samples = property(lambda self: self.root / "samples.json")
     export_report = property(lambda self: self.root / "export.json")
+    source_record = property(lambda self: self.root / "source.json")  # what export built from
     settings = property(lambda self: self.root / "settings.json")
     calibration_data = property(lambda self: self.root / "calibration.json")
     circuit_onnx = property(lambda self: self.root / "circuit.onnx")  # zkml.subjects' graph
@@ -249,15 +259,20 @@ def atomic_path(target: Path, private: bool = False) -> Iterator[Path]:
                                dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
-    if not private and target.parent.stat().st_mode & 0o077:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp's 0600 is for secrets only
+    _janitor.register(tmp_path)
     try:
         yield tmp_path
+        # mkstemp's 0600 (and ezkl's worker's, see zkml._ezkl_worker) is for secrets only; set
+        # once written (a writer may have replaced the file), unless the writer chose a mode
+        if not private and target.parent.stat().st_mode & 0o077 and \
+                not tmp_path.stat().st_mode & 0o077:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+        _janitor.release(tmp_path)
 
 
 def write_json(path: Path, data: Any, private: bool = False) -> None:
@@ -292,14 +307,23 @@ def read_json(path: Path, what: str) -> Any:
 def private_scratch(purpose: str) -> Iterator[Path]:
     """An owner-only temporary folder (witnesses, inputs), removed when the block ends.
 
-    Its name carries this process's id, so that `remove_stale_scratch` can tell the folders
-    of a process that was killed (SIGKILL skips this cleanup) from those of a running one.
+    If this process is killed (SIGKILL skips this cleanup), zkml's janitor removes it at once.
+    Its name carries this process's id, so that `remove_stale_scratch` can also tell the
+    folders of a process that was killed from those of a running one.
     """
     path = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-{purpose}-"))
+    _janitor.register(path)
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+        _janitor.release(path)
+
+
+def write_private_text(path: Path, text: str) -> None:
+    """A new owner-only file (a private input handed to ezkl), whatever the umask."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+        fh.write(text)
 
 
 def _alive(pid: int) -> bool:

@@ -1,16 +1,19 @@
 """`zkml.load(...)` and `Model`: the pipeline as a notebook uses it.
 
-    m = zkml.load("breast_cancer")            # or "net.py:build", "model.onnx", samples=...
+    m = zkml.load("breast_cancer", progress=print)  # or "net.py:build", "model.onnx", ...
     m.compile(); m.setup()
     proof = m.prove(x)                        # proof.outputs, proof.path
     m.verify(proof)
 
 Every method is a cached stage (re-running an unchanged one does nothing) and returns a typed
-result. Artifacts live in `circuits_dir/<name>/`, exactly where the CLI puts them.
+result whose str() is the line the CLI shows. Each reports its start and its result through
+one progress hook: the Model's (`load(progress=...)`), or a method's own `progress=`.
+Artifacts live in `circuits_dir/<name>/`, exactly where the CLI puts them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ import numpy as np
 from zkml.circuit import CircuitOptions
 from zkml.layout import ModelLayout, default_circuits_dir
 from zkml.models import BUNDLED, source_name
+from zkml.progress import Progress, ProgressHook, ignore
 
 
 @dataclass
@@ -31,14 +35,26 @@ class Model:
     weights: Path | None = None
     samples: Path | None = None
     classes: list[str] | None = None
+    progress: ProgressHook = field(default=ignore, repr=False)  # every method's, by default
     _exported: bool = field(default=False, repr=False)
 
     @property
     def name(self) -> str:
         return self.layout.name
 
-    def export(self, atol: float | None = None) -> Any:
-        """torch -> ONNX, checked against onnxruntime (zkml.export.ExportResult)."""
+    def _stage(self, stage: str, progress: ProgressHook | None,
+               action: Callable[[ProgressHook], Any]) -> Any:
+        """Run a stage, reporting its start and its result."""
+        hook = progress or self.progress
+        hook(Progress(stage, f"{stage} …", starting=True))
+        result = action(hook)
+        hook(Progress(stage, result=result))
+        return result
+
+    def export(self, atol: float | None = None, force: bool = False,
+               progress: ProgressHook | None = None) -> Any:
+        """torch -> ONNX, checked against onnxruntime (zkml.export.ExportResult); force
+        replaces a model exported into this folder from another source."""
         from zkml import export, models
         from zkml.errors import ModelError
 
@@ -46,9 +62,14 @@ class Model:
             raise ModelError(f"{self.name} has artifacts but no known source to export from",
                              hint="load it by its source (a bundled name, file.py:callable, "
                              "file.onnx)")
-        loaded = models.resolve(self.source, name=self.name, weights=self.weights,
-                                samples=self.samples, classes=self.classes)
-        result = export.export(loaded, self.layout, atol or export.DEFAULT_ATOL)
+        source = self.source
+
+        def run(_: ProgressHook) -> Any:
+            loaded = models.resolve(source, name=self.name, weights=self.weights,
+                                    samples=self.samples, classes=self.classes)
+            return export.export(loaded, self.layout, atol or export.DEFAULT_ATOL, force)
+
+        result = self._stage("export", progress, run)
         self._exported = True
         return result
 
@@ -60,7 +81,8 @@ class Model:
             self.export()
 
     def compile(self, options: CircuitOptions | None = None, *, optimize: str | None = None,
-                force: bool = False, progress: Any = None, **overrides: Any) -> Any:
+                force: bool = False, progress: ProgressHook | None = None,
+                **overrides: Any) -> Any:
         """Settings, calibration, compiled circuit and fidelity report (CompileResult).
 
         `overrides` are CircuitOptions fields, e.g. `input_visibility="private"`; `optimize`
@@ -69,32 +91,38 @@ class Model:
 
         from zkml import optimize as search
         from zkml import pipeline
-        from zkml.progress import ignore
 
         self._ensure_exported()
         options = dataclasses.replace(options or CircuitOptions(), **overrides)
         if optimize:
-            return search.optimize(self.layout, optimize, options, force, progress or ignore)
-        return pipeline.compile_model(self.layout, options, force, progress or ignore)
+            return self._stage("compile", progress, lambda hook: search.optimize(
+                self.layout, optimize, options, force, hook))
+        return self._stage("compile", progress, lambda hook: pipeline.compile_model(
+            self.layout, options, force, hook))
 
-    def setup(self, srs: Path | str | None = None, force: bool = False) -> Any:
+    def setup(self, srs: Path | str | None = None, force: bool = False,
+              progress: ProgressHook | None = None) -> Any:
         """Proving and verifying keys (SetupResult); srs: a ceremony file, else a local one."""
         from zkml import keys
 
-        return keys.setup(self.layout, None if srs is None else Path(srs), force)
+        return self._stage("setup", progress, lambda _: keys.setup(
+            self.layout, None if srs is None else Path(srs), force))
 
     def prove(self, private_input: Any, output: Path | str | None = None,
-              salts: list[int] | None = None) -> Any:
+              salts: list[int] | None = None, progress: ProgressHook | None = None,
+              source: str = "input") -> Any:
         """Prove inference on private inputs (a Proof, verified before it is written): an
         array of subjects' flat rows (as `holdout` holds them), a dict keyed by input name or
         a list per input (each input's values of every subject in turn). salts: to reproduce
-        earlier input commitments."""
+        earlier input commitments; source: how errors name the input."""
         from zkml import proof
 
-        return proof.prove(self.layout, private_input,
-                           Path(output) if output else self.layout.proof, salts=salts)
+        return self._stage("prove", progress, lambda _: proof.prove(
+            self.layout, private_input, Path(output) if output else self.layout.proof,
+            source, salts=salts))
 
-    def verify(self, proof: Any = None, vk: Path | str | None = None) -> Any:
+    def verify(self, proof: Any = None, vk: Path | str | None = None,
+               progress: ProgressHook | None = None) -> Any:
         """Verify a Proof or proof file natively (a Verification, or VerificationFailed)."""
         from zkml import proof as proofs
         from zkml.errors import ProofError
@@ -103,13 +131,14 @@ class Model:
         if not isinstance(path, str | Path):
             raise ProofError(f"verify takes a Proof or a proof file's path, not "
                              f"{type(path).__name__}")
-        return proofs.verify(self.layout, Path(path), None if vk is None else Path(vk))
+        return self._stage("verify", progress, lambda _: proofs.verify(
+            self.layout, Path(path), None if vk is None else Path(vk)))
 
-    def verifier(self, force: bool = False) -> Any:
+    def verifier(self, force: bool = False, progress: ProgressHook | None = None) -> Any:
         """The Solidity verifier and registry, compiled (VerifierResult)."""
         from zkml.evm.verifier import build_verifier
 
-        return build_verifier(self.layout, force)
+        return self._stage("verifier", progress, lambda _: build_verifier(self.layout, force))
 
     @property
     def holdout(self) -> np.ndarray:
@@ -123,21 +152,34 @@ class Model:
 
 def load(source: str, *, name: str | None = None, weights: Path | str | None = None,
          samples: Path | str | None = None, classes: list[str] | None = None,
-         circuits_dir: Path | str | None = None) -> Model:
+         circuits_dir: Path | str | None = None, progress: ProgressHook = ignore) -> Model:
     """A model by its source (a bundled name, `file.onnx`, `file.py:callable`), or by the name
-    of an existing artifacts folder. Nothing heavy happens until a stage runs."""
+    of an existing artifacts folder (with the source its export recorded, if any: weights,
+    samples and classes given here replace the recorded ones). Nothing heavy happens until a
+    stage runs; `progress` (e.g. print) hears every stage's start and result."""
     if not isinstance(source, str) or not source:
         from zkml.errors import ModelError
 
         raise ModelError("load takes a model source: a bundled name, file.onnx or "
                          "file.py:callable")
     circuits = Path(circuits_dir) if circuits_dir else default_circuits_dir()
-    folder = name or source_name(source)
     known = source in BUNDLED or ":" in source or source.endswith(".onnx")
-    if not known and not (circuits / source).is_dir():
+    if known:
+        return Model(source, ModelLayout.for_model(name or source_name(source), circuits),
+                     _path(weights), _path(samples), classes, progress)
+    if not (circuits / source).is_dir():
         from zkml.models import unknown_model
 
         raise unknown_model(source, circuits)
-    return Model(source if known else None, ModelLayout.for_model(folder, circuits),
-                 None if weights is None else Path(weights),
-                 None if samples is None else Path(samples), classes)
+    from zkml.export import recorded_source
+
+    layout = ModelLayout.for_model(source, circuits)
+    recorded = recorded_source(layout)
+    if recorded is None:
+        return Model(None, layout, _path(weights), _path(samples), classes, progress)
+    return Model(recorded.source, layout, _path(weights or recorded.weights),
+                 _path(samples or recorded.samples), classes or recorded.classes, progress)
+
+
+def _path(value: Path | str | None) -> Path | None:
+    return None if value is None else Path(value)

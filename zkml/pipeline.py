@@ -69,6 +69,10 @@ class CompileResult(StageResult):
     fidelity: FidelityReport
     search: str | None = None  # the settings chosen (scale ladder or --optimize) and why
 
+    def summary(self) -> str:
+        return (f"logrows {self.logrows}, rows {self.num_rows:,}, agreement "
+                f"{self.fidelity.agreement:.1%} on {self.fidelity.samples} held-out samples")
+
 
 def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
                   force: bool = False, progress: ProgressHook = ignore) -> CompileResult:

@@ -20,6 +20,16 @@ class Progress:
     result: StageResult | None = None  # set when a stage of a workflow has finished
     failed: bool = False  # e.g. one input of a batch that could not be proved
 
+    def __str__(self) -> str:
+        """A line for a log or print: `setup …` as a stage starts, the result's line when it
+        ends, else the message (with a count)."""
+        if self.result is not None:
+            return str(self.result)
+        if self.starting:
+            return f"{self.stage} …"
+        count = f" ({self.done}/{self.total})" if self.done is not None and self.total else ""
+        return f"{self.stage}: {self.message}{count}"
+
 
 ProgressHook = Callable[[Progress], None]
 

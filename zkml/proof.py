@@ -31,7 +31,7 @@ from zkml.layout import (
     read_json,
     secret_path,
 )
-from zkml.results import StageResult
+from zkml.results import StageResult, rounded
 from zkml.subjects import proof_commitments
 
 T = TypeVar("T")
@@ -124,6 +124,10 @@ class Verification(StageResult):
     instances: PublicInstances
     local_srs: bool
 
+    def summary(self) -> str:
+        outputs = "; ".join(rounded(o) for o in self.instances.outputs)
+        return f"{self.proof} is valid; public outputs {outputs}"
+
 
 def _reads_model(function: Callable[..., T]) -> Callable[..., T]:
     """Run under the model folder's shared lock: a concurrent setup cannot swap keys midway."""
@@ -210,6 +214,10 @@ class Proof(StageResult):
     def outputs(self) -> list[list[float]]:
         return self.instances.outputs
 
+    def summary(self) -> str:
+        outputs = "; ".join(rounded(o) for o in self.outputs)
+        return f"{self.path} ({self.size / 1e3:.1f} kB, verified); public outputs {outputs}"
+
 
 @_reads_model
 def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str = "input",
@@ -250,7 +258,10 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
                 _ezkl.call("prove", str(witness_path), str(layout.compiled), str(layout.pk),
                            str(tmp), srs_path=str(srs))
             except _ezkl.EzklFailure as exc:
-                raise ProofError(f"proving failed: {exc}") from exc
+                raise ProofError(f"proving failed: {exc}", hint=None if exc.stuck else
+                                 f"if the proving key is not this circuit's, run `zkml setup "
+                                 f"{layout.name} --force`") from exc
+            witness_path.unlink()  # the private input is not kept while the proof is checked
             seconds = time.perf_counter() - start
             try:
                 verification = _verify(layout, loaded, tmp)

@@ -55,6 +55,12 @@ class Zoo:
     baseline: Path
     declared_in: Path
 
+    @property
+    def circuits(self) -> Path:
+        """Where the zoo builds unless told otherwise: beside its declaration, wherever the
+        command runs from (its artifacts are then reused from any subfolder)."""
+        return self.declared_in.parent / "circuits"
+
 
 # keys of one [[...models]] table, as TOML spells them, with their types
 _ENTRY_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -314,11 +320,13 @@ def run(entries: list[ZooEntry], circuits_dir: Path, baseline_path: Path,
     baseline, or with update write this run as the baseline."""
     from contextlib import ExitStack
 
+    from zkml import chain
     from zkml.evm.anvil import Anvil
 
     if not update and not baseline_path.exists():
         raise ArtifactError(f"no regression baseline at {baseline_path}",
                             hint="create it with `zkml regress --update-baseline`")
+    chain.check(rpc_url)  # a missing compiler or node fails before the first model is built
     start = time.perf_counter()
     current: dict[str, Any] = {}
     with ExitStack() as stack:

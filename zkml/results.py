@@ -17,6 +17,25 @@ class StageResult:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
+    def __str__(self) -> str:
+        """One line, as the CLI reports the stage: `setup: proving key 21.0 MB, … (3.41 s)`
+        (the repr, every field, is for debugging)."""
+        done = "cached, nothing to do" if self.cached else f"{self.seconds:.2f} s"
+        detail = self.summary()
+        warned = "".join(f"; WARNING {w}" for w in self.warnings)
+        return f"{self.stage}: {detail} ({done}){warned}" if detail else \
+            f"{self.stage}: {done}{warned}"
+
+    def summary(self) -> str:
+        """What a person wants to know of the result besides its stage and time."""
+        return ""
+
+
+def rounded(values: list[float], limit: int = 8) -> str:
+    """Numbers as a person reads them: 4 decimals, the first few of a long list."""
+    shown = ", ".join(f"{v:.4f}" for v in values[:limit])
+    return f"[{shown}{', …' if len(values) > limit else ''}]"
+
 
 def to_json(value: Any) -> Any:
     """Dataclasses, paths and tuples as plain JSON values (numbers rounded where they are times)."""

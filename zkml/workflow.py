@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zkml import proof
 from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.inputs import PrivateInput, read_private_input
 from zkml.layout import Manifest, ModelLayout
 from zkml.model import Model, load
-from zkml.progress import Progress, ProgressHook, ignore
+from zkml.progress import ProgressHook, ignore
 from zkml.results import StageResult
 from zkml.subjects import groups
 
@@ -34,6 +33,10 @@ class RunResult:
     def stage(self, name: str) -> Any:
         return next(s for s in self.stages if s.stage == name)
 
+    def __str__(self) -> str:
+        done = ", ".join(s.stage for s in self.stages)
+        return f"run {self.model}: proved {self.input} in {self.seconds:.1f} s ({done})"
+
 
 def _proof_path(layout: ModelLayout) -> tuple[Path, Path | None]:
     """proof.json, unless one is there that `run` did not write (a user's): then beside it."""
@@ -45,7 +48,8 @@ def _proof_path(layout: ModelLayout) -> tuple[Path, Path | None]:
 
 def run(source: str = "breast_cancer", *, name: str | None = None,
         weights: Path | None = None, samples: Path | None = None,
-        classes: list[str] | None = None, circuits_dir: Path | None = None,
+        classes: list[str] | None = None, atol: float | None = None,
+        circuits_dir: Path | None = None,
         options: CircuitOptions | None = None, optimize: str | None = None,
         input_file: Path | None = None, srs: Path | None = None, chain: bool = True,
         rpc_url: str | None = None, chain_id: int | None = None, force: bool = False,
@@ -53,21 +57,17 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
     """Export, compile, setup, prove, verify and, with chain, record on-chain."""
     start = time.perf_counter()
     model: Model = load(source, name=name, weights=weights, samples=samples, classes=classes,
-                        circuits_dir=circuits_dir)
+                        circuits_dir=circuits_dir, progress=progress)  # every stage reports
     given = read_private_input(input_file) if input_file else None  # a bad file fails first
+    if chain:  # so does a missing tool or node, not after every stage has run
+        from zkml import chain as onchain
 
-    def stage(label: str, action: Any) -> Any:
-        progress(Progress(label, message=f"{label} …", starting=True))
-        result = action()
-        outcome.stages.append(result)
-        progress(Progress(label, result=result))
-        return result
-
+        onchain.check(rpc_url, chain_id)
     outcome = RunResult(model.name, str(input_file) if input_file else "")
-    stage("export", model.export)
-    stage("compile", lambda: model.compile(options, optimize=optimize, force=force,
-                                           progress=progress))
-    stage("setup", lambda: model.setup(srs, force))
+    stages = outcome.stages
+    stages.append(model.export(atol, force))
+    stages.append(model.compile(options, optimize=optimize, force=force))
+    stages.append(model.setup(srs, force))
     private = given
     if private is None:
         n = CircuitSettings.load(model.layout).subjects
@@ -76,20 +76,13 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
                          f"held-out samples {DEFAULT_SAMPLE * n}-{DEFAULT_SAMPLE * n + n - 1}")
     path, kept = _proof_path(model.layout)
     outcome.proof, outcome.kept_user_proof = path, kept
-    proved = stage("prove", lambda: proof.prove(model.layout, private.values, path,
-                                                 outcome.input, salts=private.salts))
+    stages.append(model.prove(private.values, path, salts=private.salts, source=outcome.input))
     if kept is None:
-        Manifest(model.layout).record(RUN_PROOF, "", [path], proved.seconds)
-    stage("verify", lambda: model.verify(path))
+        Manifest(model.layout).record(RUN_PROOF, "", [path], stages[-1].seconds)
+    stages.append(model.verify(path))
     if chain:
-        from zkml import chain as onchain
-
-        stage("verifier", model.verifier)
-
-        def submit() -> Any:
-            with onchain.deploy(model, rpc_url, chain_id) as registry:
-                return registry.submit(path)
-
-        stage("onchain", submit)
+        stages.append(model.verifier())
+        with onchain.deploy(model, rpc_url, chain_id) as registry:
+            stages.append(registry.submit(path))
     outcome.seconds = time.perf_counter() - start
     return outcome

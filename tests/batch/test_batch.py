@@ -1,6 +1,7 @@
 """prove-batch: many inputs, failures alone, hostile ids and inputs, a changed input proved again,
 resume after a kill, no orphaned worker, Ray with nothing left behind, and nothing leaked."""
 
+import contextlib
 import json
 import os
 import signal
@@ -134,9 +135,16 @@ def test_killed_batch_leaves_no_worker_and_resumes_without_proving_twice(breast_
                "prove-batch", "breast_cancer", str(inputs), "--out", str(out), "--workers", "2"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     proofs = BatchLayout(out).proofs
+    scratch = Path(tempfile.gettempdir())
+    witness_modes: list[int] = []  # of witnesses (the private input and its salt) as written
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(proofs.glob("*.input.json"))) < 3:
-        time.sleep(0.1)
+    while time.monotonic() < deadline and (len(list(proofs.glob("*.input.json"))) < 3
+                                           or not witness_modes):
+        for witness in scratch.glob(f"zkml-{process.pid}-*/witness.json"):
+            with contextlib.suppress(FileNotFoundError):  # proved and removed meanwhile
+                witness_modes.append(witness.stat().st_mode)
+        time.sleep(0.01)
+    assert witness_modes and all(mode & 0o077 == 0 for mode in witness_modes)
     workers = children_of(process.pid)
     assert len(workers) == 2  # one ezkl worker process per worker thread
     process.send_signal(signal.SIGKILL)  # the driver alone, mid-proof: its workers must follow
@@ -145,6 +153,11 @@ def test_killed_batch_leaves_no_worker_and_resumes_without_proving_twice(breast_
     while time.monotonic() < deadline and any(alive(w) for w in workers):
         time.sleep(0.1)
     assert not [w for w in workers if alive(w)], "orphaned workers"
+    deadline = time.monotonic() + 5  # the janitor removes what the driver left, at once
+    while time.monotonic() < deadline and (list(scratch.glob(f"zkml-{process.pid}-*"))
+                                           or list(proofs.glob(".*.tmp"))):
+        time.sleep(0.1)
+    assert not list(scratch.glob(f"zkml-{process.pid}-*")) and not list(proofs.glob(".*.tmp"))
     done = {p.name.removesuffix(".input.json") for p in proofs.glob("*.input.json")}
     assert 3 <= len(done) < 16
     summary = batch.run(breast_cancer, inputs, out, workers=2)

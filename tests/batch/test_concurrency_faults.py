@@ -48,11 +48,15 @@ def test_prove_during_setup_and_two_proves_at_once(model, tmp_path):
 
 
 def test_setup_killed_midway_is_redone(model):
+    """Killed while ezkl writes the keys. Setup saves the manifest (its own temporary file),
+    removes keys.json, then opens the keys' temporary files: waiting for those, not for any
+    temporary file, makes the state at the kill the same on every run."""
     layout = ModelLayout.for_model("breast_cancer", model)
     process = zkml_process(model, "setup", "breast_cancer", "--force")
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list(layout.root.glob(".*.tmp")):
-        time.sleep(0.01)  # until setup is writing its keys
+    while time.monotonic() < deadline and not list(layout.root.glob(f".{layout.pk.name}.*.tmp")):
+        assert process.poll() is None, "setup ended before it was killed"
+        time.sleep(0.01)  # until ezkl is writing the keys
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate()
     assert "setup" not in Manifest(layout).data["stages"]  # not recorded as done

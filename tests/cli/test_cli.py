@@ -198,7 +198,8 @@ def test_onchain_valid_replayed_and_rejected(model_dir, tmp_path):
         assert [v * 2**scale for v in subject["outputs"]] == subject["outputs_fixed_point"]
         replay = zkml(model_dir, "onchain", "breast_cancer", "--rpc-url", node.url)
         assert replay.exit_code == 3, replay.stderr
-        assert "already recorded: result #" in replay.stderr and "INVALID" not in replay.stderr
+        assert "already recorded: result #1 for subject 0x" in replay.stderr
+        assert "INVALID" not in replay.stderr
         data = json.loads((model_dir / "breast_cancer" / "proof.json").read_text())
         data["proof"][200] ^= 1
         path = tmp_path / "t.json"

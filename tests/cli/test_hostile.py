@@ -123,7 +123,7 @@ def test_an_account_without_funds_is_one_line(model_dir):
     with Anvil() as node:
         one_line_error(zkml(model_dir, "deploy", "breast_cancer", "--rpc-url", node.url,
                             env={"ZKML_PRIVATE_KEY": "0x" + "42" * 32}),
-                       "the node refused the transaction")
+                       "refused eth_sendRawTransaction: Insufficient funds")
 
 
 def test_hostile_json_after_web3_is_imported_is_one_line(model_dir, tmp_path):

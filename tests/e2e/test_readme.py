@@ -50,7 +50,13 @@ def test_readme_python_example(breast_cancer, tmp_path):
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr == ""  # the library never prints; progress=print does, on stdout
     printed = result.stdout.splitlines()
-    assert len(printed) == 2 and printed[0].startswith("[[") and int(printed[1].split()[0]) > 0
+    for stage in ("export", "compile", "setup", "prove", "verify", "onchain"):
+        assert f"{stage} …" in printed  # as it starts, then one line as it ends
+        (done,) = [line for line in printed if line.startswith(f"{stage}: ")]
+        assert "=" not in done.split(" (")[0]  # a sentence, not a dataclass's repr
+    (outputs,) = [line for line in printed if line.startswith("[[")]
+    assert int(printed[-1].split()[0]) > 0  # the gas
     assert (circuits / "breast_cancer" / "proof.json").stat().st_mtime > \
         breast_cancer.proof.stat().st_mtime

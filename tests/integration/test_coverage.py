@@ -144,7 +144,7 @@ def test_one_subject_many_forms_one_commitment(built, folder, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({**named, "a": [True, 0, 0, 0]}))
     one_line_error(zkml(circuits, "prove", "where_bool", "--input", bad),
-                   "true/false where numbers belong of input 'a'")
+                   "true/false where numbers belong (element 0 of input 'a')")
 
 
 def test_several_subjects_on_a_dynamic_batch_axis(built, folder):

@@ -67,7 +67,7 @@ def run_user_model(source, tmp_path, **kwargs):
 def test_user_python_callable(tmp_path):
     (tmp_path / "net.py").write_text(USER_MODEL)
     layout, exported = run_user_model(f"{tmp_path}/net.py:build", tmp_path)
-    assert layout.name == "net" and exported.max_abs_difference < 1e-4
+    assert layout.name == "net-build" and exported.max_abs_difference < 1e-4
 
 
 def test_user_state_dict_and_class(tmp_path):

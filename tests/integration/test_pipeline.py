@@ -32,8 +32,12 @@ def test_visibility_is_explicit(breast_cancer):
 
 
 def test_rerun_is_cached_and_force_redoes(breast_cancer, copy_of):
+    from zkml import models
+    from zkml.export import export
+
     layout = copy_of(breast_cancer)
-    assert pipeline.compile_model(layout).cached
+    assert not export(models.resolve("breast_cancer"), layout).cached  # always runs again...
+    assert pipeline.compile_model(layout).cached  # ...and what it wrote is unchanged
     assert keys.setup(layout).cached
     vk_before = layout.vk.read_bytes()
     redone = keys.setup(layout, force=True)

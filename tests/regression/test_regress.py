@@ -135,3 +135,15 @@ def test_cli_prints_a_table_of_what_moved(circuits, tmp_path, monkeypatch):
     assert "what moved" in result.stderr
     assert "output[0][0]" in result.stderr and "verify_gas" in result.stderr
     assert "2 regression(s)" in result.stderr
+
+
+def test_regress_from_a_subfolder_builds_beside_its_config(team_project, monkeypatch):
+    monkeypatch.delenv("ZKML_CIRCUITS_DIR", raising=False)
+    sub = team_project / "data"
+    monkeypatch.chdir(sub)
+    recorded = CliRunner().invoke(main, ["regress", "--update-baseline", "--only", "price"])
+    assert recorded.exit_code == 0, recorded.output
+    assert (team_project / "circuits" / "price" / "keys.json").is_file()
+    assert not (sub / "circuits").exists()
+    again = CliRunner().invoke(main, ["regress", "--only", "price"])  # reuses what it built
+    assert again.exit_code == 0 and "no regressions" in again.stdout

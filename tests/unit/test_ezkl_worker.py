@@ -35,3 +35,24 @@ def test_ezkl_errors_come_back_with_their_message(tmp_path):
     with pytest.raises(_ezkl.EzklFailure, match="No such file"):
         _ezkl.call("verify", str(tmp_path / "none.json"), str(tmp_path / "s.json"),
                    str(tmp_path / "vk.key"), srs_path=str(tmp_path / "srs"))
+
+
+FAILING_WORKER = """
+import os, sys
+from zkml._ezkl import receive, send
+
+requests, replies = os.fdopen(int(sys.argv[1]), "rb"), os.fdopen(int(sys.argv[2]), "wb")
+receive(requests)
+send(replies, ("error", "assertion `left == right` failed\\n  left: 512\\n right: 2048", "log"))
+"""
+
+
+def test_a_failure_that_spans_lines_is_one_line():
+    """A Rust assertion (here from a proving key of another circuit) becomes one line; the
+    whole text stays in the failure's log."""
+    worker = _ezkl.Worker([sys.executable, "-c", FAILING_WORKER])
+    with pytest.raises(_ezkl.EzklFailure) as info:
+        worker.call("prove", (), {})
+    worker.stop()
+    assert str(info.value) == "assertion `left == right` failed; left: 512; right: 2048"
+    assert info.value.log == "log"

@@ -1,11 +1,13 @@
 import json
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from zkml.errors import InputError
-from zkml.inputs import load_input, load_samples
+from zkml.inputs import iter_batch, load_input, load_samples, parse_salt
 from zkml.signature import InputSpec, Signature
 
 SHAPE = (1, 3)
@@ -118,7 +120,7 @@ def test_npz_and_csv_for_several_inputs(tmp_path):
      "element 0 of input 'idx' is not a whole number in int64's range"),
     ('{"x": [0.5, -1], "idx": [2], "mask": [2, 0]}', "element 0 of input 'mask' is not a boolean"),
     ('{"x": [true, -1], "idx": [2], "mask": [1, 0]}',
-     "holds true/false where numbers belong of input 'x'"),
+     "holds true/false where numbers belong (element 0 of input 'x')"),
     ('{"x": [0.5, -1], "idx": [true], "mask": [1, 0]}', "true/false where numbers belong"),
     ('{"x": [0.5, -1], "mask": [1, 0]}', "input 'idx' is missing"),
     ('{"x": [0.5, -1], "idx": [2], "mask": [1, 0], "y": [1]}', "no input named 'y'"),
@@ -137,3 +139,71 @@ def test_no_inputs_and_scalar_inputs(tmp_path):
     scalar = Signature((InputSpec("t", (), "float64"),), batch_axis=False)
     assert load_input(write(tmp_path, "t.json", "2.5"), scalar).tolist() == [[2.5]]
     assert load_samples(write(tmp_path, "ts.json", "[1, 2, 3]"), scalar).shape == (3, 1)
+def test_excel_csv_utf8_with_a_byte_order_mark(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes("\ufeffa,b,c\n1,2,3\n".encode())
+    assert load_input(path, SHAPE).ravel().tolist() == [1, 2, 3]
+    path.write_bytes("\ufeff1,2,3\n".encode())
+    assert load_input(path, SHAPE).ravel().tolist() == [1, 2, 3]
+    rows = tmp_path / "rows.csv"
+    rows.write_bytes("\ufeff1,2,3\n4,5,6\n".encode())
+    assert [item.raw.tolist() for item in iter_batch(rows)] == [[1, 2, 3], [4, 5, 6]]
+
+
+def test_csv_rows_are_numbered_as_in_the_file_everywhere(tmp_path):
+    path = write(tmp_path, "x.csv", "a,b,c\n1,x,3\n")
+    with pytest.raises(InputError, match=r"x.csv row 2: column 2 is not a number"):
+        load_input(path, SHAPE)
+    (item,) = iter_batch(path)
+    assert item.id == "row000002" and item.error == "row 2: column 2 is not a number"
+
+
+def test_text_where_a_number_belongs_names_its_element(tmp_path):
+    with pytest.raises(InputError, match=r"holds text where numbers belong \(element 5\)"):
+        load_input(write(tmp_path, "x.json", '[[1, 2], [3, 4], [5, "six"]]'), (1, 6))
+
+
+def test_an_input_read_from_a_pipe(tmp_path):
+    """`--input <(echo ...)` is a /dev/fd path: not a regular file, but readable."""
+    read, write_end = os.pipe()
+    os.write(write_end, b"[1, 2, 3]")
+    os.close(write_end)
+    try:
+        assert load_input(Path(f"/dev/fd/{read}"), SHAPE).ravel().tolist() == [1, 2, 3]
+    finally:
+        os.close(read)
+    with pytest.raises(InputError, match="is a folder"):
+        load_input(tmp_path, SHAPE)
+
+
+def test_batch_ids_null_is_no_id_and_others_must_be_strings_or_numbers(tmp_path):
+    lines = tmp_path / "in.jsonl"
+    lines.write_text('{"id": null, "input": [1, 2, 3]}\n{"id": 7, "input": [1, 2, 3]}\n'
+                     '{"id": [1], "input": [1, 2, 3]}\n{"id": true, "input": [1, 2, 3]}\n')
+    items = list(iter_batch(lines))
+    assert [item.id for item in items] == ["line000001", "7", "line000003", "line000004"]
+    assert items[2].error == "line 3: an id must be a string or a number"
+    assert items[3].error == "line 4: an id must be a string or a number"
+
+
+def test_a_small_salt_is_warned_about_once_when_used(tmp_path):
+    import logging
+
+    from zkml.inputs import read_private_input
+
+    class Records(logging.Handler):
+        messages: list[str] = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    handler = Records(logging.WARNING)
+    logging.getLogger("zkml").addHandler(handler)  # the CLI's tests may stop propagation
+    try:
+        private = read_private_input(write(tmp_path, "x.json",
+                                           '{"input": [1, 2, 3], "salt": 5}'))
+        assert private.salts == [5] and handler.messages == []  # checked, not warned about
+        parse_salt(5, "x.json")
+    finally:
+        logging.getLogger("zkml").removeHandler(handler)
+    assert len(handler.messages) == 1 and "can be guessed" in handler.messages[0]

@@ -85,4 +85,16 @@ def test_an_onnx_path_with_a_colon_names_its_folder_by_the_file():
     from zkml.models import source_name
 
     assert source_name("some dir:with colon/net.onnx") == "net"
-    assert source_name("models/net.py:build") == "net"
+    assert source_name("models/net.py:build") == "net-build"
+
+
+def test_a_symlinked_lock_file_is_refused_not_followed(tmp_path):
+    from zkml.layout import folder_lock
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    target = tmp_path / "elsewhere"
+    (folder / ".lock").symlink_to(target)
+    with pytest.raises(ArtifactError, match="symbolic link"), folder_lock(folder, shared=True):
+        pass
+    assert not target.exists()

@@ -22,7 +22,7 @@ from zkml.export import ExportedModel
 from zkml.felts import felt_to_int
 from zkml.keys import current_keys
 from zkml.layout import ModelLayout, read_json, write_json
-from zkml.results import StageResult
+from zkml.results import StageResult, rounded
 from zkml.subjects import proof_commitments
 
 
@@ -135,6 +135,8 @@ def recorded_deployment(chain: rpc.Chain, layout: ModelLayout) -> Deployment | N
         if _registry(chain, layout, deployment).functions.vkHash().call().hex() != \
                 deployment.vk_sha256:
             return None
+    except ChainError:  # the node failed: say so, do not deploy anew
+        raise
     except Exception:
         return None
     return deployment
@@ -168,10 +170,17 @@ class OnchainResult(StageResult):
     output_lengths: list[int]  # per model output: its elements in each subject's outputs
     subjects: list[SubjectResult]
 
+    def summary(self) -> str:
+        results = ", ".join(f"#{s.result_id} {rounded(s.outputs)}" for s in self.subjects)
+        return (f"recorded on chain {self.chain_id} via {self.rpc_url}: one transaction, "
+                f"{self.gas:,} gas; results {results}")
+
 
 def _custom_error(chain: rpc.Chain, layout: ModelLayout, deployment: Deployment,
                   exc: Exception) -> ZkmlError:
     """The registry's custom error from a reverted eth_call, as the error zkml raises."""
+    if isinstance(exc, ZkmlError):  # the node failed (rpc's one-line error), not the registry
+        return exc
     data = getattr(exc, "data", None)
     if isinstance(data, dict):
         data = data.get("data")
@@ -220,6 +229,17 @@ def _explain(name: str, layout: ModelLayout, args: bytes = b"") -> ZkmlError:
     return VerificationFailed(f"an output does not fit the registry's int64 lanes ({name})")
 
 
+def _mined_revert(chain: rpc.Chain, layout: ModelLayout, deployment: Deployment,
+                  function: Any, reverted: rpc.Reverted) -> ZkmlError:
+    """Why a mined submit reverted, decoded as the eth_call check decodes it: the call is
+    replayed on the state of the block that mined it."""
+    try:
+        function.call({"from": chain.account.address}, block_identifier=reverted.block)
+    except Exception as exc:  # noqa: BLE001 - a revert is what is expected here
+        return _custom_error(chain, layout, deployment, exc)
+    return reverted
+
+
 def subject_keys(call: Calldata, shape: RegistryShape) -> list[str]:
     """The subjects' commitments as the registry keys them, in the proof's order."""
     if shape.commitments_in_proof:
@@ -243,8 +263,11 @@ def submit(chain: rpc.Chain, deployment: Deployment, layout: ModelLayout,
         function.call({"from": chain.account.address})
     except Exception as exc:  # web3 raises ContractCustomError and friends
         raise _custom_error(chain, layout, deployment, exc) from None
-    data = function.build_transaction({"from": chain.account.address, "gas": 10_000_000})["data"]
-    receipt = rpc.send(chain, {"to": deployment.registry, "data": data})
+    data = contract.encode_abi("submit", [call.proof, call.instances])  # asks the node nothing
+    try:
+        receipt = rpc.send(chain, {"to": deployment.registry, "data": data})
+    except rpc.Reverted as reverted:  # e.g. a copy of this proof, sent at a higher price, won
+        raise _mined_revert(chain, layout, deployment, function, reverted) from None
     logs = contract.events.InferenceVerified().process_receipt(receipt)
     new_ids = {int(log["args"]["commitment"]): int(log["args"]["id"]) for log in logs}
     shape = registry_shape(layout)

@@ -74,6 +74,9 @@ class VerifierResult(StageResult):
     path: Path
     runtime_bytes: int
 
+    def summary(self) -> str:
+        return f"{self.path}: {self.runtime_bytes:,} bytes of runtime code"
+
 
 def build_verifier(layout: ModelLayout, force: bool = False) -> VerifierResult:
     """Generate and compile the Solidity verifier with the registry (optimizer on, runs=1)."""

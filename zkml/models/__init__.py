@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from zkml.errors import ModelError
-from zkml.models.base import LoadedModel
+from zkml.models.base import LoadedModel, ModelSource
 from zkml.signature import InputSpec, Signature, read_signature
 
 log = logging.getLogger("zkml")
@@ -23,12 +23,22 @@ BUNDLED = ("breast_cancer", "digits", "digits_mlp", "iris")  # zkml.models.bundl
 
 
 def source_name(source: str) -> str:
-    """The artifact folder name a source gets unless --name says otherwise."""
+    """The artifact folder name a source gets unless --name says otherwise: the bundled name,
+    the ONNX file's, or file and callable (two callables of one file are two models)."""
+    if source in BUNDLED or source.endswith(".onnx"):
+        return Path(source).stem
+    path, _, attr = source.rpartition(":")
+    return f"{Path(path).stem}-{attr}" if path else Path(source).stem
+
+
+def canonical_source(source: str) -> str:
+    """The source as recorded: a bundled name, or its file's absolute path (and callable)."""
     if source in BUNDLED:
         return source
-    path = source.rpartition(":")[0] if ":" in source and not source.endswith(".onnx") \
-        else source
-    return Path(path).stem
+    if source.endswith(".onnx") or ":" not in source:
+        return str(Path(source).resolve())
+    path, _, attr = source.rpartition(":")
+    return f"{Path(path).resolve()}:{attr}"
 
 
 def unknown_model(source: str, circuits_dir: Path | None = None) -> ModelError:
@@ -71,10 +81,12 @@ def resolve(
         model = _from_python(Path(path), attr, weights, samples)
     else:
         raise unknown_model(source)
-    if name:
-        model.name = name
+    model.name = name or source_name(source)
     if classes:
         model.classes = list(classes)
+    absolute = lambda p: None if p is None else str(Path(p).resolve())  # noqa: E731
+    model.origin = ModelSource(canonical_source(source), absolute(weights), absolute(samples),
+                               classes and list(classes))
     return model
 
 

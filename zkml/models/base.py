@@ -15,6 +15,17 @@ import numpy as np
 from zkml.signature import Signature
 
 
+@dataclass(frozen=True)
+class ModelSource:
+    """What a model was loaded from, enough to load it again (`zkml run NAME`); recorded at
+    export in source.json."""
+
+    source: str  # a bundled name, or an absolute path: file.onnx or file.py:callable
+    weights: str | None = None  # absolute
+    samples: str | None = None  # absolute
+    classes: list[str] | None = None
+
+
 @dataclass
 class LoadedModel:
     name: str
@@ -28,3 +39,4 @@ class LoadedModel:
     classes: list[str] | None = None  # names of a classifier's outputs, in order
     files: list[Path] = field(default_factory=list)  # what defines it: weights, ONNX, code
     default_subjects: int = 1  # subjects per proof without --batch: a torch example's batch
+    origin: ModelSource | None = None  # set by zkml.models.resolve
