@@ -147,14 +147,16 @@ class _Plan:
         self.layout = layout
         self.out = out
         self.settings = CircuitSettings.load(layout)
-        self.row_shape = ExportedModel.load(layout).row_shape
+        self.signature = ExportedModel.load(layout).signature
         self.vk = current_keys(layout, proving=True).vk_sha256
         self.key = _input_key(out)
         self.seen: dict[str, str] = {}  # file id -> id, to refuse repeats and collisions
         self.done: list[str] = []  # ids whose current proof was kept
 
     def digest(self, rows: np.ndarray, salts: list[int] | None) -> str:
-        message = rows.astype(np.float32).tobytes() + json.dumps(salts).encode()
+        # float32 as the records always were; integers exactly
+        exact = np.float32 if self.signature.all_float else np.float64
+        message = rows.astype(exact).tobytes() + json.dumps(salts).encode()
         return hmac.new(self.key, message, hashlib.sha256).hexdigest()
 
     def tasks(self, items: Iterator[BatchItem]) -> Iterator[Task | Outcome]:
@@ -170,7 +172,8 @@ class _Plan:
                 yield Outcome(item.id, False, item.error)
                 continue
             try:
-                rows = check_input(self.settings, self.row_shape, item.raw, f"input {item.id!r}")
+                rows = check_input(self.settings, self.signature, item.raw,
+                                   f"input {item.id!r}")
             except InputError as exc:
                 yield Outcome(item.id, False, exc.message)
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -26,6 +27,7 @@ from zkml.layout import (
     write_private_text,
 )
 from zkml.results import to_json
+from zkml.signature import Signature
 
 # ezkl's Python PyRunArgs defaults to *public* inputs; every visibility is set here on purpose.
 INPUT_VISIBILITY = ("committed", "private")
@@ -189,7 +191,7 @@ def run_args(options: CircuitOptions, subjects_per_proof: int) -> dict[str, Any]
 
 
 def subjects_of(exported: ExportedModel, options: CircuitOptions) -> int:
-    return options.subjects or exported.input_shape[0]
+    return options.subjects or exported.default_subjects
 
 
 def make_settings(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions) -> None:
@@ -198,9 +200,10 @@ def make_settings(layout: ModelLayout, exported: ExportedModel, options: Circuit
     n = subjects_of(exported, options)
     committed = options.scheme(n) is not None
     with atomic_path(layout.circuit_onnx) as graph:
-        subjects.write_circuit_graph(layout.onnx, graph, exported.row_shape, n, committed)
+        subjects.write_circuit_graph(layout.onnx, graph, exported.signature, n, committed)
     write_json(layout.calibration_data,
-               subjects.calibration_data(exported.calibration, n, committed), private=True)
+               subjects.calibration_data(exported.calibration, n, committed,
+                                         exported.signature), private=True)
     with atomic_path(layout.settings) as tmp:
         try:
             _ezkl.call("gen_settings", str(layout.circuit_onnx), str(tmp),
@@ -217,17 +220,33 @@ def make_settings(layout: ModelLayout, exported: ExportedModel, options: Circuit
 
 
 UNSUPPORTED_OP = re.compile(
-    r"Unimplemented\((\w+)\)|Unknown op: (\w+)|Failed analyse for node .* (\w+)$"
+    r"Unimplemented\((\w+)\)|Unknown op: (\w+)|Failed analyse for node .* (\w+)$", re.MULTILINE
 )
 
 
+def _unsupported_node(onnx_path: Path, ops: list[str]) -> tuple[str, str]:
+    """The first ONNX node whose op type ezkl named as unknown: ("node 'n' (op type T)", T).
+    ezkl names ops as its ONNX reader (tract) does: the ONNX op type, or for an op tract
+    expands, tract's own name, which no node has (then the first name is said as it is)."""
+    with contextlib.suppress(CircuitError):
+        graph = subjects._load(onnx_path).graph
+        for op in ops:
+            for index, node in enumerate(graph.node):
+                if node.op_type == op:
+                    domain = f", domain {node.domain}" if node.domain not in ("", "ai.onnx") \
+                        else ""
+                    which = repr(node.name) if node.name else f"#{index}"
+                    return f"node {which} (op type {op}{domain})", op
+    return f"operator {ops[0]}", ops[0]
+
+
 def _circuit_error(exc: _ezkl.EzklFailure, layout: ModelLayout) -> CircuitError:
-    found = UNSUPPORTED_OP.search(f"{exc}\n{exc.log}")
-    if found:
-        op = next(g for g in found.groups() if g)
+    ops = [next(g for g in m.groups() if g) for m in UNSUPPORTED_OP.finditer(f"{exc}\n{exc.log}")]
+    if ops:
+        what, op = _unsupported_node(layout.onnx, ops)
         return CircuitError(
-            f"ezkl cannot build a circuit for {layout.onnx}: unsupported ONNX operator {op}",
-            hint=f"replace the {op} layer with supported ops (see ezkl's operator list)",
+            f"ezkl cannot build a circuit for {layout.onnx}: unsupported {what}",
+            hint=f"replace the {op} with supported ops (see ezkl's operator list)",
         )
     if "Reading proto model" in str(exc):
         return CircuitError(
@@ -235,6 +254,28 @@ def _circuit_error(exc: _ezkl.EzklFailure, layout: ModelLayout) -> CircuitError:
             hint=f"re-export it with `zkml export {layout.name}`",
         )
     return CircuitError(f"building the circuit failed: {exc}")
+
+
+def probe(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions) -> None:
+    """Before any calibration: the circuit graph computes what the model computes (in
+    onnxruntime, on held-out samples, N subjects at once) and ezkl can read it (gen_settings,
+    about a second). An op ezkl refuses is one line naming the node and its op type."""
+    import tempfile
+
+    n = subjects_of(exported, options)
+    committed = options.scheme(n) is not None
+    with tempfile.TemporaryDirectory(prefix="zkml-probe-") as scratch:
+        graph = Path(scratch) / layout.circuit_onnx.name
+        subjects.write_circuit_graph(layout.onnx, graph, exported.signature, n, committed)
+        rows = subjects.groups(exported.holdout, n)[0]
+        reference = [np.take(r, range(n), axis=0, mode="wrap")
+                     for r in exported.holdout_reference]
+        subjects.check_circuit_graph(graph, exported.signature, rows, reference, n, committed)
+        try:
+            _ezkl.call("gen_settings", str(graph), str(Path(scratch) / "settings.json"),
+                       py_run_args=run_args(options, n))
+        except _ezkl.EzklFailure as exc:
+            raise _circuit_error(exc, layout) from exc
 
 
 def compile_circuit(layout: ModelLayout) -> None:
@@ -255,30 +296,42 @@ def build(layout: ModelLayout, exported: ExportedModel,
     return fidelity_report(layout, exported, options)
 
 
-def check_input(settings: CircuitSettings, row_shape: tuple[int, ...], raw: Any,
+def input_limits(settings: CircuitSettings, signature: Signature) -> np.ndarray:
+    """Per element of a subject's flat row, the largest |x| the circuit can hold: a float's
+    fixed-point encoding at the circuit's scale, an integer's at scale 0."""
+    limits = np.full(signature.features, settings.input_limit)
+    for spec, (start, end) in zip(signature.inputs, signature.offsets(), strict=True):
+        if spec.kind != "float":
+            limits[start:end] = (settings.decomp_base**settings.decomp_legs) / 2
+    return limits
+
+
+def check_input(settings: CircuitSettings, signature: Signature, raw: Any,
                 source: str) -> np.ndarray:
-    """The subjects' inputs as rows of the model's shape, after the checks of a file's input
-    (shape, finite numbers) and of the circuit's range, before ezkl sees them."""
-    rows = parse_input(raw, (settings.subjects, *row_shape), source)
-    limit = settings.input_limit
-    outside = np.flatnonzero(np.abs(rows.ravel()) >= limit)
+    """The subjects' flat rows (zkml.signature), after the checks of a file's input (shapes,
+    dtypes, finite numbers) and of the circuit's range, before ezkl sees them."""
+    rows = parse_input(raw, signature, source, settings.subjects)
+    outside = np.argwhere(np.abs(rows) >= input_limits(settings, signature))
     if outside.size:
         # the element's index, never its value: inputs are private and errors reach logs
+        subject, index = (int(v) for v in outside[0])
+        limit = input_limits(settings, signature)[index]
         raise InputError(
-            f"{source}: element {int(outside[0])} is outside the circuit's input range "
-            f"(|x| < {limit:.6g})",
+            f"{source}: {signature.element(index)}"
+            + (f" of subject {subject}" if settings.subjects > 1 else "")
+            + f" is outside the circuit's input range (|x| < {limit:.6g})",
             hint="scale the input like the samples the circuit was calibrated on",
         )
     return rows
 
 
 def witness(layout: ModelLayout, rows: np.ndarray, salts: list[int] | None,
-            output: Path | None = None) -> dict[str, Any]:
+            output: Path | None = None, signature: Signature | None = None) -> dict[str, Any]:
     """Run the compiled circuit on one proof's rows (one per subject, with their salts when
     inputs are committed); its outputs are what a proof would publish."""
     with private_scratch("input") as private_dir:
         data = ScratchLayout(private_dir).input
-        write_private_text(data, json.dumps(subjects.input_data(rows, salts)))
+        write_private_text(data, json.dumps(subjects.input_data(rows, salts, signature)))
         try:
             return _ezkl.call(
                 "gen_witness",
@@ -367,13 +420,14 @@ def fidelity_report(layout: ModelLayout, exported: ExportedModel,
     """
     settings = CircuitSettings.load(layout)
     count = min(FIDELITY_SAMPLES, len(exported.holdout))
-    held_out = exported.holdout[:count].reshape(count, -1)
-    input_overflows = int((np.abs(held_out) >= settings.input_limit).any(axis=1).sum())
+    held_out = exported.holdout[:count]
+    input_overflows = int((np.abs(held_out) >= input_limits(settings, exported.signature)
+                           ).any(axis=1).sum())
     circuit_outputs: list[list[list[float]]] = [[] for _ in exported.output_shapes]
     salts = [0] * settings.subjects if settings.salted else None
     overflows = 0
     for rows in subjects.groups(exported.holdout[:count], settings.subjects):
-        result = witness(layout, rows, salts)
+        result = witness(layout, rows, salts, signature=exported.signature)
         overflows += not settings.lookups_fit(result)
         outputs = result["outputs"]
         for i, (felts, scale) in enumerate(zip(outputs, settings.output_scales, strict=True)):

@@ -194,7 +194,9 @@ def source_options(fn: Callable) -> Callable:
     fn = click.option("--weights", type=click.Path(path_type=Path),
                       help="State dict for MODEL given as file.py:Class.")(fn)
     fn = click.option("--samples", type=click.Path(path_type=Path),
-                      help="Real sample inputs (JSON/CSV/.npy rows) for calibration.")(fn)
+                      help="Real sample inputs for calibration: JSON, CSV or .npy rows; for "
+                      "several inputs JSON keyed by input name, a list per input, ezkl's "
+                      "input_data or .npz.")(fn)
     fn = click.option("--classes", help="Names of a classifier's outputs, comma-separated, in "
                       "order (e.g. benign,malignant).")(fn)
     fn = click.option("--atol", type=click.FloatRange(0, min_open=True), default=None,
@@ -441,8 +443,9 @@ def setup_cmd(obj: Context, model: str, srs_file: Path | None, force: bool) -> N
 @main.command("prove")
 @click.argument("model")
 @click.option("--input", "input_file", type=click.Path(path_type=Path), required=True,
-              help="The private input: JSON list, {\"input\": ..., \"salt\": ...}, a CSV row "
-              "(a header row is skipped) or .npy.")
+              help="The private input: JSON list, {\"input\": ..., \"salt\": ...}, an object "
+              "keyed by input name, ezkl's {\"input_data\": ...}, a CSV row (a header row is "
+              "skipped), .npy or .npz.")
 @click.option("--output", "-o", type=click.Path(path_type=Path),
               help="Proof file [default: circuits/MODEL/proof.json].")
 @_common

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 import time
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from zkml.errors import ArtifactError, ExportError
 from zkml.layout import Manifest, ModelLayout, atomic_path, read_json, write_json
 from zkml.models.base import LoadedModel, ModelSource
 from zkml.results import StageResult
+from zkml.signature import Signature
 
 OPSET = 18  # ezkl's tract reads opset <= 18 graphs from torch's TorchScript exporter
 DEFAULT_ATOL = 1e-4
@@ -28,7 +30,7 @@ class ExportReport:
     model: str
     source: str
     opset: int
-    input_shape: tuple[int, ...]
+    inputs: list[dict[str, Any]]  # name, one subject's shape, dtype (zkml.signature)
     output_shapes: list[tuple[int, ...]]
     checked_samples: int  # 0 when the source was already ONNX: nothing to compare with
     atol: float
@@ -38,8 +40,8 @@ class ExportReport:
     def load(cls, layout: ModelLayout) -> ExportReport:
         raw = read_json(layout.export_report, "export report")
         try:
-            return cls(raw["model"], raw["source"], int(raw["opset"]),
-                       tuple(raw["input_shape"]), [tuple(s) for s in raw["output_shapes"]],
+            return cls(raw["model"], raw["source"], int(raw["opset"]), list(raw["inputs"]),
+                       [tuple(s) for s in raw["output_shapes"]],
                        int(raw["checked_samples"]), float(raw["atol"]),
                        raw["max_abs_difference"])
         except (KeyError, TypeError, ValueError):
@@ -48,7 +50,7 @@ class ExportReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"model": self.model, "source": self.source, "opset": self.opset,
-                "input_shape": list(self.input_shape),
+                "inputs": self.inputs,
                 "output_shapes": [list(s) for s in self.output_shapes],
                 "checked_samples": self.checked_samples, "atol": self.atol,
                 "max_abs_difference": self.max_abs_difference}
@@ -74,93 +76,124 @@ class ExportResult(StageResult):
 
 @dataclass
 class ExportedModel:
-    """What later stages need from export, read back from samples.json."""
+    """What later stages need from export, read back from samples.json. Samples are subjects'
+    flat rows (zkml.signature): every input flattened, in input order."""
 
-    input_shape: tuple[int, ...]
-    output_shapes: list[tuple[int, ...]]
-    calibration: np.ndarray
+    signature: Signature
+    output_shapes: list[tuple[int, ...]]  # one subject's outputs (batch 1 on a batch axis)
+    calibration: np.ndarray  # (samples, features) float64
     holdout: np.ndarray
-    holdout_reference: list[np.ndarray]  # float model outputs on holdout, one array per output
+    holdout_reference: list[np.ndarray]  # per output, (samples, elements) float model outputs
     holdout_labels: np.ndarray | None
     classes: list[str] | None
+    default_subjects: int = 1  # subjects per proof without --batch (a torch example's batch)
 
     @classmethod
     def load(cls, layout: ModelLayout) -> ExportedModel:
         layout.require(layout.samples, layout.onnx, stage="export")
         data = read_json(layout.samples, "sample file")
         try:
-            shape = tuple(data["input_shape"])
+            signature = Signature.from_dict(data["signature"])
+            def rows(key: str) -> np.ndarray:
+                return np.asarray(data[key], dtype=np.float64).reshape(
+                    len(data[key]), signature.features)
+
             return cls(
-                input_shape=shape,
+                signature=signature,
                 output_shapes=[tuple(s) for s in data["output_shapes"]],
-                calibration=np.asarray(data["calibration"], dtype=np.float32).reshape(
-                    -1, *shape[1:]),
-                holdout=np.asarray(data["holdout"], dtype=np.float32).reshape(-1, *shape[1:]),
-                holdout_reference=[np.asarray(r, dtype=np.float64)
-                                   for r in data["holdout_reference"]],
+                calibration=rows("calibration"),
+                holdout=rows("holdout"),
+                holdout_reference=[np.asarray(r, dtype=np.float64).reshape(
+                    len(r), math.prod(shape)) for r, shape in
+                    zip(data["holdout_reference"], data["output_shapes"], strict=True)],
                 holdout_labels=None if data["holdout_labels"] is None
                 else np.asarray(data["holdout_labels"]),
                 classes=data.get("classes"),
+                default_subjects=int(data.get("default_subjects", 1)),
             )
         except (KeyError, TypeError, ValueError):
             raise ArtifactError(f"{layout.samples} is incomplete or from another zkml",
                                 hint=f"run `zkml export {layout.name}` again") from None
 
-    @property
-    def row_shape(self) -> tuple[int, ...]:
-        """One subject's input: the model's input shape without its batch axis."""
-        return self.input_shape[1:]
+    def output_size(self, output: int) -> int:
+        """Elements of one model output per subject."""
+        return math.prod(self.output_shapes[output])
 
 
-def run_onnx(onnx_path: Path, samples: np.ndarray) -> list[np.ndarray]:
-    """Outputs of the ONNX graph on each sample (a row each), stacked: batches of the graph's
-    fixed batch size, or of one row when its batch axis is dynamic."""
+def _opset(onnx_path: Path) -> int:
+    """The default-domain opset an ONNX file declares."""
+    import onnx
+
+    imports = onnx.load(str(onnx_path), load_external_data=False).opset_import
+    return next((o.version for o in imports if o.domain in ("", "ai.onnx")), 0)
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+def onnx_session(onnx_path: Path) -> Any:
+    """An onnxruntime session on the CPU, or an ExportError saying why the graph is refused."""
     import onnxruntime as ort
 
-    from zkml.subjects import graph_batch, groups
-
     try:
-        batch = graph_batch(onnx_path) or 1
-        session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-        input_name = session.get_inputs()[0].name
-        per_batch = [session.run(None, {input_name: rows.astype(np.float32)})
-                     for rows in groups(samples, batch)]
+        return ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own untyped errors
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        raise ExportError(f"onnxruntime cannot run {onnx_path}: {first_line}",
+        raise ExportError(f"onnxruntime cannot load {onnx_path}: {_first_line(exc)}",
+                          hint="check the graph with onnxruntime") from None
+
+
+def run_onnx(onnx_path: Path, signature: Signature, rows: np.ndarray) -> list[np.ndarray]:
+    """Outputs of the ONNX graph on each subject's flat row, one run per row, each input in
+    its own dtype; per output, the rows' outputs stacked (any rank, scalars too)."""
+    session = onnx_session(onnx_path)
+    try:
+        runs = [session.run(None, signature.feeds(row[None])) for row in rows]
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise ExportError(f"onnxruntime cannot run {onnx_path}: {_first_line(exc)}",
                           hint="check the graph (shapes, constant sizes) with onnxruntime"
                           ) from None
-    return [np.concatenate([outs[i] for outs in per_batch])[: len(samples)]
-            for i in range(len(per_batch[0]))]
+    if not runs:
+        return []
+    return [np.stack([np.asarray(outs[i]) for outs in runs]) for i in range(len(runs[0]))]
 
 
-def _run_torch(module: Any, samples: np.ndarray) -> list[np.ndarray]:
+def _torch_inputs(signature: Signature, row: np.ndarray) -> list[Any]:
+    """One subject's flat row as the torch module's arguments, each in its own dtype."""
+    import torch
+
+    return [torch.from_numpy(np.ascontiguousarray(array))
+            for array in signature.feeds(row[None]).values()]
+
+
+def _run_torch(module: Any, signature: Signature, samples: np.ndarray) -> list[np.ndarray]:
     import torch
 
     with torch.no_grad():
-        outputs = [module(torch.from_numpy(s[None].copy())) for s in samples]
+        outputs = [module(*_torch_inputs(signature, s)) for s in samples]
     if isinstance(outputs[0], torch.Tensor):
         outputs = [(o,) for o in outputs]
-    return [np.concatenate([o[i].numpy() for o in outputs]) for i in range(len(outputs[0]))]
+    return [np.stack([o[i].numpy() for o in outputs]) for i in range(len(outputs[0]))]
 
 
 def _torch_to_onnx(model: LoadedModel, target: Path) -> None:
     """Export with a dynamic batch axis, so that the circuit can stack N subjects' rows."""
     import torch
 
-    example = torch.from_numpy(model.holdout[:1])
+    example = tuple(_torch_inputs(model.signature, model.holdout[0]))
     with torch.no_grad():
-        result = model.module(example)
+        result = model.module(*example)
     outputs = [f"output{i}" for i in range(1 if isinstance(result, torch.Tensor)
                                            else len(result))]
+    names = [spec.name for spec in model.signature.inputs]
     try:
         torch.onnx.export(
             model.module,
-            (example,),
+            example,
             str(target),
-            input_names=["input"],
+            input_names=names,
             output_names=outputs,
-            dynamic_axes={name: {0: "batch"} for name in ["input", *outputs]},
+            dynamic_axes={name: {0: "batch"} for name in [*names, *outputs]},
             opset_version=OPSET,
             dynamo=False,
         )
@@ -197,17 +230,17 @@ def _write(model: LoadedModel, layout: ModelLayout, atol: float) -> ExportReport
     with atomic_path(layout.onnx) as tmp:
         if model.onnx_path is not None:
             shutil.copyfile(model.onnx_path, tmp)
-            reference = run_onnx(tmp, model.holdout)
+            reference = run_onnx(tmp, model.signature, model.holdout)
             differences = None
         else:
             _torch_to_onnx(model, tmp)
-            reference = _run_torch(model.module, model.holdout)
-            exported = run_onnx(tmp, check_samples)
+            reference = _run_torch(model.module, model.signature, model.holdout)
+            exported = run_onnx(tmp, model.signature, check_samples)
             differences = [
-                float(np.max(np.abs(r[: len(check_samples)] - e)))
+                float(np.max(np.abs(r[: len(check_samples)] - e), initial=0.0))
                 for r, e in zip(reference, exported, strict=True)
             ]
-            worst = max(differences)
+            worst = max(differences, default=0.0)
             if worst > atol:
                 raise ExportError(
                     f"ONNX output differs from torch by {worst:.3g} (tolerance {atol:g}) "
@@ -215,20 +248,26 @@ def _write(model: LoadedModel, layout: ModelLayout, atol: float) -> ExportReport
                     hint="the graph uses an op the exporter translates differently; "
                     "check it with onnxruntime, or raise --atol if the difference is expected",
                 )
+    if not reference:
+        raise ExportError(f"{model.name} has no outputs: there is nothing to prove")
     report = ExportReport(
-        model=model.name, source=model.description, opset=OPSET, input_shape=model.input_shape,
-        output_shapes=[(1, *r.shape[1:]) for r in reference],
+        model=model.name, source=model.description,
+        opset=OPSET if model.onnx_path is None else _opset(layout.onnx),
+        inputs=[spec.as_dict() for spec in model.signature.inputs],
+        output_shapes=[tuple(r.shape[1:]) for r in reference],
         checked_samples=len(check_samples) if differences is not None else 0, atol=atol,
         max_abs_difference=differences,
     )
     write_json(
         layout.samples,
         {
-            "input_shape": list(model.input_shape),
+            "signature": model.signature.as_dict(),
+            "default_subjects": model.default_subjects,
             "output_shapes": [list(s) for s in report.output_shapes],
             "calibration": model.calibration.tolist(),
             "holdout": model.holdout.tolist(),
-            "holdout_reference": [r.tolist() for r in reference],
+            "holdout_reference": [r.reshape(len(r), -1).astype(np.float64).tolist()
+                                  for r in reference],
             "holdout_labels": None if model.holdout_labels is None
             else model.holdout_labels.tolist(),
             "classes": model.classes,

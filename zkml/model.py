@@ -111,9 +111,10 @@ class Model:
     def prove(self, private_input: Any, output: Path | str | None = None,
               salts: list[int] | None = None, progress: ProgressHook | None = None,
               source: str = "input") -> Any:
-        """Prove inference on private inputs, one row per subject of the circuit (a Proof,
-        verified before it is written). salts: to reproduce earlier input commitments;
-        source: how errors name the input."""
+        """Prove inference on private inputs (a Proof, verified before it is written): an
+        array of subjects' flat rows (as `holdout` holds them), a dict keyed by input name or
+        a list per input (each input's values of every subject in turn). salts: to reproduce
+        earlier input commitments; source: how errors name the input."""
         from zkml import proof
 
         return self._stage("prove", progress, lambda _: proof.prove(
@@ -141,7 +142,8 @@ class Model:
 
     @property
     def holdout(self) -> np.ndarray:
-        """Held-out samples of the model's data: inputs to try proofs on."""
+        """Held-out samples of the model's data, inputs to try proofs on: one flat row each,
+        every model input flattened in input order (zkml.signature)."""
         from zkml.export import ExportedModel
 
         self._ensure_exported()

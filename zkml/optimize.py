@@ -294,6 +294,7 @@ def search(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,
     base = base or CircuitOptions()
     layout.require(layout.onnx, layout.samples, stage="export")
     exported = ExportedModel.load(layout)
+    circuit.probe(layout, exported, base)  # unsupported ops, a broken batch axis: first
     trials = candidates_to_try or grid(base)
     candidates: list[Candidate] = []
     with tempfile.TemporaryDirectory(prefix="zkml-optimize-") as scratch:

@@ -19,7 +19,7 @@ from zkml.layout import Manifest, ModelLayout
 from zkml.progress import ProgressHook, ignore
 from zkml.results import StageResult
 
-COMPILE_VERSION = 3  # bump when compiling changes for the same options (a new cache key)
+COMPILE_VERSION = 4  # bump when compiling changes for the same options (a new cache key)
 # stages that read what a stage writes: redoing the stage makes theirs stale
 DOWNSTREAM = {"compile": ["setup", "verifier"], "setup": ["verifier"]}
 
@@ -85,6 +85,7 @@ def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
 
     def work() -> None:
         exported = ExportedModel.load(layout)
+        circuit.probe(layout, exported, options)  # unsupported ops, a broken batch axis: now
         built = options
         if options.calibration_scales is None and options.calibration_target == "resources":
             built, why = optimize.scale_ladder(layout, exported, options, progress)

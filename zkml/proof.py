@@ -90,7 +90,7 @@ def public_instances(
     """What the proof's bound values say. Poseidon commitments are its first instances; KZG
     commitments are its first points (zkml.subjects)."""
     flat = [f for row in proof["instances"] for f in row]
-    sizes = [settings.subjects * math.prod(s[1:]) for s in exported.output_shapes]
+    sizes = [settings.subjects * math.prod(s) for s in exported.output_shapes]
     n_weights = len(keys.weights_commitment)
     hashes = keys.input_commitments if settings.commitment == "poseidon" else 0
     expected = hashes + n_weights + sum(sizes)
@@ -234,7 +234,7 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
     loaded = _Loaded.load(layout, proving=True)
     settings = loaded.settings
     srs = loaded.keys.checked_srs()
-    rows = check_input(settings, loaded.exported.row_shape, private_input, source)
+    rows = check_input(settings, loaded.exported.signature, private_input, source)
     if settings.salted:
         if salts is not None and (not isinstance(salts, list | tuple)
                                   or len(salts) != settings.subjects):
@@ -247,7 +247,8 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
     secret = secret_path(proof_path) if salts is not None else None
     with private_scratch("witness") as private_dir:  # the witness holds the private input
         witness_path = ScratchLayout(private_dir).witness
-        if not settings.lookups_fit(witness(layout, rows, salts, witness_path)):
+        if not settings.lookups_fit(witness(layout, rows, salts, witness_path,
+                                            loaded.exported.signature)):
             raise InputError(
                 f"{source} drives a nonlinearity outside the range the circuit was calibrated "
                 "for (no proof is possible)",

@@ -1,14 +1,24 @@
 """N subjects per proof, each with a salted commitment: the circuit's graph and its input data.
 
 The circuit does not run the exported graph as it is. Its graph takes one input per subject
-(the private input of one person, one transaction, ...), each followed, when the input is
-committed, by BLINDERS private field elements derived from the subject's secret 256-bit salt;
-slices the blinders off, stacks the subjects' rows into a batch of N and runs the model on it:
+(the private inputs of one person, one transaction, ...): all of the subject's model inputs
+flattened in input order (zkml.signature), followed, when the input is committed, by BLINDERS
+private field elements derived from the subject's secret 256-bit salt. It slices each model
+input out of the subjects' columns, stacks them into a batch of N, reshapes and casts each to
+the shape and dtype the model declares, and runs the model on them:
 
-    subject_j [1, F + B] --Slice--> [1, F] --Concat(0)--> [N, F] --Reshape--> [N, *row] --> model
+    subject_j [1, F + B] --Slice [o_i, o_i + f_i)--> [1, f_i] --Concat(0)--> [N, f_i]
+        --Reshape--> [N, *row_i] (--Cast--> dtype_i) --> model input i
 
-The proof then publishes one commitment per subject input, over its features and blinders,
-which the registry keys results by. Two schemes, chosen by the figures in the README:
+A graph with fixed input shapes (no dynamic batch axis) takes one subject, reshaped to the
+declared shapes; nothing the graph computes itself is rewritten. A subject's column is float
+when every model input is (ezkl quantizes it at the circuit's scale); with any integer or
+boolean input it is an integer column (scale 0, integers exact), which carries float inputs as
+round(x * 2^FLOAT_BITS) and divides them back inside the circuit.
+
+The proof then publishes one commitment per subject input, over all of that subject's inputs
+and its blinders, which the registry keys results by. Two schemes, chosen by the figures in
+the README:
 
 - "kzg" (ezkl's `polycommit`): the subject's input column is committed like any advice column,
   and that commitment is the first points of the proof. It adds one column and no gates, so
@@ -36,6 +46,7 @@ import numpy as np
 
 from zkml.errors import CircuitError
 from zkml.felts import FIELD_MODULUS, felt_hex, int_to_felt
+from zkml.signature import Signature, graph_inputs
 
 SALT_BITS = 256  # the subject's secret; the circuit sees the blinders derived from it
 BLINDERS = 2
@@ -53,9 +64,32 @@ def blinders(salt: int) -> list[int]:
             for i in range(BLINDERS)]
 
 
-def _static_dims(value_info: Any) -> list[int | None]:
-    return [d.dim_value if d.HasField("dim_value") else None
-            for d in value_info.type.tensor_type.shape.dim]
+# a subject with both float and integer inputs has an integer column (integers must reach the
+# model at scale 0, exactly); its float inputs travel in it as round(x * 2^FLOAT_BITS) and the
+# circuit divides them back, landing at the circuit's scale
+FLOAT_BITS = 16
+
+
+def column_type(signature: Signature) -> str:
+    """The dtype of a subject's input column: float (as the model's float inputs are, float64
+    only when all of them are), or int64 when any input is an integer or a boolean."""
+    if signature.all_float:
+        return "float64" if {s.dtype for s in signature.inputs} == {"float64"} else "float32"
+    return "int64"
+
+
+def column_values(rows: np.ndarray, signature: Signature) -> np.ndarray:
+    """Subjects' flat rows as their input columns hold them (without blinders): as they are in
+    a float column; in an integer column, integers as they are and float inputs as
+    round(x * 2^FLOAT_BITS)."""
+    rows = np.asarray(rows, dtype=np.float64).reshape(len(rows), signature.features)
+    if column_type(signature) != "int64":
+        return rows
+    values = rows.copy()
+    for spec, (start, end) in zip(signature.inputs, signature.offsets(), strict=True):
+        if spec.kind == "float":
+            values[:, start:end] = np.round(rows[:, start:end] * 2**FLOAT_BITS)
+    return values
 
 
 def _load(onnx_path: Path) -> Any:
@@ -68,97 +102,201 @@ def _load(onnx_path: Path) -> Any:
                            hint="export it again with `zkml export`") from None
 
 
-def graph_batch(onnx_path: Path) -> int | None:
-    """The exported graph's batch size, or None when its batch axis is dynamic."""
-    model = _load(onnx_path)
-    initializers = {i.name for i in model.graph.initializer}
-    (graph_input,) = [i for i in model.graph.input if i.name not in initializers]
-    return _static_dims(graph_input)[0]
+def check_subjects(signature: Signature, subjects: int, model_onnx: Path | str) -> None:
+    """N subjects per proof need a batch axis to stack them along."""
+    if subjects > 1 and not signature.batch_axis:
+        fixed = next((s for s in signature.inputs), None)
+        raise CircuitError(
+            f"{model_onnx} fixes its inputs' shapes"
+            + (f" (input {fixed.name!r} is {list(fixed.shape)})" if fixed else " (no inputs)")
+            + f", so a proof holds one subject, not {subjects}",
+            hint="drop --batch, or export the model with a dynamic batch axis")
 
 
-def write_circuit_graph(model_onnx: Path, target: Path, row_shape: tuple[int, ...],
+def write_circuit_graph(model_onnx: Path, target: Path, signature: Signature,
                         subjects: int, committed: bool) -> None:
-    """The graph the circuit is built from (see the module's docstring), with static shapes."""
+    """The graph the circuit is built from (see the module's docstring). Only the graph's
+    inputs change: every shape the graph computes itself is left to it, and its outputs'
+    declared shapes are dropped (ezkl and onnxruntime infer them)."""
     import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper, numpy_helper
 
+    check_subjects(signature, subjects, model_onnx)
     model = _load(model_onnx)
     graph = model.graph
-    initializers = {i.name for i in graph.initializer}
-    inputs = [i for i in graph.input if i.name not in initializers]
-    if len(inputs) != 1:
-        raise CircuitError(f"{model_onnx} has {len(inputs)} inputs; zkml supports one")
-    batch = _static_dims(inputs[0])[0]
-    if batch not in (None, subjects):
-        raise CircuitError(
-            f"{model_onnx} has a fixed batch of {batch}, so it cannot prove {subjects} inputs "
-            "per proof",
-            hint=f"use --batch {batch}, or export the model with a dynamic batch axis")
-    original = inputs[0].name
-    features = math.prod(row_shape)
-    width = features + (BLINDERS if committed else 0)
-    graph.input.remove(inputs[0])
-    graph.initializer.extend([
-        numpy_helper.from_array(np.array([0], np.int64), "zkml_slice_starts"),
-        numpy_helper.from_array(np.array([features], np.int64), "zkml_slice_ends"),
-        numpy_helper.from_array(np.array([-1], np.int64), "zkml_slice_axes"),
-        numpy_helper.from_array(np.array([subjects, *row_shape], np.int64), "zkml_batch_shape"),
-    ])
-    nodes, rows = [], []
+    originals = graph_inputs(graph)
+    if [i.name for i in originals] != [s.name for s in signature.inputs]:
+        raise CircuitError(f"{model_onnx} is not the graph that was exported",
+                           hint="export it again with `zkml export`")
+    column = column_type(signature)
+    width = signature.features + (BLINDERS if committed else 0)
+    old_nodes = _scale_safe_equals(model)  # typed while the model's inputs are still there
+    for value in originals:
+        graph.input.remove(value)
+    constants: list[Any] = []
+    nodes: list[Any] = []
+
+    def constant(name: str, value: np.ndarray) -> str:
+        constants.append(numpy_helper.from_array(value, name))
+        return name
+
     for j in range(subjects):
-        name = SUBJECT_INPUT.format(j)
-        graph.input.insert(j, helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, width]))
-        rows.append(f"{name}_features")
-        nodes.append(helper.make_node(
-            "Slice", [name, "zkml_slice_starts", "zkml_slice_ends", "zkml_slice_axes"],
-            [rows[-1]], name=f"zkml_slice_{j}"))
-    nodes.append(helper.make_node("Concat", rows, ["zkml_rows"], axis=0, name="zkml_concat"))
-    nodes.append(helper.make_node("Reshape", ["zkml_rows", "zkml_batch_shape"], [original],
-                                  name="zkml_reshape"))
-    old_nodes = list(graph.node)
+        graph.input.insert(j, helper.make_tensor_value_info(
+            SUBJECT_INPUT.format(j), helper.np_dtype_to_tensor_dtype(np.dtype(column)),
+            [1, width]))
+    axes = constant("zkml_slice_axes", np.array([-1], np.int64))
+    for i, (spec, (start, end)) in enumerate(zip(signature.inputs, signature.offsets(),
+                                                strict=True)):
+        tag = "" if i == 0 else f"_{i}"  # a one-input graph keeps the names it always had
+        starts = constant(f"zkml_slice_starts{tag}", np.array([start], np.int64))
+        ends = constant(f"zkml_slice_ends{tag}", np.array([end], np.int64))
+        shape = (subjects, *spec.shape[1:]) if signature.batch_axis else spec.shape
+        target_shape = constant(f"zkml_batch_shape{tag}", np.array(shape, np.int64))
+        rows = []
+        for j in range(subjects):
+            rows.append(f"{SUBJECT_INPUT.format(j)}_features{tag}")
+            nodes.append(helper.make_node(
+                "Slice", [SUBJECT_INPUT.format(j), starts, ends, axes], [rows[-1]],
+                name=f"zkml_slice_{j}{tag}"))
+        nodes.append(helper.make_node("Concat", rows, [f"zkml_rows{tag}"], axis=0,
+                                      name=f"zkml_concat{tag}"))
+        value = f"zkml_rows{tag}"
+        steps: list[tuple[str, dict[str, Any], list[str]]] = [("Reshape", {}, [target_shape])]
+        if column == "int64" and spec.kind == "float":
+            steps += [("Cast", {"to": onnx.TensorProto.FLOAT}, []),
+                      ("Div", {}, [constant(f"zkml_float_scale{tag}",
+                                            np.array(2.0**FLOAT_BITS, np.float32))])]
+            if spec.dtype != "float32":
+                steps.append(("Cast", {"to": helper.np_dtype_to_tensor_dtype(
+                    np.dtype(spec.dtype))}, []))
+        elif spec.dtype != column:
+            steps.append(("Cast", {"to": helper.np_dtype_to_tensor_dtype(np.dtype(spec.dtype))},
+                          []))
+        for k, (op, attributes, extra) in enumerate(steps):
+            out = spec.name if k == len(steps) - 1 else f"zkml_{op.lower()}_{k}{tag}"
+            nodes.append(helper.make_node(op, [value, *extra], [out],
+                                          name=f"zkml_{op.lower()}{'' if k == 0 else k}{tag}",
+                                          **attributes))
+            value = out
+    graph.initializer.extend(constants)
     del graph.node[:]
     graph.node.extend(nodes + old_nodes)
-    for output in graph.output:
-        dims = output.type.tensor_type.shape.dim
-        if dims:
-            dims[0].Clear()
-            dims[0].dim_value = subjects
+    for output in graph.output:  # N subjects change them; the graph computes its own
+        output.type.tensor_type.ClearField("shape")
     del graph.value_info[:]
-    try:
-        model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
-        onnx.checker.check_model(model)
-    except Exception as exc:
-        raise CircuitError(
-            f"the circuit graph for {subjects} subject(s) does not check: {exc}",
-            hint="the model must treat axis 0 as its batch (export with a dynamic batch axis)",
-        ) from None
     onnx.save(model, str(target))
 
 
-def input_data(rows: np.ndarray, salts: list[int] | None) -> dict[str, Any]:
-    """ezkl's data file for one proof: one list per subject input, its features as floats and,
-    when committed, its blinders as field elements (never rounded through a float)."""
+def _scale_safe_equals(model: Any) -> list[Any]:
+    """The graph's nodes, each numeric Equal(a, b) as Not(Or(Less(a, b), Greater(a, b))): the
+    same booleans, but ezkl 23 gives Equal's output its input's fixed-point scale, not scale 0,
+    so a 0/1 that feeds a product reads 2^scale times too small (a hummingbird-style tree's
+    probabilities came out as 2^-12). Less, Greater, Or and Not are scale 0 in ezkl."""
+    import onnx
+    from onnx import helper
+
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # a graph ONNX cannot infer is left as it is
+        return list(model.graph.node)
+    types = {v.name: v.type.tensor_type.elem_type for v in [
+        *inferred.graph.value_info, *inferred.graph.input, *inferred.graph.output]}
+    types.update({i.name: i.data_type for i in model.graph.initializer})
+    numeric = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
+               onnx.TensorProto.INT64, onnx.TensorProto.INT32}
+    nodes = []
+    for k, node in enumerate(model.graph.node):
+        if node.op_type != "Equal" or node.domain not in ("", "ai.onnx") or \
+                types.get(node.input[0]) not in numeric:
+            nodes.append(node)
+            continue
+        a, b = node.input
+        tag = f"zkml_equal_{k}"
+        nodes += [helper.make_node("Less", [a, b], [f"{tag}_lt"], name=f"{tag}_lt"),
+                  helper.make_node("Greater", [a, b], [f"{tag}_gt"], name=f"{tag}_gt"),
+                  helper.make_node("Or", [f"{tag}_lt", f"{tag}_gt"], [f"{tag}_ne"],
+                                   name=f"{tag}_ne"),
+                  helper.make_node("Not", [f"{tag}_ne"], list(node.output), name=tag)]
+    return nodes
+
+
+def check_circuit_graph(graph_path: Path, signature: Signature, rows: np.ndarray,
+                        reference: list[np.ndarray], subjects: int, committed: bool) -> None:
+    """Run the circuit's graph in onnxruntime on `subjects` samples (blinders zero) and check
+    that each subject's share of every output is what the model gives that sample alone: it
+    loads, it computes what the model computes, and axis 0 really is the batch."""
+    from zkml.export import ExportError, onnx_session
+
+    try:
+        session = onnx_session(graph_path)
+    except ExportError as exc:
+        raise CircuitError(f"the circuit graph does not load in onnxruntime: {exc.message}",
+                           hint="report this: zkml's rewrite of a graph that onnxruntime "
+                           "loads must load too") from None
+    values = column_values(rows, signature).astype(column_type(signature))
+    pad = np.zeros((len(values), BLINDERS if committed else 0), values.dtype)
+    feeds = {SUBJECT_INPUT.format(j): np.concatenate([values[j:j + 1], pad[j:j + 1]], axis=1)
+             for j in range(subjects)}
+    try:
+        outputs = session.run(None, feeds)
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise CircuitError(
+            f"the circuit graph for {subjects} subject(s) does not run: {line}",
+            hint="the model must treat axis 0 of its inputs as their batch (drop --batch, "
+            "or export with a dynamic batch axis)" if subjects > 1 else
+            "check the graph with onnxruntime") from None
+    # an integer column rounds float inputs to 2^-FLOAT_BITS: allow what that can move
+    carried = "float" in signature.kinds and column_type(signature) == "int64"
+    tolerance = 1e-2 if carried else 1e-3
+    for i, (output, expected) in enumerate(zip(outputs, reference, strict=True)):
+        got = np.asarray(output, dtype=np.float64).ravel()
+        want = np.asarray(expected[:subjects], dtype=np.float64).ravel()
+        close = got.shape == want.shape and np.allclose(got, want, rtol=tolerance,
+                                                        atol=tolerance)
+        if not close:
+            raise CircuitError(
+                f"the circuit graph for {subjects} subject(s) does not compute the model's "
+                f"output {i} for each subject"
+                + (" (the model does not treat axis 0 as a batch)" if subjects > 1 else ""),
+                hint="drop --batch, or export the model with a dynamic batch axis"
+                if subjects > 1 else "report this: the rewrite must not change the model")
+
+
+def input_data(rows: np.ndarray, salts: list[int] | None,
+               signature: Signature | None = None) -> dict[str, Any]:
+    """ezkl's data file for one proof: one list per subject input, its column values (floats,
+    or integers in an integer column) and, when committed, its blinders as field elements
+    (never rounded through a float)."""
+    values = _json_values(rows, signature)
     data = []
-    for j, row in enumerate(rows):
-        values: list[Any] = np.asarray(row, dtype=np.float64).ravel().tolist()
+    for j, row in enumerate(values):
         if salts is not None:
-            values += [int_to_felt(b) for b in blinders(salts[j])]
-        data.append(values)
+            row = row + [int_to_felt(b) for b in blinders(salts[j])]
+        data.append(row)
     return {"input_data": data}
 
 
-def calibration_data(samples: np.ndarray, subjects: int, committed: bool) -> dict[str, Any]:
+def _json_values(rows: np.ndarray, signature: Signature | None) -> list[list[Any]]:
+    if signature is None or column_type(signature) != "int64":
+        return [np.asarray(r, dtype=np.float64).ravel().tolist() for r in rows]
+    return [[int(v) for v in r] for r in column_values(rows, signature)]
+
+
+def calibration_data(samples: np.ndarray, subjects: int, committed: bool,
+                     signature: Signature | None = None) -> dict[str, Any]:
     """All calibration samples for every subject input (each sample with its own salt)."""
     rng = np.random.default_rng(0)  # salts here only need to look like salts
+    values = _json_values(samples, signature)
     per_input = []
     for _ in range(subjects):
-        values: list[Any] = []
-        for row in samples:
-            values += np.asarray(row, dtype=np.float64).ravel().tolist()
+        column: list[Any] = []
+        for row in values:
+            column += row
             if committed:
                 salt = int.from_bytes(rng.bytes(SALT_BITS // 8), "little")
-                values += [int_to_felt(b) for b in blinders(salt)]
-        per_input.append(values)
+                column += [int_to_felt(b) for b in blinders(salt)]
+        per_input.append(column)
     return {"input_data": per_input}
 
 
@@ -169,17 +307,24 @@ def groups(samples: np.ndarray, subjects: int) -> list[np.ndarray]:
     return [padded[i * subjects:(i + 1) * subjects] for i in range(count)]
 
 
-def quantize(value: float, scale: int) -> int:
-    """The field integer ezkl makes of an input value: round half away from zero at 2^scale."""
-    scaled = float(np.float32(value)) * 2**scale
+def quantize(value: float, scale: int, column: str = "float32") -> int:
+    """The field integer ezkl makes of an input value: round half away from zero at 2^scale,
+    after a round trip through the column's dtype (an integer column holds integers)."""
+    if column == "int64":
+        return int(value)
+    scaled = (float(np.float32(value)) if column == "float32" else float(value)) * 2**scale
     return int(math.copysign(math.floor(abs(scaled) + 0.5), scaled))
 
 
-def message(row: np.ndarray, salt: int, input_scale: int) -> list[str]:
-    """A subject input's column as the circuit commits to it: its quantized features, then its
+def message(row: np.ndarray, salt: int, input_scale: int,
+            signature: Signature | None = None) -> list[str]:
+    """A subject input's column as the circuit commits to it: its quantized values, then its
     blinders, as field elements."""
-    return ([int_to_felt(quantize(float(v), input_scale) % FIELD_MODULUS) for v in np.ravel(row)]
-            + [int_to_felt(b) for b in blinders(salt)])
+    column = "float32" if signature is None else column_type(signature)
+    values = np.ravel(row) if signature is None else column_values(np.asarray(row)[None],
+                                                                   signature)[0]
+    return ([int_to_felt(quantize(float(v), input_scale, column) % FIELD_MODULUS)
+             for v in values] + [int_to_felt(b) for b in blinders(salt)])
 
 
 def point_key(point: bytes) -> str:
@@ -197,20 +342,26 @@ def proof_commitments(proof_bytes: bytes | list[int], subjects: int) -> list[str
     return [point_key(raw[64 * j:64 * (j + 1)]) for j in range(subjects)]
 
 
-def commitment(layout: Any, row: np.ndarray, salt: int) -> str:
+def commitment(layout: Any, row: Any, salt: int) -> str:
     """A subject's input commitment computed outside the circuit, as a 0x number: what the data
-    subject, who holds the input and the salt, checks a proof's `input_commitments` (and the
-    registry's key, and proof.secret.json) against. Needs the model's settings, and for "kzg"
-    its verifying key and SRS: public files, not the proving key or any witness."""
+    subject, who holds the input (all of its inputs: an array, a list per input or an object
+    keyed by input name, as `prove` takes it) and the salt, checks a proof's
+    `input_commitments` (and the registry's key, and proof.secret.json) against. Needs the
+    model's settings, and for "kzg" its verifying key and SRS: public files, not the proving
+    key or any witness."""
     from zkml import _ezkl
     from zkml.circuit import CircuitSettings
+    from zkml.export import ExportedModel
+    from zkml.inputs import parse_input
     from zkml.keys import current_keys
 
     settings = CircuitSettings.load(layout)
     if settings.commitment is None:
         raise CircuitError(f"{layout.name}'s circuit publishes no commitment to its input",
                            hint="compile it with --input-visibility committed")
-    felts = message(row, salt, settings.input_scale)
+    signature = ExportedModel.load(layout).signature
+    (flat,) = parse_input(row, signature, "input")
+    felts = message(flat, salt, settings.input_scale, signature)
     if settings.commitment == "poseidon":
         return felt_hex(str(_ezkl.call("poseidon_hash", felts)[0]))
     srs = current_keys(layout, proving=False).checked_srs()
@@ -249,7 +400,7 @@ def check_secret(layout: Any, input_file: Path, secret_file: Path) -> list[Commi
         raise CircuitError(f"{secret_file} holds {len(entries)} subject(s); {layout.name}'s "
                            f"proofs have {settings.subjects}", hint="check the model")
     private = read_private_input(input_file)
-    rows = check_input(settings, ExportedModel.load(layout).row_shape, private.values,
+    rows = check_input(settings, ExportedModel.load(layout).signature, private.values,
                        str(input_file))
     checks = []
     for j, (row, entry) in enumerate(zip(rows, entries, strict=True)):

@@ -8,28 +8,35 @@ from hypothesis import strategies as st
 
 from zkml.errors import InputError
 from zkml.inputs import load_input
+from zkml.signature import InputSpec, Signature
 
 SHAPE = (1, 3)
+# a model of two inputs: three floats and two booleans, keyed "x" and "b"
+TWO = Signature((InputSpec("x", (1, 3), "float32"), InputSpec("b", (1, 2), "bool")),
+                batch_axis=True)
 leaves = (st.none() | st.booleans() | st.integers() | st.text(max_size=4)
           | st.floats(allow_nan=True, allow_infinity=True))
 json_values = st.recursive(
     leaves,
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(
-        st.sampled_from(["input_data", "input", "inputs", "x"]), inner, max_size=2),
+        st.sampled_from(["input_data", "input", "inputs", "x", "b"]), inner, max_size=2),
     max_leaves=20,
 )
 fuzz = settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture],
                 deadline=None)
 
 
-def check(path):
+def check(path, model=SHAPE):
     try:
-        array = load_input(path, SHAPE)
+        array = load_input(path, model)
     except InputError as exc:
         assert exc.message and "\n" not in exc.message
         return None
-    assert array.shape == SHAPE and array.dtype == np.float32
+    width = 3 if model == SHAPE else 5
+    assert array.shape == (1, width) and array.dtype == np.float64
     assert np.isfinite(array).all()
+    if model != SHAPE:  # the boolean input holds 0/1 only
+        assert set(array[0, 3:].tolist()) <= {0.0, 1.0}
     return array
 
 
@@ -39,10 +46,12 @@ def test_any_json_value(tmp_path, value):
     path = tmp_path / "x.json"
     path.write_text(json.dumps(value))
     check(path)
+    check(path, TWO)
 
 
 @fuzz
-@given(data=st.binary(max_size=300), suffix=st.sampled_from([".json", ".csv", ".npy"]))
+@given(data=st.binary(max_size=300),
+       suffix=st.sampled_from([".json", ".csv", ".npy", ".npz"]))
 def test_garbage_bytes(tmp_path, data, suffix):
     path = tmp_path / f"x{suffix}"
     path.write_bytes(data)
@@ -58,7 +67,7 @@ def test_truncated_json(tmp_path, values, cut):
     path.write_text(text[:cut] if cut < len(text) else text)
     array = check(path)
     if cut >= len(text) and array is not None:
-        assert array.ravel().tolist() == [float(np.float32(v)) for v in values]
+        assert array.ravel().tolist() == values
 
 
 def test_huge_integer_is_refused(tmp_path):

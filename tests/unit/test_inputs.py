@@ -1,5 +1,6 @@
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 
 from zkml.errors import InputError
 from zkml.inputs import iter_batch, load_input, load_samples, parse_salt
+from zkml.signature import InputSpec, Signature
 
 SHAPE = (1, 3)
 
@@ -23,7 +25,7 @@ def write(tmp_path, name, text):
 )
 def test_accepted_json_forms(tmp_path, text):
     array = load_input(write(tmp_path, "x.json", text), SHAPE)
-    assert array.shape == SHAPE and array.dtype == np.float32
+    assert array.shape == (1, 3) and array.dtype == np.float64  # one subject's flat row
     assert array.ravel().tolist() == [1, 2, 3]
 
 
@@ -58,7 +60,8 @@ def test_hostile_npy_files_are_refused_before_loading(tmp_path):
         ("x.json", "[1, true, 3]", "holds true/false"),
         ("x.json", "[[1, 2], [3]]", "non-numeric or ragged"),
         ("x.json", "[1, 2,", "not a readable"),
-        ("x.json", '{"values": [1, 2, 3]}', "none of the keys"),
+        ("x.json", '{"values": [1, 2, 3]}', "no input named 'values'"),
+        ("x.json", '{"salt": "0x1234"}', "none of the keys"),
         ("x.csv", "1,2,x\n", "column 3 is not a number"),
         ("x.json", '{"input": [1, 2, 3], "salt": "1234"}', "a salt must be an integer"),
         ("x.json", '{"input": [1, 2, 3], "salt": -1}', "a salt must be an integer"),
@@ -82,6 +85,60 @@ def test_samples_must_be_whole_rows(tmp_path):
         load_samples(write(tmp_path, "t.json", "[1, 2, 3, 4]"), SHAPE)
 
 
+# a model of three inputs: floats [1, 2], an int64 index, a boolean mask [1, 2]
+MIXED = Signature((InputSpec("x", (1, 2), "float32"), InputSpec("idx", (1,), "int64"),
+                   InputSpec("mask", (1, 2), "bool")), batch_axis=False)
+
+
+@pytest.mark.parametrize("text", [
+    '{"x": [0.5, -1], "idx": [2], "mask": [true, false]}',
+    '{"input": {"mask": [1, 0], "idx": 2, "x": [[0.5, -1]]}, "salt": "0x' + "ab" * 32 + '"}',
+    '[[0.5, -1], [2], [true, false]]',
+    '{"input_data": [[0.5, -1], [2], [1, 0]]}',
+])
+def test_several_inputs_by_name_order_or_ezkl_form(tmp_path, text):
+    array = load_input(write(tmp_path, "x.json", text), MIXED)
+    assert array.tolist() == [[0.5, -1, 2, 1, 0]]  # the subject's flat row, in input order
+
+
+def test_npz_and_csv_for_several_inputs(tmp_path):
+    np.savez(tmp_path / "named.npz", mask=np.array([[True, False]]), x=np.array([[0.5, -1]]),
+             idx=np.array([2]))
+    np.savez(tmp_path / "ordered.npz", np.array([[0.5, -1]]), np.array([2]), np.array([1, 0]))
+    for name in ("named.npz", "ordered.npz"):
+        assert load_input(tmp_path / name, MIXED).tolist() == [[0.5, -1, 2, 1, 0]]
+    rows = load_samples(write(tmp_path, "s.csv", "x0,x1,idx,m0,m1\n1,2,3,1,0\n4,5,6,0,1\n"),
+                        MIXED)
+    assert rows.tolist() == [[1, 2, 3, 1, 0], [4, 5, 6, 0, 1]]
+    samples = load_samples(write(tmp_path, "s.json", json.dumps(
+        {"input_data": [[1, 2, 4, 5], [3, 6], [1, 0, 0, 1]]})), MIXED)
+    assert samples.tolist() == rows.tolist()
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"x": [0.5, -1], "idx": [2.5], "mask": [1, 0]}',
+     "element 0 of input 'idx' is not a whole number in int64's range"),
+    ('{"x": [0.5, -1], "idx": [2], "mask": [2, 0]}', "element 0 of input 'mask' is not a boolean"),
+    ('{"x": [true, -1], "idx": [2], "mask": [1, 0]}',
+     "holds true/false where numbers belong (element 0 of input 'x')"),
+    ('{"x": [0.5, -1], "idx": [true], "mask": [1, 0]}', "true/false where numbers belong"),
+    ('{"x": [0.5, -1], "mask": [1, 0]}', "input 'idx' is missing"),
+    ('{"x": [0.5, -1], "idx": [2], "mask": [1, 0], "y": [1]}', "no input named 'y'"),
+    ('[[0.5, -1], [2]]', "the model takes 3 inputs; give one list per input"),
+    ('{"x": [0.5], "idx": [2], "mask": [1, 0]}', "(input 'x') has 1 values but the model takes 2"),
+])
+def test_several_inputs_errors_name_the_input(tmp_path, text, message):
+    with pytest.raises(InputError, match=re.escape(message)) as info:
+        load_input(write(tmp_path, "x.json", text), MIXED)
+    assert "\n" not in info.value.message
+
+
+def test_no_inputs_and_scalar_inputs(tmp_path):
+    nothing = Signature((), batch_axis=False)
+    assert load_input(write(tmp_path, "n.json", "[]"), nothing).shape == (1, 0)
+    scalar = Signature((InputSpec("t", (), "float64"),), batch_axis=False)
+    assert load_input(write(tmp_path, "t.json", "2.5"), scalar).tolist() == [[2.5]]
+    assert load_samples(write(tmp_path, "ts.json", "[1, 2, 3]"), scalar).shape == (3, 1)
 def test_excel_csv_utf8_with_a_byte_order_mark(tmp_path):
     path = tmp_path / "x.csv"
     path.write_bytes("\ufeffa,b,c\n1,2,3\n".encode())
@@ -90,7 +147,7 @@ def test_excel_csv_utf8_with_a_byte_order_mark(tmp_path):
     assert load_input(path, SHAPE).ravel().tolist() == [1, 2, 3]
     rows = tmp_path / "rows.csv"
     rows.write_bytes("\ufeff1,2,3\n4,5,6\n".encode())
-    assert [item.raw for item in iter_batch(rows)] == [[1, 2, 3], [4, 5, 6]]
+    assert [item.raw.tolist() for item in iter_batch(rows)] == [[1, 2, 3], [4, 5, 6]]
 
 
 def test_csv_rows_are_numbered_as_in_the_file_everywhere(tmp_path):

@@ -46,13 +46,14 @@ class Side:
     hash_rows: int | None = None  # rows of ezkl's Poseidon chip, when it hashes the input
 
 
-def _input(rows: np.ndarray, salted: bool) -> dict[str, Any]:
-    """ezkl's data for one proof: the rows as one input, or (salted) zkml's subject input."""
+def _input(rows: np.ndarray, salted: bool, exported: ExportedModel) -> dict[str, Any]:
+    """ezkl's data for one proof: the rows as the model's inputs, or (salted) zkml's subject
+    input."""
     from zkml import subjects
 
     if salted:
-        return subjects.input_data(rows, [SALT] * len(rows))
-    return {"input_data": [rows.ravel().astype(float).tolist()]}
+        return subjects.input_data(rows, [SALT] * len(rows), exported.signature)
+    return exported.signature.ezkl_data(rows)
 
 
 SALT = 0x5A17  # the hand-tuned side's fixed salt: its proofs are timed, not published
@@ -69,7 +70,7 @@ def _agreement(root: Path, exported: ExportedModel, scale: int, batch: int = 1,
     plain, data = ModelLayout(root), ScratchLayout(root).input
     rows: list[np.ndarray] = []
     for group in groups(samples, batch):
-        data.write_text(json.dumps(_input(group, salted)))
+        data.write_text(json.dumps(_input(group, salted, exported)))
         out = _ezkl.call("gen_witness", str(data), str(plain.compiled), None)["outputs"][0]
         rows += list(np.asarray(felts_to_floats(out, scale)).reshape(batch, -1))
     circuit = np.asarray(rows[: len(samples)])
@@ -92,15 +93,16 @@ def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
     root.mkdir(parents=True, exist_ok=True)
     exported = ExportedModel.load(layout)
     if salted:
-        subjects.write_circuit_graph(layout.onnx, plain.onnx, exported.row_shape, 1, True)
-        calibration_data = subjects.calibration_data(exported.calibration, 1, True)
+        subjects.write_circuit_graph(layout.onnx, plain.onnx, exported.signature, 1, True)
+        calibration_data = subjects.calibration_data(exported.calibration, 1, True,
+                                                     exported.signature)
     else:
         shutil.copy2(layout.onnx, plain.onnx)
-        rows = exported.calibration.reshape(len(exported.calibration), -1).astype(float)
-        rows = rows[: len(rows) // batch * batch]  # whole inputs of batch rows each
-        calibration_data = {"input_data": [rows.ravel().tolist()]}
+        rows = exported.calibration[: len(exported.calibration) // batch * batch]
+        calibration_data = exported.signature.ezkl_data(rows)  # whole inputs of batch rows
     plain.calibration_data.write_text(json.dumps(calibration_data))
-    ScratchLayout(root).input.write_text(json.dumps(_input(exported.holdout[:batch], salted)))
+    ScratchLayout(root).input.write_text(json.dumps(_input(exported.holdout[:batch], salted,
+                                                             exported)))
     args = {**PLAIN_RUN_ARGS, "variables": [("batch", batch)], **(run_args or {})}
     if salted:
         args = {**args, "input_visibility": "polycommit", "variables": []}

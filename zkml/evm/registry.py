@@ -259,7 +259,7 @@ def registry_shape(layout: ModelLayout) -> RegistryShape:
         )
     exported = ExportedModel.load(layout)
     settings = CircuitSettings.load(layout)
-    lengths = [math.prod(shape[1:]) for shape in exported.output_shapes]  # one subject's row
+    lengths = [math.prod(shape) for shape in exported.output_shapes]  # one subject's outputs
     return RegistryShape(keys.input_commitments, settings.commitment == "kzg",
                          [felt_to_int(f) for f in keys.weights_commitment], lengths,
                          list(settings.output_scales))

@@ -15,6 +15,7 @@ import numpy as np
 
 from zkml.errors import ModelError
 from zkml.models.base import LoadedModel, ModelSource
+from zkml.signature import InputSpec, Signature, read_signature
 
 log = logging.getLogger("zkml")
 DEFAULT_MODEL = "breast_cancer"
@@ -135,19 +136,34 @@ def _from_python(path: Path, attr: str, weights: Path | None, samples: Path | No
             raise ModelError(
                 f"{path}:{attr}() must return (module, example_input): {exc}"
             ) from exc
-    example = np.asarray(torch.as_tensor(example).detach().numpy(), dtype=np.float32)
+    examples = [np.asarray(torch.as_tensor(e).detach().numpy())
+                for e in (example if isinstance(example, tuple | list) else [example])]
     module.eval()
-    calibration, holdout = _user_samples(samples, example)
+    signature = _torch_signature(examples)
+    calibration, holdout = _user_samples(samples, signature, examples)
     return LoadedModel(
         name=path.stem,
         description=f"{path}:{attr}",
-        input_shape=tuple(example.shape),
+        signature=signature,
         calibration=calibration,
         holdout=holdout,
         module=module,
         classes=None if classes is None else [str(c) for c in classes],
         files=[path] if weights is None else [path, weights],
+        default_subjects=int(examples[0].shape[0]) if examples[0].ndim else 1,
     )
+
+
+def _torch_signature(examples: list[np.ndarray]) -> Signature:
+    """A torch model's inputs from its example input (a tensor, or a tuple of tensors for a
+    forward() of several arguments), each exported with a dynamic batch axis."""
+    if any(e.ndim == 0 for e in examples):
+        raise ModelError("example inputs need a batch axis (shape [1, ...])",
+                         hint="unsqueeze(0) the example input")
+    names = ["input"] if len(examples) == 1 else [f"input{i}" for i in range(len(examples))]
+    return Signature(tuple(
+        InputSpec(name, (1, *e.shape[1:]), "float32" if e.dtype.kind == "f" else str(e.dtype))
+        for name, e in zip(names, examples, strict=True)), batch_axis=True)
 
 
 def _from_onnx(path: Path, samples: Path | None) -> LoadedModel:
@@ -159,15 +175,13 @@ def _from_onnx(path: Path, samples: Path | None) -> LoadedModel:
         graph = onnx.load(str(path)).graph
     except Exception as exc:
         raise ModelError(f"{path} is not a readable ONNX model: {exc}") from None
-    if len(graph.input) != 1:
-        raise ModelError(f"{path} has {len(graph.input)} inputs; zkml supports one input")
-    dims = graph.input[0].type.tensor_type.shape.dim
-    shape = tuple(d.dim_value if d.dim_value > 0 else 1 for d in dims)
-    calibration, holdout = _user_samples(samples, np.zeros(shape, dtype=np.float32))
+    signature = read_signature(graph, str(path))
+    examples = [np.zeros(spec.shape, dtype=spec.dtype) for spec in signature.inputs]
+    calibration, holdout = _user_samples(samples, signature, examples)
     return LoadedModel(
         name=path.stem,
         description=str(path),
-        input_shape=shape,
+        signature=signature,
         calibration=calibration,
         holdout=holdout,
         onnx_path=path,
@@ -175,15 +189,22 @@ def _from_onnx(path: Path, samples: Path | None) -> LoadedModel:
     )
 
 
-def _user_samples(samples: Path | None, example: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split a user's sample file (or, lacking one, the example input) into calibration/holdout."""
+def _user_samples(samples: Path | None, signature: Signature, examples: list[np.ndarray]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Split a user's sample file (or, lacking one, the example input) into calibration and
+    holdout: subjects' flat rows (zkml.signature)."""
     from zkml.inputs import load_samples
 
     if samples is None:
-        log.warning("no --samples: calibrating on the example input alone fits the circuit to "
-                    "one point; pass --samples with rows of real inputs")
-        return example.copy(), example.copy()
-    data = load_samples(samples, example.shape)
+        if signature.inputs:
+            log.warning("no --samples: calibrating on the example input alone fits the circuit "
+                        "to one point; pass --samples with rows of real inputs")
+        arrays = [np.asarray(e, dtype=np.float64) for e in examples]
+        count = len(arrays[0]) if signature.batch_axis else 1
+        rows = np.concatenate([a.reshape(count, -1) for a in arrays], axis=1) if arrays \
+            else np.zeros((1, 0))
+        return rows.copy(), rows.copy()
+    data = load_samples(samples, signature)
     if len(data) < 2:
         return data, data
     cut = max(1, int(len(data) * 0.75))

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from zkml.signature import Signature
+
 
 @dataclass(frozen=True)
 class ModelSource:
@@ -28,12 +30,13 @@ class ModelSource:
 class LoadedModel:
     name: str
     description: str
-    input_shape: tuple[int, ...]
-    calibration: np.ndarray  # (N, *input_shape[1:]) float32 samples that set the circuit's scales
+    signature: Signature  # the inputs: names, shapes, dtypes (zkml.signature)
+    calibration: np.ndarray  # (N, features) flat rows of samples that set the circuit's scales
     holdout: np.ndarray  # samples kept out of calibration, for the fidelity report
     holdout_labels: np.ndarray | None = None
     module: Any = None  # torch.nn.Module, when the source is torch
     onnx_path: Path | None = None  # when the source is already ONNX
     classes: list[str] | None = None  # names of a classifier's outputs, in order
     files: list[Path] = field(default_factory=list)  # what defines it: weights, ONNX, code
+    default_subjects: int = 1  # subjects per proof without --batch: a torch example's batch
     origin: ModelSource | None = None  # set by zkml.models.resolve

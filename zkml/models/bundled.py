@@ -21,6 +21,7 @@ import numpy as np
 
 from zkml.errors import ModelError
 from zkml.models.base import LoadedModel
+from zkml.signature import Signature
 
 SEED = 0
 CALIBRATION_SAMPLES = 64
@@ -161,13 +162,18 @@ SPECS: dict[str, Spec] = {
 }
 
 
+def flat(samples: np.ndarray) -> np.ndarray:
+    """Samples as subjects' flat rows (zkml.signature)."""
+    return samples.reshape(len(samples), -1).astype(np.float64)
+
+
 def _loaded(spec: Spec, module: Any, data: Dataset, files: list[Path]) -> LoadedModel:
     return LoadedModel(
         name=spec.name,
         description=spec.description,
-        input_shape=spec.input_shape,
-        calibration=data.x_train[:CALIBRATION_SAMPLES],
-        holdout=data.x_test[:HOLDOUT_SAMPLES],
+        signature=Signature.single(spec.input_shape),
+        calibration=flat(data.x_train[:CALIBRATION_SAMPLES]),
+        holdout=flat(data.x_test[:HOLDOUT_SAMPLES]),
         holdout_labels=None if spec.classes is None else data.y_test[:HOLDOUT_SAMPLES],
         module=module.eval(),
         classes=spec.classes,
