@@ -29,7 +29,7 @@ _EXPORTS = {
     "CircuitOptions": "zkml.circuit",
     "ExportResult": "zkml.export",
     "CompileResult": "zkml.pipeline",
-    "FidelityReport": "zkml.circuit",
+    "FidelityReport": "zkml.fidelity",
     "SetupResult": "zkml.keys",
     "Proof": "zkml.proof",
     "Verification": "zkml.proof",

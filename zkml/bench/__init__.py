@@ -38,8 +38,9 @@ import numpy as np
 
 from zkml.bench.plain import Side, ezkl_side
 from zkml.bench.runner import Measured, measure, step
-from zkml.circuit import CircuitOptions, CircuitSettings, FidelityReport
+from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.export import ExportedModel
+from zkml.fidelity import FidelityReport
 from zkml.layout import BenchLayout, ModelLayout, ScratchLayout, read_json, write_json
 from zkml.models.bundled import Spec
 from zkml.progress import Progress, ProgressHook, ignore
@@ -121,7 +122,8 @@ def zkml_side(layout: ModelLayout, repeats: int, rpc_url: str | None,
     fidelity = FidelityReport.load(layout)
     side = Side(label, settings.logrows, settings.num_rows, layout.pk.stat().st_size,
                 layout.vk.stat().st_size, KeyRecord.load(layout).proof_bytes, steps,
-                fidelity.agreement, fidelity.max_abs_error)
+                fidelity.agreement, fidelity.max_abs_error,
+                max(o.error_pct for o in fidelity.outputs))
     if rpc_url:
         gas = _gas(layout, rpc_url)
         side.verify_gas, side.verifier_bytes = gas["transaction_gas"], gas["verifier_bytes"]
