@@ -47,7 +47,8 @@ from zkml.progress import Progress, ProgressHook, ignore
 from zkml.results import to_json
 
 log = logging.getLogger("zkml")
-HIGH_SCALE, LOW_SCALE, MIDDLE_SCALE = 12, 8, 10
+HIGH_SCALE, LOW_SCALE = 12, 8
+REBASE = (1, 2, 10)  # rescaling multipliers calibration chooses from (ezkl's are 1 and 10)
 HIGHER_SCALES = (14, 16)  # when no scale of the ladder meets the budget
 MIN_LOOKUP_MARGIN = 1.0  # lookup tables always cover the calibration samples' range
 TABLE_FIT = 0.98  # slack when narrowing a table to fit (ezkl rounds its bounds outwards)
@@ -70,6 +71,8 @@ class Candidate:
     max_abs_error: float | None = None
     error_pct: float | None = None  # the worst output's max |error|, % of its spread
     excess: float | None = None  # the worst output's max |error| / its budget (<= 1: inside)
+    scales: tuple[int, int, int] | None = None  # the input and parameter scales and the
+    # rescaling multiplier calibration chose
     lookup_width: int | None = None  # the span of the nonlinearities' lookup tables
     cheap_seconds: float | None = None  # calibrate + compile + fidelity
     pk_bytes: int | None = None  # measured for the shortlist only
@@ -86,6 +89,9 @@ class Candidate:
         o = self.options
         text = "calibrated scales" if o.calibration_scales is None else \
             f"scale {','.join(map(str, o.calibration_scales))}"
+        if self.scales is not None:
+            text = (f"scale {self.scales[0]}" if self.scales[0] == self.scales[1] else
+                    f"input scale {self.scales[0]}, parameter scale {self.scales[1]}")
         if o.lookup_margin is not None:
             text += f" (lookup margin {o.lookup_margin:.2f})"
         if o.max_logrows is not None:
@@ -117,8 +123,12 @@ def _build(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions
         candidate.rejected = exc.message
         return candidate
     candidate.logrows, candidate.num_rows = report.logrows, report.num_rows
-    low, high = CircuitSettings.load(layout).lookup_range
+    settings = CircuitSettings.load(layout)
+    low, high = settings.lookup_range
     candidate.lookup_width = high - low
+    args = read_json(layout.settings, "settings")["run_args"]
+    candidate.scales = (args["input_scale"], args["param_scale"],
+                        args["scale_rebase_multiplier"])
     candidate.agreement, candidate.max_abs_error = report.agreement, report.max_abs_error
     candidate.error_pct = max(o.error_pct for o in report.outputs)
     candidate.excess = report.excess
@@ -161,10 +171,10 @@ def scale_ladder(layout: ModelLayout, exported: ExportedModel, options: CircuitO
     folder_of: dict[int, ModelLayout] = {}
     with tempfile.TemporaryDirectory(prefix="zkml-ladder-") as scratch:
 
-        def attempt(scale: int, rebase: tuple[int, ...] | None = None,
+        def attempt(*scales: int, rebase: tuple[int, ...] | None = REBASE,
                     margin: float | None = None) -> Candidate:
             trial_options = dataclasses.replace(
-                options, calibration_scales=(scale,), scale_rebase_multiplier=rebase,
+                options, calibration_scales=scales, scale_rebase_multiplier=rebase,
                 lookup_margin=margin)
             progress(Progress("compile", f"trying {Candidate(trial_options).label()}"))
             trial = _trial(layout, Path(scratch), len(tried))
@@ -186,12 +196,18 @@ def scale_ladder(layout: ModelLayout, exported: ExportedModel, options: CircuitO
         rows_need = _logrows_for(low.num_rows or 1)
         if (low.logrows is not None and high.logrows is not None and low.logrows < high.logrows
                 and low.logrows <= rows_need):
-            attempt(MIDDLE_SCALE)  # 8 made the circuit smaller; 10 may do so, more precisely
+            # 8 made the circuit smaller (12 needs rescaling rows, or overflows without them):
+            # the highest scale in between at 8's logrows, then its parameters one bit finer
+            for scale in range(HIGH_SCALE - 2, LOW_SCALE, -1):
+                if attempt(scale).logrows == low.logrows:
+                    attempt(scale, scale + 1)
+                    break
+            else:
+                attempt(LOW_SCALE, LOW_SCALE + 1)
         elif low.logrows is not None and low.logrows > rows_need:
             # lookup tables set logrows: they double per bit of scale, so measure their width
             # once (without rescaling multipliers, which would move them to a higher scale)
-            rebased = read_json(folder_of[id(low)].settings, "settings")["run_args"]
-            probe = low if rebased["scale_rebase_multiplier"] == 1 else \
+            probe = low if low.scales and low.scales[2] == 1 else \
                 attempt(LOW_SCALE, rebase=(1,))
             width = probe.lookup_width
             for k in range(rows_need, (high.logrows or low.logrows) + 1):
