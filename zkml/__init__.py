@@ -30,6 +30,7 @@ _EXPORTS = {
     "ExportResult": "zkml.export",
     "CompileResult": "zkml.pipeline",
     "FidelityReport": "zkml.fidelity",
+    "BudgetExceeded": "zkml.fidelity",
     "SetupResult": "zkml.keys",
     "Proof": "zkml.proof",
     "Verification": "zkml.proof",

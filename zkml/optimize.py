@@ -10,18 +10,23 @@ the point) sets the error, how large nonlinearities' lookup tables are (a Sigmoi
 doubles per bit) and so, for lookup-heavy models, logrows. Proving work is about columns x
 2^logrows, so the ladder looks for the fewest logrows inside the budget and, at equal logrows,
 the least error:
-- scales 12 and 8; 10 when 8 made the circuit smaller;
+- scales 12 and 8, with rescaling multipliers 1, 2 or 10 (ezkl keeps the fewest rows);
+- when 8 made the circuit smaller (12 needs rescaling rows, or its values overflow without
+  them): the highest scale in between at 8's logrows, then its parameters one bit finer than
+  its inputs (ezkl calibrates the two apart);
 - when lookup tables, not the model's rows, set logrows at scale 8: for each logrows from what
   the rows need upwards, the largest scale whose table fits with ezkl's 2x headroom over the
   calibration samples' range; if that misses the budget, one bit finer with the headroom
   narrowed to fit (never below the calibration range itself, and every held-out sample must
   still fit). The first logrows with a setting inside the budget wins;
-- when nothing met the budget, higher scales (14, 16).
-ezkl's other levers were measured and do not pay here: an input scale below the parameter scale
-changes nothing, since ezkl rebases activations to the larger of the two; rescaling multipliers
-above 1 leave a nonlinearity's input at a multiple of the scale (a table that is far taller).
-Lookup tables split over several columns (`max_logrows`) are tried by `--optimize`, which times
-them: they add lookup arguments of a higher degree, which the cheap figures cannot price.
+- when nothing met the budget, higher scales (14, 16, 18) until one does.
+A scale known to miss the budget is not tried again, nor any coarser one (errors shrink as
+scales grow, whatever the tables' size). ezkl's other levers do not pay for lookups: a finer
+parameter scale moves the activations to it (ezkl rescales to the larger of the two), and a
+rescaling multiplier above 1 leaves a nonlinearity's input at a multiple of the scale (a far
+taller table). Lookup tables split over several columns (`max_logrows`) are tried by
+`--optimize`, which times them: they add lookup arguments of a higher degree, which the cheap
+figures cannot price.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ from zkml.results import to_json
 log = logging.getLogger("zkml")
 HIGH_SCALE, LOW_SCALE = 12, 8
 REBASE = (1, 2, 10)  # rescaling multipliers calibration chooses from (ezkl's are 1 and 10)
-HIGHER_SCALES = (14, 16)  # when no scale of the ladder meets the budget
+HIGHER_SCALES = (14, 16, 18)  # when no scale of the ladder meets the budget
 MIN_LOOKUP_MARGIN = 1.0  # lookup tables always cover the calibration samples' range
 TABLE_FIT = 0.98  # slack when narrowing a table to fit (ezkl rounds its bounds outwards)
 INNER_COLUMNS = [1, 2]
@@ -224,10 +229,9 @@ def scale_ladder(layout: ModelLayout, exported: ExportedModel, options: CircuitO
                         continue
                     if attempt(finer, rebase=(1,), margin=narrowed).rejected is None:
                         break
-        for scale in HIGHER_SCALES:  # "then higher scales, until the budget is met"
-            if any(c.rejected is None for c in tried):
-                break
-            attempt(scale)
+        for scale in HIGHER_SCALES:  # then higher scales, until the budget is met
+            if any(c.rejected is None for c in tried) or attempt(scale).excess is None:
+                break  # met, or this scale no longer calibrates (values overflow)
         usable = [c for c in tried if c.rejected is None]
         if not usable:
             raise _nothing_fits(tried, folder_of)

@@ -51,6 +51,7 @@ def test_readme_python_example(breast_cancer, tmp_path):
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     printed = result.stdout.splitlines()
-    assert len(printed) == 2 and printed[0].startswith("[[") and int(printed[1].split()[0]) > 0
+    assert len(printed) == 3 and printed[0].startswith("output 0: max |error| ")
+    assert printed[1].startswith("[[") and int(printed[2].split()[0]) > 0
     assert (circuits / "breast_cancer" / "proof.json").stat().st_mtime > \
         breast_cancer.proof.stat().st_mtime

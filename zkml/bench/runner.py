@@ -105,7 +105,9 @@ def step(op: str, repeats: int = 1, **args: Any) -> Measured:
         figures, stdout = measure([sys.executable, "-m", "zkml.bench.ops", op,
                                    json.dumps(args, default=str)])
         inner = json.loads(stdout.strip().splitlines()[-1])["seconds"]
-        runs.append(Measured(inner, figures.wall_seconds, figures.peak_mb))
+        runs.append(Measured(inner, figures.wall_seconds, figures.peak_mb,
+                             figures.cpu_seconds))
     return Measured(statistics.median(r.seconds for r in runs),
                     statistics.median(r.wall_seconds for r in runs),
-                    max(r.peak_mb for r in runs))
+                    max(r.peak_mb for r in runs),
+                    statistics.median(r.cpu_seconds or 0.0 for r in runs))
