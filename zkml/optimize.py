@@ -11,6 +11,7 @@ doubles per bit) and so, for lookup-heavy models, logrows. Proving work is about
 2^logrows, so the ladder looks for the fewest logrows inside the budget and, at equal logrows,
 the least error:
 - scales 12 and 8, with rescaling multipliers 1, 2 or 10 (ezkl keeps the fewest rows);
+- when both need the same logrows (scale costs no rows): 14 too, for less error at that work;
 - when 8 made the circuit smaller (12 needs rescaling rows, or its values overflow without
   them): the highest scale in between at 8's logrows, then its parameters one bit finer than
   its inputs (ezkl calibrates the two apart);
@@ -52,7 +53,7 @@ from zkml.progress import Progress, ProgressHook, ignore
 from zkml.results import to_json
 
 log = logging.getLogger("zkml")
-HIGH_SCALE, LOW_SCALE = 12, 8
+HIGH_SCALE, LOW_SCALE, FINER_SCALE = 12, 8, 14
 REBASE = (1, 2, 10)  # rescaling multipliers calibration chooses from (ezkl's are 1 and 10)
 HIGHER_SCALES = (14, 16, 18)  # when no scale of the ladder meets the budget
 MIN_LOOKUP_MARGIN = 1.0  # lookup tables always cover the calibration samples' range
@@ -199,7 +200,9 @@ def scale_ladder(layout: ModelLayout, exported: ExportedModel, options: CircuitO
 
         high, low = attempt(HIGH_SCALE), attempt(LOW_SCALE)
         rows_need = _logrows_for(low.num_rows or 1)
-        if (low.logrows is not None and high.logrows is not None and low.logrows < high.logrows
+        if high.logrows is not None and high.logrows == low.logrows:
+            attempt(FINER_SCALE)  # scale costs no rows here: at equal work, less error
+        elif (low.logrows is not None and high.logrows is not None and low.logrows < high.logrows
                 and low.logrows <= rows_need):
             # 8 made the circuit smaller (12 needs rescaling rows, or overflows without them):
             # the highest scale in between at 8's logrows, then its parameters one bit finer
@@ -230,8 +233,11 @@ def scale_ladder(layout: ModelLayout, exported: ExportedModel, options: CircuitO
                     if attempt(finer, rebase=(1,), margin=narrowed).rejected is None:
                         break
         for scale in HIGHER_SCALES:  # then higher scales, until the budget is met
-            if any(c.rejected is None for c in tried) or attempt(scale).excess is None:
-                break  # met, or this scale no longer calibrates (values overflow)
+            if any(c.rejected is None for c in tried):
+                break
+            if (scale,) not in [c.options.calibration_scales for c in tried] and \
+                    attempt(scale).excess is None:
+                break  # this scale no longer calibrates (values overflow)
         usable = [c for c in tried if c.rejected is None]
         if not usable:
             raise _nothing_fits(tried, folder_of)
