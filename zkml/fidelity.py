@@ -89,6 +89,11 @@ class FidelityReport:
     lookup_overflows: int = 0  # held-out samples driving a lookup past its table
     input_overflows: int = 0  # held-out samples outside the circuit's input range
 
+    def __str__(self) -> str:
+        verdict = self.problem() or "inside the budget"
+        return (f"fidelity on {self.samples} held-out samples: "
+                + "; ".join(o.describe() for o in self.outputs) + f" ({verdict})")
+
     @property
     def agreement(self) -> float:
         return min(o.agreement for o in self.outputs)
