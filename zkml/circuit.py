@@ -109,7 +109,7 @@ class CircuitOptions:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def budget(self) -> str:
+    def describe_budget(self) -> str:
         """`max |error| <= 0.5 % of each output's spread` and the rest of the budget."""
         text = (f"max |error| <= {self.max_error:g} on held-out samples"
                 if self.max_error is not None else

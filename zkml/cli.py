@@ -295,7 +295,7 @@ def _render_compile(obj: Context, result: Any) -> None:
                       f"{pct(o.agreement)} ({o.agreement_kind})", pct(o.float_accuracy),
                       pct(o.circuit_accuracy))
     err.print(table)
-    err.print(f"  budget: {escape(result.options.budget())}", soft_wrap=True)
+    err.print(f"  budget: {escape(result.options.describe_budget())}", soft_wrap=True)
     err.print(f"  logrows {result.logrows}, rows {result.num_rows}")
 
 

@@ -60,6 +60,7 @@ def test_a_tighter_budget_costs_work_never_error(tiny):
 
 def test_search_times_only_a_shortlist(tiny, monkeypatch):
     monkeypatch.setattr(optimize, "SHORTLIST", 2)
+    monkeypatch.setattr(optimize, "PROVE_REPEATS", 1)
     trials = [CircuitOptions(num_inner_cols=c, calibration_scales=(s,), max_error_pct=5)
               for c in (1, 2) for s in (6, 8)]
     chosen, candidates, reason = optimize.search(tiny, "time", candidates_to_try=trials)
@@ -83,6 +84,7 @@ def test_a_budget_no_candidate_meets_is_refused(tiny):
 
 def test_optimize_records_choice_and_compiles_with_it(tiny, monkeypatch):
     monkeypatch.setattr(optimize, "INNER_COLUMNS", [1, 2])
+    monkeypatch.setattr(optimize, "PROVE_REPEATS", 1)
     result = optimize.optimize(tiny, "size")
     report = json.loads(tiny.optimize_report.read_text())
     assert report["goal"] == "size" and len(report["candidates"]) >= 2
