@@ -1,10 +1,9 @@
-"""ezkl settings with explicit visibility, calibration on real samples, compilation, fidelity."""
+"""ezkl settings with explicit visibility, calibration on real samples, compilation."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import math
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -13,9 +12,8 @@ from typing import Any
 import numpy as np
 
 from zkml import _ezkl, subjects
-from zkml.errors import ArtifactError, CircuitError, InputError
+from zkml.errors import CircuitError, InputError
 from zkml.export import ExportedModel
-from zkml.felts import felts_to_floats
 from zkml.inputs import parse_input
 from zkml.layout import (
     ModelLayout,
@@ -26,7 +24,6 @@ from zkml.layout import (
     write_json,
     write_private_text,
 )
-from zkml.results import to_json
 from zkml.signature import Signature
 
 # ezkl's Python PyRunArgs defaults to *public* inputs; every visibility is set here on purpose.
@@ -34,7 +31,6 @@ INPUT_VISIBILITY = ("committed", "private")
 COMMITMENT_VISIBILITY = {"kzg": "polycommit", "poseidon": "hashed/public"}
 COMMITMENTS = ("auto", *subjects.SCHEMES)
 WEIGHT_VISIBILITY = {"fixed": "fixed", "hashed": "hashed/public"}
-FIDELITY_SAMPLES = 50
 
 
 @dataclass(frozen=True)
@@ -54,7 +50,7 @@ class CircuitOptions:
     # private inputs (subjects) per proof; None: the batch of the exported example input
     subjects: int | None = None
     # decomposition of range checks: 256^4 instead of ezkl's 16384^2 shrinks the lookup tables,
-    # logrows 15 -> 11 and a 138 MB -> 21 MB proving key on the bundled MLP, same outputs
+    # logrows 15 -> 10 and a 138 MB -> 3 MB proving key on the bundled MLP, same outputs
     decomp_base: int = 256
     decomp_legs: int = 4
     # columns per lookup/einsum region: more columns, fewer rows; None: compile measures and
@@ -67,12 +63,21 @@ class CircuitOptions:
     # rescaling multipliers calibration may choose from; None: ezkl's own. [1] keeps
     # nonlinearities at the chosen scale, so their lookup tables do not grow
     scale_rebase_multiplier: tuple[int, ...] | None = None
-    # compile fails when the circuit agrees with the float model on fewer held-out samples than
-    # this: same argmax for a classifier; for a single-output (regression) model, an output
-    # within abs_tolerance + rel_tolerance * |float output|
-    min_agreement: float = 0.95
-    abs_tolerance: float = 0.05
-    rel_tolerance: float = 0.05
+    # how far lookup tables reach past the calibration samples' range (ezkl's
+    # lookup_safety_margin); None: ezkl's 2. The scale ladder narrows it (never below 1) when
+    # the error budget needs a finer scale at the same logrows
+    lookup_margin: float | None = None
+    # cap on logrows for calibration: a lookup table taller than 2^max_logrows is split over
+    # several columns (--optimize tries it); None: no cap
+    max_logrows: int | None = None
+    # the error budget (zkml.fidelity), per output, on held-out samples: max_error (absolute)
+    # when given, else max_error_pct % of the output's float spread (p99 - p1)
+    max_error: float | None = None
+    max_error_pct: float = 0.5
+    # single-output models: the decision boundary; no held-out decision may flip across it
+    decision_threshold: float | None = None
+    # classifiers: least share of held-out samples whose argmax the circuit keeps
+    min_agreement: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("calibration_scales", "scale_rebase_multiplier"):
@@ -87,6 +92,14 @@ class CircuitOptions:
             raise CircuitError(f"weights must be one of {sorted(WEIGHT_VISIBILITY)}")
         if self.subjects is not None and self.subjects < 1:
             raise CircuitError("a proof needs at least one subject (--batch 1 or more)")
+        if self.max_error is not None and not self.max_error >= 0:
+            raise CircuitError("--max-error must be a number >= 0")
+        if not self.max_error_pct > 0:
+            raise CircuitError("--max-error-pct must be a percentage above 0")
+        if not 0 <= self.min_agreement <= 1:
+            raise CircuitError("--min-agreement must be between 0 and 1")
+        if self.lookup_margin is not None and not self.lookup_margin >= 1:
+            raise CircuitError("the lookup margin must be at least 1 (the calibration range)")
 
     def scheme(self, subjects_per_proof: int) -> str | None:
         """The commitment scheme for a circuit of this many subjects; None: no commitment."""
@@ -99,12 +112,25 @@ class CircuitOptions:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def describe_budget(self) -> str:
+        """`max |error| <= 0.5 % of each output's spread` and the rest of the budget."""
+        text = (f"max |error| <= {self.max_error:g} on held-out samples"
+                if self.max_error is not None else
+                f"max |error| <= {self.max_error_pct:g} % of each output's spread on held-out "
+                "samples")
+        if self.decision_threshold is not None:
+            text += f", no decision flips at {self.decision_threshold:g}"
+        return text + f"; a classifier keeps its argmax on >= {self.min_agreement:.0%} of them"
+
     def describe(self) -> str:
         scales = ("calibrated scales" if self.calibration_scales is None
                   else f"scale {', '.join(map(str, self.calibration_scales))}")
         cols = "chosen" if self.num_inner_cols is None else self.num_inner_cols
+        extra = "" if self.lookup_margin is None else f", lookup margin {self.lookup_margin:g}"
+        if self.max_logrows is not None:
+            extra += f", logrows <= {self.max_logrows}"
         return (f"decomp {self.decomp_base}^{self.decomp_legs}, {cols} inner "
-                f"columns, {self.calibration_target} calibration, {scales}")
+                f"columns, {self.calibration_target} calibration, {scales}{extra}")
 
 
 @dataclass(frozen=True)
@@ -213,6 +239,10 @@ def make_settings(layout: ModelLayout, exported: ExportedModel, options: Circuit
                 choices["scales"] = list(options.calibration_scales)
             if options.scale_rebase_multiplier is not None:
                 choices["scale_rebase_multiplier"] = list(options.scale_rebase_multiplier)
+            if options.lookup_margin is not None:
+                choices["lookup_safety_margin"] = options.lookup_margin
+            if options.max_logrows is not None:
+                choices["max_logrows"] = options.max_logrows
             _ezkl.call("calibrate_settings", str(layout.calibration_data),
                        str(layout.circuit_onnx), str(tmp), options.calibration_target, **choices)
         except _ezkl.EzklFailure as exc:
@@ -287,15 +317,6 @@ def compile_circuit(layout: ModelLayout) -> None:
             raise _circuit_error(exc, layout) from exc
 
 
-def build(layout: ModelLayout, exported: ExportedModel,
-          options: CircuitOptions) -> FidelityReport:
-    """Settings, calibration, compiled circuit and fidelity report, for these options as they
-    are (no bound checked: see check_fidelity)."""
-    make_settings(layout, exported, options)
-    compile_circuit(layout)
-    return fidelity_report(layout, exported, options)
-
-
 def input_limits(settings: CircuitSettings, signature: Signature) -> np.ndarray:
     """Per element of a subject's flat row, the largest |x| the circuit can hold: a float's
     fixed-point encoding at the circuit's scale, an integer's at scale 0."""
@@ -350,147 +371,3 @@ def witness(layout: ModelLayout, rows: np.ndarray, salts: list[int] | None,
                     "samples that cover this range",
                 ) from exc
             raise CircuitError(f"running the circuit failed: {exc}") from exc
-
-
-@dataclass(frozen=True)
-class OutputFidelity:
-    """One model output: circuit vs float model on the held-out samples."""
-
-    output: int
-    shape: tuple[int, ...]
-    max_abs_error: float
-    mean_abs_error: float
-    max_rel_error: float
-    max_abs_error_per_element: list[float]
-    agreement_kind: str  # "argmax" (a classifier) or "within tolerance" (a single value)
-    agreement: float
-    float_accuracy: float | None = None  # against the samples' labels, when there are labels
-    circuit_accuracy: float | None = None
-
-
-@dataclass(frozen=True)
-class FidelityReport:
-    """fidelity.json: how closely the quantized circuit follows the float model."""
-
-    samples: int
-    logrows: int
-    num_rows: int
-    input_scale: int
-    output_scales: list[int]
-    min_agreement: float
-    outputs: list[OutputFidelity]
-    lookup_overflows: int = 0  # held-out samples driving a lookup past its table
-    input_overflows: int = 0  # held-out samples outside the circuit's input range
-
-    @property
-    def agreement(self) -> float:
-        return min(o.agreement for o in self.outputs)
-
-    @property
-    def max_abs_error(self) -> float:
-        return max(o.max_abs_error for o in self.outputs)
-
-    @classmethod
-    def load(cls, layout: ModelLayout) -> FidelityReport:
-        raw = read_json(layout.fidelity, "fidelity report")
-        try:
-            outputs = [OutputFidelity(**{**o, "shape": tuple(o["shape"])})
-                       for o in raw.pop("outputs")]
-            return cls(**raw, outputs=outputs)
-        except (KeyError, TypeError):
-            raise ArtifactError(f"{layout.fidelity} is incomplete or from another zkml",
-                                hint=f"run `zkml compile {layout.name} --force`") from None
-
-
-def agrees(circuit: np.ndarray, reference: np.ndarray, options: CircuitOptions) -> np.ndarray:
-    """Per held-out sample (one row each): whether the circuit agrees with the float model, by
-    argmax, or for a single output within abs_tolerance + rel_tolerance x |float output|."""
-    if reference.shape[1] == 1:
-        return (np.abs(circuit - reference)
-                <= options.abs_tolerance + options.rel_tolerance * np.abs(reference)).all(axis=1)
-    return circuit.argmax(1) == reference.argmax(1)
-
-
-def fidelity_report(layout: ModelLayout, exported: ExportedModel,
-                    options: CircuitOptions) -> FidelityReport:
-    """Compare circuit outputs with the float model on held-out samples (see check_fidelity).
-
-    A classifier agrees when its argmax does; a single-output (regression) model has no argmax,
-    so it agrees when its output is within the options' absolute and relative tolerance.
-    """
-    settings = CircuitSettings.load(layout)
-    count = min(FIDELITY_SAMPLES, len(exported.holdout))
-    held_out = exported.holdout[:count]
-    input_overflows = int((np.abs(held_out) >= input_limits(settings, exported.signature)
-                           ).any(axis=1).sum())
-    circuit_outputs: list[list[list[float]]] = [[] for _ in exported.output_shapes]
-    salts = [0] * settings.subjects if settings.salted else None
-    overflows = 0
-    for rows in subjects.groups(exported.holdout[:count], settings.subjects):
-        result = witness(layout, rows, salts, signature=exported.signature)
-        overflows += not settings.lookups_fit(result)
-        outputs = result["outputs"]
-        for i, (felts, scale) in enumerate(zip(outputs, settings.output_scales, strict=True)):
-            values = felts_to_floats(felts, scale)
-            per_row = len(values) // settings.subjects
-            circuit_outputs[i] += [values[j * per_row:(j + 1) * per_row]
-                                   for j in range(settings.subjects)]
-    per_output = []
-    for i, shape in enumerate(exported.output_shapes):
-        circuit = np.asarray(circuit_outputs[i][:count])
-        reference = exported.holdout_reference[i][:count].reshape(count, -1)
-        error = np.abs(circuit - reference)
-        single = math.prod(shape) == 1
-        labels = (exported.holdout_labels[:count]
-                  if exported.holdout_labels is not None and i == 0 and not single else None)
-        per_output.append(OutputFidelity(
-            output=i,
-            shape=tuple(shape),
-            max_abs_error=float(error.max()),
-            mean_abs_error=float(error.mean()),
-            max_rel_error=float((error / np.maximum(np.abs(reference), 1e-9)).max()),
-            max_abs_error_per_element=error.max(axis=0).tolist(),
-            agreement_kind="within tolerance" if single else "argmax",
-            agreement=float(np.mean(agrees(circuit, reference, options))),
-            float_accuracy=None if labels is None
-            else float(np.mean(reference.argmax(1) == labels)),
-            circuit_accuracy=None if labels is None
-            else float(np.mean(circuit.argmax(1) == labels)),
-        ))
-    report = FidelityReport(
-        samples=count, logrows=settings.logrows, num_rows=settings.num_rows,
-        input_scale=settings.input_scale, output_scales=settings.output_scales,
-        min_agreement=options.min_agreement, outputs=per_output, lookup_overflows=overflows,
-        input_overflows=input_overflows,
-    )
-    write_json(layout.fidelity, to_json(report))
-    return report
-
-
-def check_fidelity(layout: ModelLayout, report: FidelityReport, options: CircuitOptions) -> None:
-    """Fail when the circuit agrees with the float model on too few held-out samples, or when
-    one of them is outside its input range or drives a nonlinearity past its lookup table (its
-    proof could not be made)."""
-    if report.input_overflows:
-        raise CircuitError(
-            f"{report.input_overflows} of {report.samples} held-out samples are outside the "
-            "circuit's input range", hint="use a larger range-check decomposition, or scale the "
-            "inputs like the samples")
-    if report.lookup_overflows:
-        raise CircuitError(
-            f"{report.lookup_overflows} of {report.samples} held-out samples drive a "
-            "nonlinearity outside the range the circuit was calibrated for",
-            hint="calibrate on samples that cover the held-out data (--samples)",
-        )
-    worst = min(report.outputs, key=lambda o: o.agreement)
-    if worst.agreement < options.min_agreement:
-        what = ("argmax agrees" if worst.agreement_kind == "argmax" else
-                f"output is within ±{options.abs_tolerance:g} ±{options.rel_tolerance:.0%}")
-        raise CircuitError(
-            f"the circuit's {what} with the float model on {worst.agreement:.1%} of "
-            f"{report.samples} held-out samples, below the bound {options.min_agreement:.0%} "
-            f"(see {layout.fidelity})",
-            hint="calibrate with --target accuracy, or lower --min-agreement"
-            + ("" if worst.agreement_kind == "argmax" else
-               " or widen --abs-tolerance/--rel-tolerance") + " if that is acceptable",
-        )

@@ -220,20 +220,24 @@ def circuit_options(fn: Callable) -> Callable:
                       help="hashed keeps weights private, committed by a public Poseidon hash.")(fn)
     fn = click.option("--batch", "subjects", type=click.IntRange(1), default=1,
                       show_default=True, help="Private inputs (subjects) per proof.")(fn)
-    fn = click.option("--min-agreement", type=click.FloatRange(0, 1), default=0.95,
-                      show_default=True, help="Least share of held-out samples on which the "
-                      "circuit agrees with the float model (argmax; a single output: within "
-                      "tolerance).")(fn)
-    fn = click.option("--abs-tolerance", type=click.FloatRange(0), default=0.05,
-                      show_default=True, help="A single-output model agrees where the circuit "
-                      "is within abs + rel x |float output| (no argmax to compare).")(fn)
-    fn = click.option("--rel-tolerance", type=click.FloatRange(0), default=0.05,
-                      show_default=True, help="See --abs-tolerance.")(fn)
+    fn = click.option("--max-error-pct", type=click.FloatRange(0, min_open=True), default=0.5,
+                      show_default=True, help="Error budget: the largest |circuit - float| "
+                      "allowed on held-out samples, as % of each output's spread (p99 - p1 of "
+                      "its float values).")(fn)
+    fn = click.option("--max-error", type=click.FloatRange(0), default=None,
+                      help="Error budget in absolute terms, for every output (replaces "
+                      "--max-error-pct).")(fn)
+    fn = click.option("--decision-threshold", type=float, default=None,
+                      help="A single-output model's decision boundary: no held-out decision "
+                      "may flip across it (float above, circuit below, or the reverse).")(fn)
+    fn = click.option("--min-agreement", type=click.FloatRange(0, 1), default=1.0,
+                      show_default=True, help="A classifier's least share of held-out samples "
+                      "on which the circuit keeps the float model's argmax.")(fn)
     fn = click.option("--target", type=click.Choice(["resources", "accuracy"]),
                       default="resources", show_default=True, help="ezkl calibration target.")(fn)
     fn = click.option("--optimize", type=click.Choice(["time", "size", "accuracy"]),
                       help="Search settings for the fastest proof, smallest key or least error, "
-                      "within --min-agreement (records why in optimize.json).")(fn)
+                      "inside the error budget (records why in optimize.json).")(fn)
     return fn
 
 
@@ -249,14 +253,14 @@ def rpc_options(fn: Callable) -> Callable:
 
 
 def _options(input_visibility: str, commitment: str, weights_visibility: str, subjects: int,
-             min_agreement: float, abs_tolerance: float, rel_tolerance: float,
-             target: str) -> Any:
+             max_error_pct: float, max_error: float | None, decision_threshold: float | None,
+             min_agreement: float, target: str) -> Any:
     from zkml.circuit import CircuitOptions
 
     return CircuitOptions(input_visibility=input_visibility, commitment=commitment,
-                          weights=weights_visibility,
-                          subjects=subjects, min_agreement=min_agreement,
-                          abs_tolerance=abs_tolerance, rel_tolerance=rel_tolerance,
+                          weights=weights_visibility, subjects=subjects,
+                          max_error=max_error, max_error_pct=max_error_pct,
+                          decision_threshold=decision_threshold, min_agreement=min_agreement,
                           calibration_target=target)
 
 
@@ -284,15 +288,23 @@ def _render_compile(obj: Context, result: Any) -> None:
         err.print(f"  chose {escape(result.search)}", soft_wrap=True)
     table = Table(title=f"fidelity: circuit vs float model on {report.samples} held-out samples",
                   title_justify="left")
-    for column in ("output", "max |err|", "mean |err|", "agrees", "float acc", "circuit acc"):
+    for column in ("output", "spread", "budget", "max |err|", "margin", "flips", "agrees",
+                   "float acc", "circuit acc"):
         table.add_column(column, justify="right", no_wrap=True)
     pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
     for o in report.outputs:
-        table.add_row(str(o.output), f"{o.max_abs_error:.2e}", f"{o.mean_abs_error:.2e}",
+        style = "" if o.within_budget else "[bold red]"
+        table.add_row(str(o.output), f"{o.spread:.3g}",
+                      f"{o.budget:.3g} ({o.budget_pct:.3g} %)",
+                      f"{style}{o.max_abs_error:.3g} ({o.error_pct:.3g} %)",
+                      f"{style}{o.margin:.3g}",
+                      "-" if o.decision_flips is None else
+                      f"{o.decision_flips} at {o.decision_threshold:g}",
                       f"{pct(o.agreement)} ({o.agreement_kind})", pct(o.float_accuracy),
                       pct(o.circuit_accuracy))
     err.print(table)
-    err.print(f"  {escape(result.summary())}")
+    err.print(f"  budget: {escape(result.options.describe_budget())}", soft_wrap=True)
+    err.print(f"  {escape(result.summary())}", soft_wrap=True)
 
 
 def _render_setup(obj: Context, result: Any) -> None:
@@ -714,10 +726,19 @@ def regress_cmd(obj: Context, update_baseline: bool, config: Path | None, baseli
         report = regress.run(entries, circuits, baseline or zoo.baseline,
                              update_baseline, progress=lambda p: err.print(f"  {p.message} …"))
     err.print(f"[green]✓[/] regress  {report.seconds:6.2f} s")
-    obj.summary["regression"] = {"models": report.current, "moved": to_json(report.moved)}
+    obj.summary["regression"] = {"models": report.current, "moved": to_json(report.moved),
+                                 "over_budget": to_json(report.over_budget)}
     if report.updated:
         obj.out.print(f"baseline written: {report.baseline_path} ({len(entries)} models)")
         return
+    if report.over_budget:
+        table = Table(title="proof regression: left the error budget", title_justify="left")
+        for column in ("model", "output", "max |error|", "% of spread", "budget", "budget %"):
+            table.add_column(column, no_wrap=True)
+        for b in report.over_budget:
+            table.add_row(b.model, str(b.output), f"{b.max_abs_error:.3g}",
+                          f"{b.error_pct:.3g}", f"{b.budget:.3g}", f"{b.budget_pct:.3g}")
+        err.print(table)
     if report.moved:
         table = Table(title="proof regression: what moved", title_justify="left")
         for column in ("model", "metric", "baseline", "now", "change", "allowed"):
@@ -725,6 +746,17 @@ def regress_cmd(obj: Context, update_baseline: bool, config: Path | None, baseli
         for m in report.moved:
             table.add_row(m.model, m.metric, str(m.baseline), str(m.current), m.change, m.allowed)
         err.print(table)
+    if report.over_budget:
+        first = report.over_budget[0]
+        others = len({b.model for b in report.over_budget}) - 1
+        raise RegressionFailed(
+            f"{first.model} left its error budget: {first.message}"
+            + (f"; and {others} more model(s)" if others else "")
+            + (f"; and {len(report.moved)} regression(s) against {report.baseline_path}"
+               if report.moved else ""),
+            hint="fix the cause, or widen the model's max-error-pct / max-error in the zoo "
+            "if that error is acceptable")
+    if report.moved:
         raise RegressionFailed(
             f"{len(report.moved)} regression(s) against {report.baseline_path}",
             hint="fix the cause, or accept the change with `zkml regress --update-baseline`")

@@ -83,10 +83,12 @@ class Model:
     def compile(self, options: CircuitOptions | None = None, *, optimize: str | None = None,
                 force: bool = False, progress: ProgressHook | None = None,
                 **overrides: Any) -> Any:
-        """Settings, calibration, compiled circuit and fidelity report (CompileResult).
+        """Settings, calibration, compiled circuit and fidelity report (CompileResult): the
+        least proving work inside the error budget, or zkml.BudgetExceeded.
 
-        `overrides` are CircuitOptions fields, e.g. `input_visibility="private"`; `optimize`
-        ("time", "size" or "accuracy") searches settings first."""
+        `overrides` are CircuitOptions fields, e.g. `max_error_pct=0.1`, `max_error=0.01`,
+        `decision_threshold=0.5` or `input_visibility="private"`; `optimize` ("time", "size"
+        or "accuracy") searches settings first."""
         import dataclasses
 
         from zkml import optimize as search

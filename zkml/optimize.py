@@ -1,17 +1,33 @@
-"""Choosing circuit settings: cheap figures first; keys and timed proofs only for the best few.
+"""Choosing circuit settings: the least proving work inside the error budget.
 
 A candidate's cheap figures come from calibrating and compiling it and running its circuit on
-held-out samples (a witness each, no keys): logrows, rows, agreement with the float model and
-error. They take a second or two. Keys and timed proofs cost far more, so `search` makes them
-only for the SHORTLIST best candidates by those figures.
+held-out samples (a witness each, no keys): logrows, rows and its error against the float model,
+per output, measured against the budget (zkml.fidelity). They take a second or two. Keys and
+timed proofs cost far more, so `search` makes them only for the SHORTLIST best candidates.
 
-Plain `compile` runs a smaller cheap search, the scale ladder: the fixed-point scale decides how
-large nonlinearities' lookup tables are (a Sigmoid at scale 11 spans tens of thousands of rows)
-and how many rescaling rows the model needs. It tries scales 12 and 8; 10 when 8 made the
-circuit smaller (10 may do as well, with more precision); and when lookup tables, not the
-model's rows, still set logrows at 8, the largest scales whose tables fit the rows (the table
-doubles per bit of scale). It keeps the smallest circuit, and the highest scale (the least
-error) among equally small ones.
+Plain `compile` runs a smaller cheap search, the scale ladder. The fixed-point scale (bits after
+the point) sets the error, how large nonlinearities' lookup tables are (a Sigmoid's table
+doubles per bit) and so, for lookup-heavy models, logrows. Proving work is about columns x
+2^logrows, so the ladder looks for the fewest logrows inside the budget and, at equal logrows,
+the least error:
+- scales 12 and 8, with rescaling multipliers 1, 2 or 10 (ezkl keeps the fewest rows);
+- when both need the same logrows (scale costs no rows): 14 too, for less error at that work;
+- when 8 made the circuit smaller (12 needs rescaling rows, or its values overflow without
+  them): the highest scale in between at 8's logrows, then its parameters one bit finer than
+  its inputs (ezkl calibrates the two apart);
+- when lookup tables, not the model's rows, set logrows at scale 8: for each logrows from what
+  the rows need upwards, the largest scale whose table fits with ezkl's 2x headroom over the
+  calibration samples' range; if that misses the budget, one bit finer with the headroom
+  narrowed to fit (never below the calibration range itself, and every held-out sample must
+  still fit). The first logrows with a setting inside the budget wins;
+- when nothing met the budget, higher scales (14, 16, 18) until one does.
+A scale known to miss the budget is not tried again, nor any coarser one (errors shrink as
+scales grow, whatever the tables' size). ezkl's other levers do not pay for lookups: a finer
+parameter scale moves the activations to it (ezkl rescales to the larger of the two), and a
+rescaling multiplier above 1 leaves a nonlinearity's input at a multiple of the scale (a far
+taller table). Lookup tables split over several columns (`max_logrows`) are tried by
+`--optimize`, which times them: they add lookup arguments of a higher degree, which the cheap
+figures cannot price.
 """
 
 from __future__ import annotations
@@ -27,19 +43,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zkml import circuit
-from zkml.circuit import CircuitOptions, CircuitSettings, FidelityReport
+from zkml import circuit, fidelity
+from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.errors import CircuitError, InputError
 from zkml.export import ExportedModel
+from zkml.fidelity import FidelityReport
 from zkml.layout import ModelLayout, atomic_path, read_json, write_json
 from zkml.progress import Progress, ProgressHook, ignore
 from zkml.results import to_json
 
 log = logging.getLogger("zkml")
-PREFERRED_AGREEMENT = 0.99  # among candidates this accurate, the smallest circuit wins
-DECOMPOSITIONS = [(256, 4)]  # 16384^2 costs logrows, 1024^3 and 64^5 gained nothing measured
+HIGH_SCALE, LOW_SCALE, FINER_SCALE = 12, 8, 14
+REBASE = (1, 2, 10)  # rescaling multipliers calibration chooses from (ezkl's are 1 and 10)
+HIGHER_SCALES = (14, 16, 18)  # when no scale of the ladder meets the budget
+MIN_LOOKUP_MARGIN = 1.0  # lookup tables always cover the calibration samples' range
+TABLE_FIT = 0.98  # slack when narrowing a table to fit (ezkl rounds its bounds outwards)
 INNER_COLUMNS = [1, 2]
-SEARCH_SCALES: list[int | None] = [None, 10, 8, 6]  # None: the scale ladder's choice
 SHORTLIST = 3  # candidates that get keys and timed proofs
 PROVE_REPEATS = 3
 GOALS = {
@@ -56,26 +75,48 @@ class Candidate:
     num_rows: int | None = None
     agreement: float | None = None
     max_abs_error: float | None = None
+    error_pct: float | None = None  # the worst output's max |error|, % of its spread
+    excess: float | None = None  # the worst output's max |error| / its budget (<= 1: inside)
+    scales: tuple[int, int, int] | None = None  # the input and parameter scales and the
+    # rescaling multiplier calibration chose
     lookup_width: int | None = None  # the span of the nonlinearities' lookup tables
     cheap_seconds: float | None = None  # calibrate + compile + fidelity
     pk_bytes: int | None = None  # measured for the shortlist only
     prove_seconds: float | None = None  # measured for the shortlist only
-    rejected: str | None = None  # why it cannot be used
+    rejected: str | None = None  # why it cannot be used: outside the budget, or cannot run
+    outside_budget: bool = False  # rejected for its error or agreement (not an overflow)
+
+    @property
+    def work(self) -> int:
+        """Proving work, about columns x 2^logrows (the layout pass's measure)."""
+        return (self.options.num_inner_cols or 1) * 2 ** (self.logrows or 99)
+
+    def label(self) -> str:
+        o = self.options
+        text = "calibrated scales" if o.calibration_scales is None else \
+            f"scale {','.join(map(str, o.calibration_scales))}"
+        if self.scales is not None:
+            text = (f"scale {self.scales[0]}" if self.scales[0] == self.scales[1] else
+                    f"input scale {self.scales[0]}, parameter scale {self.scales[1]}")
+        if o.lookup_margin is not None:
+            text += f" (lookup margin {o.lookup_margin:.2f})"
+        if o.max_logrows is not None:
+            text += f" (tables split to logrows {o.max_logrows})"
+        return text + (f", logrows {self.logrows}" if self.logrows else "")
 
 
-def _usable(candidates: list[Candidate], options: CircuitOptions) -> list[Candidate]:
-    """Candidates that keep the bound; the PREFERRED_AGREEMENT ones if there are any."""
-    usable = [c for c in candidates if c.rejected is None and c.agreement is not None
-              and c.agreement >= options.min_agreement]
-    preferred = [c for c in usable if c.agreement is not None
-                 and c.agreement >= PREFERRED_AGREEMENT]
-    return preferred or usable
+def _rank(candidate: Candidate) -> tuple[int, float]:
+    """Less proving work first; at equal work, less error."""
+    return candidate.work, candidate.excess if candidate.excess is not None else math.inf
 
 
-def _cheap_rank(candidate: Candidate) -> tuple[int, int, float]:
-    """Smaller circuits first; at the same logrows fewer rows, then less error."""
-    return (candidate.logrows or 99, candidate.num_rows or 1 << 30,
-            candidate.max_abs_error or math.inf)
+def build(layout: ModelLayout, exported: ExportedModel,
+          options: CircuitOptions) -> FidelityReport:
+    """Settings, calibration, compiled circuit and fidelity report, for these options as they
+    are (nothing checked against the budget: see fidelity.check)."""
+    circuit.make_settings(layout, exported, options)
+    circuit.compile_circuit(layout)
+    return fidelity.measure(layout, exported, options)
 
 
 def _build(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions) -> Candidate:
@@ -83,78 +124,130 @@ def _build(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions
     start = time.perf_counter()
     candidate = Candidate(options)
     try:
-        report = circuit.build(layout, exported, options)
+        report = build(layout, exported, options)
     except (CircuitError, InputError) as exc:  # e.g. held-out data outside its range
         candidate.rejected = exc.message
         return candidate
     candidate.logrows, candidate.num_rows = report.logrows, report.num_rows
-    low, high = CircuitSettings.load(layout).lookup_range
+    settings = CircuitSettings.load(layout)
+    low, high = settings.lookup_range
     candidate.lookup_width = high - low
+    args = read_json(layout.settings, "settings")["run_args"]
+    candidate.scales = (args["input_scale"], args["param_scale"],
+                        args["scale_rebase_multiplier"])
     candidate.agreement, candidate.max_abs_error = report.agreement, report.max_abs_error
+    candidate.error_pct = max(o.error_pct for o in report.outputs)
+    candidate.excess = report.excess
     candidate.cheap_seconds = round(time.perf_counter() - start, 3)
-    if report.agreement < options.min_agreement:
-        candidate.rejected = (f"agreement {report.agreement:.1%} below the bound "
-                              f"{options.min_agreement:.0%}")
-    elif report.lookup_overflows:
-        candidate.rejected = f"{report.lookup_overflows} held-out samples overflow a lookup"
-    elif report.input_overflows:
-        candidate.rejected = f"{report.input_overflows} held-out samples exceed the input range"
+    candidate.rejected = report.problem()
+    candidate.outside_budget = candidate.rejected is not None and not (
+        report.lookup_overflows or report.input_overflows)
     return candidate
 
 
+def _nothing_fits(tried: list[Candidate], folders: dict[int, ModelLayout]) -> CircuitError:
+    """One line: the output that misses, by how much, at the closest setting tried, and the
+    fastest setting tried."""
+    measured = [c for c in tried if c.excess is not None]
+    if not measured:
+        return CircuitError("no setting tried gives a circuit that runs the held-out samples: "
+                            f"{tried[0].rejected}")
+    closest = min(measured, key=lambda c: (c.excess or math.inf, c.work))
+    fastest = min(measured, key=lambda c: (c.work, c.excess or math.inf))
+    report = FidelityReport.load(folders[id(closest)])
+    worst = report.worst
+    what = (f"{closest.rejected}" if worst.within_budget else
+            f"output {worst.output} misses it by {worst.max_abs_error / worst.budget:.3g}x "
+            f"(max |error| {worst.max_abs_error:.3g}, {worst.error_pct:.3g} % of its spread "
+            f"{worst.spread:.3g}; budget {worst.budget:.3g}, {worst.budget_pct:.3g} %)")
+    also = "" if fastest is closest else (
+        f"; the fastest tried, {fastest.label()}, has max |error| "
+        f"{fastest.max_abs_error:.3g} ({fastest.error_pct:.3g} % of the spread)")
+    return fidelity.BudgetExceeded(
+        f"no setting meets the error budget: {what} at the closest setting tried, "
+        f"{closest.label()}{also}", report, hint=fidelity.BUDGET_HINT)
+
+
 def scale_ladder(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions,
-                 progress: ProgressHook = ignore) -> tuple[CircuitOptions, str]:
-    """Build scales from LADDER (see the module's docstring) in scratch copies; leave layout
-    compiled with the chosen one and say why."""
+                 progress: ProgressHook = ignore) -> tuple[Candidate, str]:
+    """Build the ladder's settings (see the module's docstring) in scratch copies; leave layout
+    compiled with the least work inside the budget and say why. Raises CircuitError when no
+    setting tried meets the budget."""
     tried: list[Candidate] = []
-    scale_of: dict[int, int] = {}  # id(candidate) -> its scale
     folder_of: dict[int, ModelLayout] = {}
     with tempfile.TemporaryDirectory(prefix="zkml-ladder-") as scratch:
 
-        def attempt(scale: int, rebase: tuple[int, ...] | None = None) -> Candidate:
-            progress(Progress("compile", f"trying scale {scale}"
-                              + (f", rescaling x{rebase[0]}" if rebase else "")))
+        def attempt(*scales: int, rebase: tuple[int, ...] | None = REBASE,
+                    margin: float | None = None) -> Candidate:
+            trial_options = dataclasses.replace(
+                options, calibration_scales=scales, scale_rebase_multiplier=rebase,
+                lookup_margin=margin)
+            progress(Progress("compile", f"trying {Candidate(trial_options).label()}"))
             trial = _trial(layout, Path(scratch), len(tried))
-            candidate = _build(trial, exported, dataclasses.replace(
-                options, calibration_scales=(scale,), scale_rebase_multiplier=rebase))
+            candidate = _build(trial, exported, trial_options)
             tried.append(candidate)
-            scale_of[id(candidate)], folder_of[id(candidate)] = scale, trial
+            folder_of[id(candidate)] = trial
             return candidate
 
-        high, low = attempt(12), attempt(8)
-        rows_need = math.ceil(math.log2((low.num_rows or 1) + 8))
-        if (low.logrows is not None and high.logrows is not None and low.logrows < high.logrows
+        def fits(logrows: int) -> bool:
+            return any(c.rejected is None and (c.logrows or 99) <= logrows for c in tried)
+
+        def misses(scale: int) -> bool:
+            """Whether this scale is known to miss the budget: errors shrink as scales grow
+            and do not depend on the tables' size, so a miss at this scale or a finer one."""
+            return any(c.outside_budget and max(c.options.calibration_scales or (0,)) >= scale
+                       for c in tried)
+
+        high, low = attempt(HIGH_SCALE), attempt(LOW_SCALE)
+        rows_need = _logrows_for(low.num_rows or 1)
+        if high.logrows is not None and high.logrows == low.logrows:
+            attempt(FINER_SCALE)  # scale costs no rows here: at equal work, less error
+        elif (low.logrows is not None and high.logrows is not None and low.logrows < high.logrows
                 and low.logrows <= rows_need):
-            attempt(10)  # 8 made the circuit smaller; 10 may do as well with more precision
+            # 8 made the circuit smaller (12 needs rescaling rows, or overflows without them):
+            # the highest scale in between at 8's logrows, then its parameters one bit finer
+            for scale in range(HIGH_SCALE - 2, LOW_SCALE, -1):
+                if attempt(scale).logrows == low.logrows:
+                    attempt(scale, scale + 1)
+                    break
+            else:
+                attempt(LOW_SCALE, LOW_SCALE + 1)
         elif low.logrows is not None and low.logrows > rows_need:
             # lookup tables set logrows: they double per bit of scale, so measure their width
             # once (without rescaling multipliers, which would move them to a higher scale)
-            # and try the largest scale whose table fits rows_need, then one and two rows more
-            probe = attempt(8, rebase=(1,))
-            for k in range(rows_need, rows_need + 3):
-                if not probe.lookup_width:
+            probe = low if low.scales and low.scales[2] == 1 else \
+                attempt(LOW_SCALE, rebase=(1,))
+            width = probe.lookup_width
+            for k in range(rows_need, (high.logrows or low.logrows) + 1):
+                if not width or fits(k):
                     break
-                scale = 8 + math.floor(math.log2((2**k - 9) / probe.lookup_width))
-                if not 1 <= scale < 8:
-                    continue
-                fit = attempt(scale, rebase=(1,))
-                if fit.rejected is None and (fit.agreement or 0) >= PREFERRED_AGREEMENT:
-                    break
-        usable = _usable(tried, options)
+                room = 2**k - 9  # rows a table may fill at logrows k (ezkl keeps 9 for itself)
+                scale = LOW_SCALE + math.floor(math.log2(room / width))
+                # the largest scale whose table fits with ezkl's 2x margin; then one bit finer,
+                # its table narrowed to fit
+                margin = 2 * TABLE_FIT * room / (width * 2 ** (scale + 1 - LOW_SCALE))
+                for finer, narrowed in ((scale, None), (scale + 1, round(margin, 3))):
+                    if not 1 <= finer < HIGH_SCALE or misses(finer) or \
+                            (narrowed is not None and narrowed < MIN_LOOKUP_MARGIN):
+                        continue
+                    if attempt(finer, rebase=(1,), margin=narrowed).rejected is None:
+                        break
+        for scale in HIGHER_SCALES:  # then higher scales, until the budget is met
+            if any(c.rejected is None for c in tried):
+                break
+            if (scale,) not in [c.options.calibration_scales for c in tried] and \
+                    attempt(scale).excess is None:
+                break  # this scale no longer calibrates (values overflow)
+        usable = [c for c in tried if c.rejected is None]
         if not usable:
-            best = max((c for c in tried if c.agreement is not None),
-                       key=lambda c: c.agreement or 0.0, default=None)
-            if best is None:
-                raise CircuitError("no scale tried gives a circuit that runs the held-out "
-                                   f"samples: {tried[0].rejected}")
-            _adopt(folder_of[id(best)], layout)
-            circuit.check_fidelity(layout, FidelityReport.load(layout), options)  # raises
-        chosen = min(usable, key=lambda c: (_cheap_rank(c)[:2], -scale_of[id(c)]))
+            raise _nothing_fits(tried, folder_of)
+        chosen = min(usable, key=_rank)
         _adopt(folder_of[id(chosen)], layout)
-    steps = ", ".join(f"scale {scale_of[id(c)]}: "
-                      + (f"logrows {c.logrows}, agreement {c.agreement:.0%}" if c.logrows
-                         else "rejected") for c in tried)
-    return chosen.options, f"scale {scale_of[id(chosen)]} ({steps})"
+    steps = ", ".join(f"{c.label()}: " + (f"max |error| {c.error_pct:.3g} % of spread"
+                                          if c.error_pct is not None else "rejected")
+                      + (" (outside the budget)" if c.rejected and c.error_pct is not None
+                         else "") for c in tried)
+    return chosen, f"{chosen.label()}, max |error| {chosen.error_pct:.3g} % of spread ({steps})"
 
 
 # ------------------------------------------------------------------------------ layout
@@ -279,62 +372,74 @@ def _timed(trial: ModelLayout, candidate: Candidate) -> None:
     candidate.prove_seconds = statistics.median(times)
 
 
-def grid(base: CircuitOptions) -> list[CircuitOptions]:
-    return [dataclasses.replace(base, decomp_base=b, decomp_legs=legs, num_inner_cols=cols,
-                                calibration_scales=None if scale is None else (scale,))
-            for b, legs in DECOMPOSITIONS for cols in INNER_COLUMNS for scale in SEARCH_SCALES]
+def variants(chosen: Candidate, goal: str) -> list[CircuitOptions]:
+    """What --optimize tries beside the ladder's choice (which has one inner column): the other
+    inner columns; where lookup tables set logrows, the tables split over columns one logrow
+    lower (which only a timed proof can price); for accuracy, finer scales."""
+    options = chosen.options
+    found = [dataclasses.replace(options, num_inner_cols=cols) for cols in INNER_COLUMNS
+             if cols != 1]
+    rows_need = _logrows_for(chosen.num_rows or 1)
+    if chosen.logrows is not None and chosen.logrows > rows_need:
+        found.append(dataclasses.replace(options, num_inner_cols=1,
+                                         max_logrows=chosen.logrows - 1))
+    if goal == "accuracy" and options.calibration_scales:
+        scale = max(options.calibration_scales)
+        found += [dataclasses.replace(options, num_inner_cols=1, calibration_scales=(finer,),
+                                      lookup_margin=None) for finer in (scale + 1, scale + 2)]
+    return found
 
 
 def search(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,
            progress: ProgressHook = ignore, candidates_to_try: list[CircuitOptions] | None = None,
            ) -> tuple[CircuitOptions, list[Candidate], str]:
-    """Every candidate's cheap figures; keys and timed proofs for the SHORTLIST best; the best
-    for goal, every candidate and the reason."""
+    """The ladder's choice and its variants (or candidates_to_try), each with its cheap
+    figures; keys and timed proofs for the SHORTLIST least work among those inside the budget;
+    the best for goal, every candidate and the reason."""
     metric, wording = GOALS[goal]
     base = base or CircuitOptions()
     layout.require(layout.onnx, layout.samples, stage="export")
     exported = ExportedModel.load(layout)
+    fidelity.validate(base, exported)
     circuit.probe(layout, exported, base)  # unsupported ops, a broken batch axis: first
-    trials = candidates_to_try or grid(base)
     candidates: list[Candidate] = []
     with tempfile.TemporaryDirectory(prefix="zkml-optimize-") as scratch:
-        folders = []
-        for i, options in enumerate(trials):
-            progress(Progress("optimize", f"cheap figures: {options.describe()}", i, len(trials)))
-            folders.append(_trial(layout, Path(scratch), i))
-            if options.calibration_scales is None and options.calibration_target == "resources":
-                try:
-                    chosen, _ = scale_ladder(folders[-1], exported, options)
-                except CircuitError as exc:
-                    candidates.append(Candidate(options, rejected=exc.message))
-                    continue
-                candidates.append(_build(folders[-1], exported, chosen))
-            else:
-                candidates.append(_build(folders[-1], exported, options))
-        usable = _usable(candidates, base)
+        folders: list[ModelLayout] = []
+        trials = candidates_to_try
+        if trials is None:
+            progress(Progress("optimize", "the scale ladder: the least work inside the budget"))
+            folders.append(_trial(layout, Path(scratch), 0))
+            chosen, _ = scale_ladder(folders[0], exported,
+                                     dataclasses.replace(base, num_inner_cols=1))
+            candidates.append(chosen)
+            trials = variants(chosen, goal)
+        for options in trials:
+            progress(Progress("optimize", f"cheap figures: {options.describe()}",
+                              len(candidates), len(candidates) + len(trials)))
+            folders.append(_trial(layout, Path(scratch), len(folders)))
+            candidates.append(_build(folders[-1], exported, options))
+        usable = [c for c in candidates if c.rejected is None]
         if not usable:
-            raise CircuitError(
-                f"no candidate settings keep agreement >= {base.min_agreement:.0%}",
-                hint="lower --min-agreement or calibrate with --target accuracy",
-            )
+            raise _nothing_fits(candidates, {id(c): f for c, f in zip(candidates, folders,
+                                                                       strict=True)})
         if goal == "accuracy":
-            best = min(usable, key=lambda c: (c.max_abs_error or math.inf, _cheap_rank(c)))
+            best = min(usable, key=lambda c: (c.excess or 0.0, c.work))
         else:
-            shortlist = sorted(usable, key=_cheap_rank)[:SHORTLIST]
+            shortlist = sorted(usable, key=_rank)[:SHORTLIST]
             for c in shortlist:
                 progress(Progress("optimize", f"keys and timed proofs: {c.options.describe()}"))
                 _timed(folders[candidates.index(c)], c)
             best_value = min(getattr(c, metric) for c in shortlist)
             close = [c for c in shortlist if getattr(c, metric) <= best_value * 1.05]
-            best = min(close, key=lambda c: (c.max_abs_error or math.inf, getattr(c, metric)))
+            best = min(close, key=lambda c: (c.excess or 0.0, getattr(c, metric)))
     timed = sum(c.prove_seconds is not None for c in candidates)
     reason = (
-        f"{wording} among {len(usable)} of {len(candidates)} candidates that keep agreement >= "
-        f"{base.min_agreement:.0%} ({timed} shortlisted by logrows and rows, then timed): "
-        f"{best.options.describe()}, logrows {best.logrows}"
+        f"{wording} among {len(usable)} of {len(candidates)} candidates inside the error "
+        f"budget ({timed} shortlisted by work, then timed): {best.options.describe()}, "
+        f"logrows {best.logrows}"
         + (f", prove {best.prove_seconds:.2f} s" if best.prove_seconds is not None else "")
         + (f", proving key {best.pk_bytes / 1e6:.1f} MB" if best.pk_bytes is not None else "")
-        + f", max |error| {best.max_abs_error:.2e}"
+        + f", max |error| {best.max_abs_error:.2e} ({best.error_pct:.3g} % of spread)"
     )
     return best.options, candidates, reason
 

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zkml import circuit, optimize
-from zkml.circuit import CircuitOptions, CircuitSettings, FidelityReport
+from zkml import circuit, fidelity, optimize
+from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.export import ExportedModel
+from zkml.fidelity import FidelityReport
 from zkml.layout import Manifest, ModelLayout
 from zkml.progress import ProgressHook, ignore
 from zkml.results import StageResult
 
-COMPILE_VERSION = 4  # bump when compiling changes for the same options (a new cache key)
+COMPILE_VERSION = 5  # bump when compiling changes for the same options (a new cache key)
 # stages that read what a stage writes: redoing the stage makes theirs stale
 DOWNSTREAM = {"compile": ["setup", "verifier"], "setup": ["verifier"]}
 
@@ -70,13 +71,14 @@ class CompileResult(StageResult):
     search: str | None = None  # the settings chosen (scale ladder or --optimize) and why
 
     def summary(self) -> str:
-        return (f"logrows {self.logrows}, rows {self.num_rows:,}, agreement "
-                f"{self.fidelity.agreement:.1%} on {self.fidelity.samples} held-out samples")
+        return (f"logrows {self.logrows}, {self.num_rows:,} rows; worst "
+                f"{self.fidelity.worst.describe()}")
 
 
 def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
                   force: bool = False, progress: ProgressHook = ignore) -> CompileResult:
-    """Settings, calibration on the model's samples, compiled circuit and fidelity report."""
+    """Settings, calibration on the model's samples, compiled circuit and fidelity report: the
+    least proving work inside the options' error budget (CircuitError when none is)."""
     options = options or CircuitOptions()
     layout.require(layout.onnx, layout.samples, stage="export")
     from zkml import _ezkl
@@ -85,13 +87,15 @@ def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
 
     def work() -> None:
         exported = ExportedModel.load(layout)
+        fidelity.validate(options, exported)
         circuit.probe(layout, exported, options)  # unsupported ops, a broken batch axis: now
         built = options
         if options.calibration_scales is None and options.calibration_target == "resources":
-            built, why = optimize.scale_ladder(layout, exported, options, progress)
+            candidate, why = optimize.scale_ladder(layout, exported, options, progress)
+            built = candidate.options
             chosen.append(why)
         else:
-            circuit.check_fidelity(layout, circuit.build(layout, exported, options), options)
+            fidelity.check(layout, optimize.build(layout, exported, options))
         if options.num_inner_cols is None:
             chosen.append(optimize.choose_layout(layout, exported, built, progress)[1])
         if options.weights == "hashed":

@@ -25,6 +25,7 @@ from zkml import keys, models, pipeline, proof
 from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.errors import ArtifactError, ZkmlError
 from zkml.export import export
+from zkml.fidelity import BudgetExceeded, FidelityReport
 from zkml.inputs import PrivateInput, read_private_input
 from zkml.layout import ModelLayout, ScratchLayout, read_json, sha256_file, write_json
 from zkml.progress import Progress, ProgressHook, ignore
@@ -66,7 +67,8 @@ class Zoo:
 _ENTRY_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str, "source": str, "inputs": list, "samples": str, "weights": str,
     "input-visibility": str, "weights-visibility": str, "target": str,
-    "min-agreement": (int, float), "abs-tolerance": (int, float),
+    "min-agreement": (int, float), "max-error": (int, float), "max-error-pct": (int, float),
+    "decision-threshold": (int, float), "abs-tolerance": (int, float),
     "rel-tolerance": (int, float),
 }
 
@@ -138,6 +140,10 @@ def _entry(raw: Any, where: Path, config: Path) -> ZooEntry:
             weights=raw.get("weights-visibility", CircuitOptions.weights),
             calibration_target=raw.get("target", CircuitOptions.calibration_target),
             min_agreement=float(raw.get("min-agreement", CircuitOptions.min_agreement)),
+            max_error=None if "max-error" not in raw else float(raw["max-error"]),
+            max_error_pct=float(raw.get("max-error-pct", CircuitOptions.max_error_pct)),
+            decision_threshold=None if "decision-threshold" not in raw
+            else float(raw["decision-threshold"]),
         )
     except ZkmlError as exc:
         raise ConfigError(f"{config}: model {raw['name']}: {exc.message}") from None
@@ -172,7 +178,6 @@ RULES: dict[str, tuple[str, float]] = {
 def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]:
     """Run one zoo model through every stage; return its metrics (and, apart, timings)."""
     from zkml import chain
-    from zkml.circuit import FidelityReport
     from zkml.evm.verifier import build_verifier, calldata, encode_verify_call
     from zkml.export import ExportedModel
     from zkml.subjects import groups
@@ -231,8 +236,30 @@ def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]
         "verifier_bytes": built.runtime_bytes,
         "fidelity_agreement": fidelity.agreement,
         "fidelity_max_abs_error": fidelity.max_abs_error,
+        "fidelity": budget_record(fidelity),
         "timings_s": timings,
     }
+
+
+def budget_record(report: FidelityReport) -> list[dict[str, Any]]:
+    """Each output's error against its budget, as the baseline records it."""
+    return [{"output": o.output, "max_abs_error": o.max_abs_error, "error_pct": o.error_pct,
+             "budget": o.budget, "budget_pct": o.budget_pct, "spread": o.spread,
+             "decision_flips": o.decision_flips, "within_budget": o.within_budget}
+            for o in report.outputs]
+
+
+@dataclass
+class BudgetMiss:
+    """A zoo model whose circuit left its error budget: no setting keeps it inside."""
+
+    model: str
+    output: int
+    max_abs_error: float
+    error_pct: float
+    budget: float
+    budget_pct: float
+    message: str  # compile's one line: what misses, by how much, at which setting
 
 
 @dataclass
@@ -311,13 +338,15 @@ class RegressionReport:
     baseline_path: Path
     updated: bool
     seconds: float
+    over_budget: list[BudgetMiss] = field(default_factory=list)  # apart from what moved
 
 
 def run(entries: list[ZooEntry], circuits_dir: Path, baseline_path: Path,
         update: bool = False, rpc_url: str | None = None,
         progress: ProgressHook = ignore) -> RegressionReport:
     """Measure every zoo model (on one throwaway Anvil unless rpc_url), then compare with the
-    baseline, or with update write this run as the baseline."""
+    baseline, or with update write this run as the baseline (not when a model left its error
+    budget: those are in over_budget, apart from what moved)."""
     from contextlib import ExitStack
 
     from zkml import chain
@@ -329,15 +358,22 @@ def run(entries: list[ZooEntry], circuits_dir: Path, baseline_path: Path,
     chain.check(rpc_url)  # a missing compiler or node fails before the first model is built
     start = time.perf_counter()
     current: dict[str, Any] = {}
+    misses: list[BudgetMiss] = []
     with ExitStack() as stack:
         url = rpc_url or stack.enter_context(Anvil()).url
         for done, entry in enumerate(entries):
             progress(Progress("regress", entry.name, done, len(entries)))
-            current[entry.name] = measure(entry, circuits_dir, url)
+            try:
+                current[entry.name] = measure(entry, circuits_dir, url)
+            except BudgetExceeded as exc:  # the model left its budget: nothing else to measure
+                outputs = [o for o in exc.report.outputs if not o.within_budget]
+                misses += [BudgetMiss(entry.name, o.output, o.max_abs_error, o.error_pct,
+                                      o.budget, o.budget_pct, exc.message)
+                           for o in outputs or [exc.report.worst]]
     seconds = time.perf_counter() - start
-    if update:
+    if update and not misses:
         existing = read_json(baseline_path, "baseline") if baseline_path.exists() else {}
         write_json(baseline_path, {**existing, **current})
         return RegressionReport(current, [], baseline_path, True, seconds)
-    return RegressionReport(current, compare(read_json(baseline_path, "baseline"), current,
-                                             entries), baseline_path, False, seconds)
+    moved = [] if update else compare(read_json(baseline_path, "baseline"), current, entries)
+    return RegressionReport(current, moved, baseline_path, False, seconds, misses)

@@ -56,6 +56,8 @@ def test_readme_python_example(breast_cancer, tmp_path):
         assert f"{stage} …" in printed  # as it starts, then one line as it ends
         (done,) = [line for line in printed if line.startswith(f"{stage}: ")]
         assert "=" not in done.split(" (")[0]  # a sentence, not a dataclass's repr
+    (compiled,) = [line for line in printed if line.startswith("compile: ")]
+    assert "worst output 0: max |error| " in compiled and "budget " in compiled
     (outputs,) = [line for line in printed if line.startswith("[[")]
     assert int(printed[-2].split()[0]) > 0  # the gas
     assert printed[-1].startswith("version 1 (breast_cancer), active: result #1 [")

@@ -1,5 +1,6 @@
-"""Choosing settings: the scale ladder of a plain compile, and `--optimize`, which ranks every
-candidate by cheap figures and gives keys and timed proofs to a shortlist only."""
+"""Choosing settings: the scale ladder of a plain compile (the least work inside the error
+budget), and `--optimize`, which ranks candidates by cheap figures and gives keys and timed
+proofs to a shortlist only."""
 
 import json
 
@@ -35,48 +36,63 @@ def tiny(tmp_path):
 
 def test_plain_compile_sizes_lookups_to_the_rows(tiny):
     """A Sigmoid's lookup table at a high scale needs far more rows than the model: the ladder
-    steps down until the model's rows, not the table, set logrows."""
+    steps down until the model's rows, not the table, set logrows, inside the budget."""
     result = pipeline.compile_model(tiny)
     assert result.logrows <= np.ceil(np.log2(result.num_rows)) + 2
-    assert result.fidelity.agreement >= 0.95
-    assert result.search.startswith("scale ") and "scale 12: logrows" in result.search
+    assert result.fidelity.agreement == 1.0 and result.fidelity.within_budget
+    assert result.search.startswith("scale ") and "scale 12, logrows" in result.search
     high = pipeline.compile_model(tiny, CircuitOptions(calibration_scales=(12,)), force=True)
     assert high.logrows > result.logrows  # what the ladder stepped away from
 
 
+def test_a_tighter_budget_costs_work_never_error(tiny):
+    """The ladder keeps to the budget: a tighter one gives a finer scale (a narrower lookup
+    margin or more logrows), never a circuit outside it."""
+    loose = pipeline.compile_model(tiny, CircuitOptions(max_error_pct=2.0))
+    tight = pipeline.compile_model(tiny, CircuitOptions(max_error_pct=0.05))
+    for result, pct in ((loose, 2.0), (tight, 0.05)):
+        (output,) = result.fidelity.outputs
+        assert output.within_budget and output.error_pct <= pct
+        assert output.budget_pct == pytest.approx(pct)
+    assert tight.fidelity.max_abs_error < loose.fidelity.max_abs_error
+    assert tight.logrows >= loose.logrows
+
+
 def test_search_times_only_a_shortlist(tiny, monkeypatch):
     monkeypatch.setattr(optimize, "SHORTLIST", 2)
-    trials = [CircuitOptions(num_inner_cols=c, calibration_scales=(s,))
+    monkeypatch.setattr(optimize, "PROVE_REPEATS", 1)
+    trials = [CircuitOptions(num_inner_cols=c, calibration_scales=(s,), max_error_pct=5)
               for c in (1, 2) for s in (6, 8)]
     chosen, candidates, reason = optimize.search(tiny, "time", candidates_to_try=trials)
     assert len(candidates) == 4 and all(c.logrows for c in candidates)
     timed = [c for c in candidates if c.prove_seconds is not None]
     assert len(timed) == 2  # keys and proofs for the shortlist alone
-    ranked = sorted(candidates, key=optimize._cheap_rank)
+    ranked = sorted(candidates, key=optimize._rank)
     assert {id(c) for c in timed} == {id(c) for c in ranked[:2]}
     assert chosen in [c.options for c in timed] and "the fastest proof" in reason
     assert all(c.cheap_seconds and c.cheap_seconds > 0 for c in candidates)
 
 
-def test_unreachable_bound_rejects_every_candidate(tiny):
-    from zkml.errors import CircuitError
+def test_a_budget_no_candidate_meets_is_refused(tiny):
+    from zkml.fidelity import BudgetExceeded
 
-    trial = [CircuitOptions(min_agreement=1.0, decomp_base=2, decomp_legs=1,
-                            calibration_scales=(8,))]
-    with pytest.raises(CircuitError):
-        optimize.search(tiny, "time", CircuitOptions(min_agreement=1.0), candidates_to_try=trial)
+    trial = [CircuitOptions(calibration_scales=(s,), max_error=1e-9) for s in (6, 8)]
+    with pytest.raises(BudgetExceeded, match="output 0 misses it by .* at the closest setting "
+                       r"tried, scale 8, logrows \d+; the fastest tried, scale 6"):
+        optimize.search(tiny, "time", CircuitOptions(max_error=1e-9), candidates_to_try=trial)
 
 
 def test_optimize_records_choice_and_compiles_with_it(tiny, monkeypatch):
-    monkeypatch.setattr(optimize, "DECOMPOSITIONS", [(256, 4)])
     monkeypatch.setattr(optimize, "INNER_COLUMNS", [1, 2])
-    monkeypatch.setattr(optimize, "SEARCH_SCALES", [8])
+    monkeypatch.setattr(optimize, "PROVE_REPEATS", 1)
     result = optimize.optimize(tiny, "size")
     report = json.loads(tiny.optimize_report.read_text())
-    assert report["goal"] == "size" and len(report["candidates"]) == 2
+    assert report["goal"] == "size" and len(report["candidates"]) >= 2
+    assert all(c["rejected"] is None for c in report["candidates"][:2])  # inside the budget
     settings = json.loads(tiny.settings.read_text())["run_args"]
     assert settings["num_inner_cols"] == report["chosen"]["num_inner_cols"]
     assert result.search == report["reason"] and "smallest proving key" in result.search
+    assert result.fidelity.within_budget
     again = optimize.optimize(tiny, "size")
     assert again.cached
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import one_line_error
 
 from zkml import regress
 from zkml.cli import main
@@ -106,7 +107,10 @@ def test_team_zoo_outside_the_repo_catches_one_changed_weight(team_project, monk
     baseline = json.loads((team_project / "ci" / "zkml-baseline.json").read_text())
     assert set(baseline) == {"classifier", "price"}
     assert len(baseline["price"]["outputs"][0][0]) == 1  # a regression model: one output
-    assert baseline["price"]["fidelity_agreement"] == 1.0  # within tolerance, not argmax
+    assert baseline["price"]["fidelity_agreement"] == 1.0  # within its budget, not argmax
+    (price,) = baseline["price"]["fidelity"]  # each output's error against its budget
+    assert price["within_budget"] and price["budget_pct"] == 0.5
+    assert price["error_pct"] == pytest.approx(100 * price["max_abs_error"] / price["spread"])
 
     again = zkml_in(team_project, monkeypatch, "regress")
     assert again.exit_code == 0, again.output
@@ -147,3 +151,29 @@ def test_regress_from_a_subfolder_builds_beside_its_config(team_project, monkeyp
     assert not (sub / "circuits").exists()
     again = CliRunner().invoke(main, ["regress", "--only", "price"])  # reuses what it built
     assert again.exit_code == 0 and "no regressions" in again.stdout
+
+
+TIGHT_ZOO = """
+[regress]
+baseline = "baseline.json"
+
+[[regress.models]]
+name = "tight"
+source = "net.py:Net"
+weights = "net.pt"
+samples = "data/samples.json"
+max-error = 1e-9
+"""
+
+
+def test_a_model_that_leaves_its_budget_fails_naming_the_output(team_project, monkeypatch):
+    """The error budget is checked apart from what moved: a model no setting keeps inside it
+    fails the run, by name and output, and no baseline is written."""
+    (team_project / "zkml.toml").write_text(TIGHT_ZOO)
+    result = zkml_in(team_project, monkeypatch, "regress", "--config", "zkml.toml",
+                     "--update-baseline")
+    line = one_line_error(result, "tight left its error budget: no setting meets the error "
+                          "budget: output 0 misses it by", "budget 1e-09")
+    assert "closest setting tried" in line
+    assert "left the error budget" in result.stderr and "what moved" not in result.stderr
+    assert not (team_project / "baseline.json").exists()

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from zkml.bench.runner import Measured, measure, step
-from zkml.circuit import CircuitOptions, agrees
+from zkml.circuit import CircuitOptions
 from zkml.export import ExportedModel
 from zkml.felts import felts_to_floats
 from zkml.layout import ModelLayout, ScratchLayout
@@ -41,6 +41,7 @@ class Side:
     steps: dict[str, Measured] = field(default_factory=dict)
     agreement: float | None = None
     max_abs_error: float | None = None
+    error_pct: float | None = None  # max_abs_error as % of the output's held-out float spread
     verify_gas: int | None = None
     verifier_bytes: int | None = None
     hash_rows: int | None = None  # rows of ezkl's Poseidon chip, when it hashes the input
@@ -59,11 +60,11 @@ def _input(rows: np.ndarray, salted: bool, exported: ExportedModel) -> dict[str,
 SALT = 0x5A17  # the hand-tuned side's fixed salt: its proofs are timed, not published
 
 
-def _agreement(root: Path, exported: ExportedModel, scale: int, batch: int = 1,
-               count: int = 50, salted: bool = False) -> tuple[float, float]:
-    """Agreement of the circuit with the float model on held-out samples, as zkml measures it
-    (circuit.agrees with zkml's default tolerances), and the largest error."""
-    from zkml import _ezkl
+def _fidelity(root: Path, exported: ExportedModel, scale: int, batch: int = 1,
+              count: int = 50, salted: bool = False) -> tuple[float, float, float]:
+    """Agreement of the circuit with the float model on held-out samples, its largest error
+    and that error as % of the output's spread, as zkml measures them (zkml.fidelity)."""
+    from zkml import _ezkl, fidelity
     from zkml.subjects import groups
 
     samples = exported.holdout[:count]
@@ -75,8 +76,8 @@ def _agreement(root: Path, exported: ExportedModel, scale: int, batch: int = 1,
         rows += list(np.asarray(felts_to_floats(out, scale)).reshape(batch, -1))
     circuit = np.asarray(rows[: len(samples)])
     reference = exported.holdout_reference[0][: len(samples)].reshape(len(samples), -1)
-    return (float(np.mean(agrees(circuit, reference, CircuitOptions()))),
-            float(np.abs(circuit - reference).max()))
+    figures = fidelity.compare(circuit, reference, CircuitOptions())
+    return figures.agreement, figures.max_abs_error, figures.error_pct
 
 
 def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
@@ -122,11 +123,11 @@ def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
     steps["prove"] = step("ezkl_prove", repeats, root=root, srs=srs)
     steps["verify"] = step("ezkl_verify", repeats, root=root, srs=srs)
     steps["whole_prove"] = whole_process_prove(root, srs, repeats)
-    agreement, error = _agreement(root, exported, settings["model_output_scales"][0], batch,
-                                  salted=salted)
+    agreement, error, pct = _fidelity(root, exported, settings["model_output_scales"][0], batch,
+                                      salted=salted)
     side = Side(label, logrows, settings["num_rows"], plain.pk.stat().st_size,
                 plain.vk.stat().st_size, len(json.loads(plain.proof.read_text())["proof"]),
-                steps, agreement, error)
+                steps, agreement, error, pct)
     if rpc_url:
         side.verify_gas, side.verifier_bytes = onchain_verify(root, srs, rpc_url)
     return side

@@ -1,9 +1,11 @@
 """Each measured step in its own process, so that its time and peak memory are its own.
 
-`measure` runs a command and reads its wall time and its peak memory: the largest total
-resident size of the process and its descendants (zkml's ezkl worker is one), sampled every
-SAMPLE_SECONDS. (rusage's max RSS would not do: a child inherits the parent's peak through
-fork, and this driver is large.)
+`measure` runs a command and reads its wall time, its peak memory (the largest total resident
+size of the process and its descendants, zkml's ezkl worker among them) and its CPU time (the
+process's and its descendants'), sampled every SAMPLE_SECONDS. (rusage would not do: a child
+inherits the parent's peak RSS through fork, and a worker killed with its parent is never
+waited for, so its CPU time is nobody's.) CPU time says what a step costs when the machine is
+shared: other processes stretch its wall time, not its CPU time.
 `step` runs one named operation of zkml.bench.ops in a child Python (`python -m
 zkml.bench.ops OP ARGS`), which also reports the time of the operation alone, without the
 interpreter's start-up.
@@ -12,6 +14,7 @@ interpreter's start-up.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -24,8 +27,8 @@ from typing import Any
 SAMPLE_SECONDS = 0.01
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants, now."""
+def _tree(root: int) -> set[int]:
+    """A process and all its descendants, now."""
     parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -37,8 +40,26 @@ def tree_rss_mb(root: int) -> float:
         children = [pid for pid, parent in parents.items() if parent in frontier]
         tree.update(children)
         frontier = children
+    return tree
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root: int, seen: dict[int, float]) -> None:
+    """Update seen (pid -> CPU seconds so far) with the process tree's user + system time."""
+    for pid in _tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            seen[pid] = max(seen.get(pid, 0.0), (int(fields[11]) + int(fields[12])) / _TICKS)
+        except (OSError, ValueError, IndexError):
+            continue
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants, now."""
     total = 0
-    for pid in tree:
+    for pid in _tree(root):
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -53,6 +74,7 @@ class Measured:
     seconds: float  # the operation alone (for a step), or the whole process (for a command)
     wall_seconds: float  # the whole process, interpreter start-up included
     peak_mb: float  # the largest total resident size of the process and its descendants
+    cpu_seconds: float | None = None  # user + system time of the process and its descendants
 
 
 def measure(command: list[str], env: dict[str, str] | None = None,
@@ -62,8 +84,10 @@ def measure(command: list[str], env: dict[str, str] | None = None,
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=cwd)
         peak = 0.0
+        cpu: dict[int, float] = {}
         while process.poll() is None:
             peak = max(peak, tree_rss_mb(process.pid))
+            tree_cpu_seconds(process.pid, cpu)
             time.sleep(SAMPLE_SECONDS)
         wall = time.perf_counter() - start
         out.seek(0)
@@ -71,7 +95,7 @@ def measure(command: list[str], env: dict[str, str] | None = None,
         stdout, stderr = out.read().decode(), err.read().decode(errors="replace")
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:4])} … failed: {stderr[-2000:]}")
-    return Measured(wall, wall, peak), stdout
+    return Measured(wall, wall, peak, sum(cpu.values())), stdout
 
 
 def step(op: str, repeats: int = 1, **args: Any) -> Measured:
@@ -81,7 +105,9 @@ def step(op: str, repeats: int = 1, **args: Any) -> Measured:
         figures, stdout = measure([sys.executable, "-m", "zkml.bench.ops", op,
                                    json.dumps(args, default=str)])
         inner = json.loads(stdout.strip().splitlines()[-1])["seconds"]
-        runs.append(Measured(inner, figures.wall_seconds, figures.peak_mb))
+        runs.append(Measured(inner, figures.wall_seconds, figures.peak_mb,
+                             figures.cpu_seconds))
     return Measured(statistics.median(r.seconds for r in runs),
                     statistics.median(r.wall_seconds for r in runs),
-                    max(r.peak_mb for r in runs))
+                    max(r.peak_mb for r in runs),
+                    statistics.median(r.cpu_seconds or 0.0 for r in runs))
