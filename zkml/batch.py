@@ -102,6 +102,13 @@ class BatchSummary:
     def __str__(self) -> str:
         return self.describe(self.path.parent)
 
+    def raise_for_failures(self) -> None:
+        """A ZkmlError when any input failed (the proofs made are kept: a re-run resumes)."""
+        if self.failures:
+            raise ZkmlError(f"{len(self.failures)} of {self.total} inputs failed (each reason "
+                            f"in {self.path})",
+                            hint="fix those inputs and re-run: proofs already made are kept")
+
     def describe(self, target: Path) -> str:
         changed = f", {self.changed} of them for a changed input" if self.changed else ""
         return (f"{self.valid}/{self.total} valid proofs in {target}/proofs ({self.proved_now} "

@@ -222,6 +222,7 @@ def add_version(model: Any, rpc_url: str, *, registry: str | None = None,
     registry already is not added twice."""
     start = time.perf_counter()
     layout = _layout(model)
+    check(rpc_url, chain_id, layout)  # keys, compiler and node before any build
     build_verifier(layout)
     circuits_dir = layout.root.parent
     chain = rpc.connect(rpc_url, chain_id)

@@ -27,6 +27,7 @@ from rich.table import Table
 from zkml.errors import VerificationFailed, ZkmlError
 from zkml.felts import felt_hex
 from zkml.layout import ModelLayout, default_circuits_dir
+from zkml.results import split_outputs, to_json
 
 
 def _console(stderr: bool) -> Console:
@@ -81,8 +82,6 @@ class Context:
         return layout
 
     def record(self, result: Any) -> None:
-        from zkml.results import to_json
-
         self.summary.setdefault("stages", []).append(to_json(result))
 
 
@@ -319,10 +318,9 @@ def _label(values: list[float], classes: list[str] | None) -> str:
 
 def _render_instances(console: Console, instances: Any, classes: list[str] | None) -> None:
     subjects = instances.subjects
-    for i, values in enumerate(instances.outputs):
-        rows = [values[j * len(values) // subjects:(j + 1) * len(values) // subjects]
-                for j in range(subjects)]
-        for j, row in enumerate(rows):
+    for i in range(len(instances.outputs)):
+        for j in range(subjects):
+            row = instances.row(i, j)
             who = f" subject {j}" if subjects > 1 else ""
             shown = ", ".join(f"{v:.4f}" for v in row)
             console.print(f"public output {i}{who}: [{shown}]{_label(row, classes)}",
@@ -379,10 +377,9 @@ def _render_onchain(obj: Context, layout: ModelLayout, result: Any) -> None:
                   f"{result.transaction} in block {result.block}", soft_wrap=True)
     for s in result.subjects:
         state = "recorded now" if s.recorded_now else "already recorded, unchanged"
-        parts, start = [], 0
-        for length, scale in zip(result.output_lengths, result.output_scales, strict=True):
-            values = s.outputs[start:start + length]
-            start += length
+        parts = []
+        for values, scale in zip(split_outputs(s.outputs, result.output_lengths),
+                                 result.output_scales, strict=True):
             shown = ", ".join(f"{v:.4f}" for v in values)
             parts.append(f"[{shown}] (fixed point, scale 2^{scale}){_label(values, classes)}")
         obj.out.print(f"  subject {s.commitment[:18]}…: result #{s.result_id} ({state}): "
@@ -536,11 +533,8 @@ def deploy_cmd(obj: Context, model: str | None, rpc_url: str, chain_id: int | No
             retire, rpc_url, registry=registry, chain_id=chain_id,
             circuits_dir=obj.circuits_dir))
     else:
-        layout = obj.layout(model)
-        chain.check(rpc_url, chain_id, layout)  # keys, compiler and node before any build
-        chain.build_verifier(layout)
         result = _run_stage(obj, "deploy", lambda: chain.add_version(
-            layout, rpc_url, registry=registry, verifier=verifier, retire=retire,
+            obj.layout(model), rpc_url, registry=registry, verifier=verifier, retire=retire,
             chain_id=chain_id))
         if result.deployment is not None:
             _render_deployment(result.deployment)
@@ -589,7 +583,6 @@ def result_cmd(obj: Context, commitment: str, rpc_url: str, chain_id: int | None
                registry: str | None, version: int | None) -> None:
     """Print what a registry records for COMMITMENT: version, outputs with labels, block, tx."""
     from zkml import chain
-    from zkml.results import to_json
 
     recorded = chain.result(commitment, rpc_url, registry=registry, version=version,
                             chain_id=chain_id, circuits_dir=obj.circuits_dir)
@@ -602,11 +595,9 @@ def result_cmd(obj: Context, commitment: str, rpc_url: str, chain_id: int | None
     console.print(f"  registry   {r.registry} on chain {r.chain_id}", soft_wrap=True)
     console.print(f"  version    {r.version}{escape(name)}, {status}; result #{r.result_id} of "
                   "that version", soft_wrap=True)
-    start = 0
-    for k, (length, scale) in enumerate(zip(r.output_lengths, r.output_scales, strict=True)):
-        values = r.outputs[start:start + length]
-        start += length
-        labels = r.labels if k == 0 and len(r.labels) == length else None
+    for k, (values, scale) in enumerate(zip(split_outputs(r.outputs, r.output_lengths),
+                                            r.output_scales, strict=True)):
+        labels = r.labels if k == 0 and len(r.labels) == len(values) else None
         shown = ", ".join(f"{labels[i]} {v:.4f}" if labels else f"{v:.4f}"
                           for i, v in enumerate(values))
         console.print(f"  output {k}   {escape(f'[{shown}]')} (fixed point, scale 2^{scale})",
@@ -712,14 +703,9 @@ def regress_cmd(obj: Context, update_baseline: bool, config: Path | None, baseli
                 only: tuple[str, ...]) -> None:
     """Re-run the model zoo and compare outputs, circuit shape, gas and sizes with a baseline."""
     from zkml import regress
-    from zkml.errors import RegressionFailed
-    from zkml.results import to_json
 
     zoo = regress.load_zoo(config or regress.find_config(Path.cwd()))
-    entries = [e for e in zoo.entries if not only or e.name in only]
-    if not entries:
-        raise click.BadParameter(f"no zoo model named {', '.join(only)} in {zoo.declared_in}",
-                                 param_hint="--only")
+    entries = zoo.select(only)
     circuits = obj.circuits_given or zoo.circuits
     err.print(f"  zoo of {len(entries)} from {zoo.declared_in}, built in {circuits}")
     with _spinner("regress"):
@@ -746,20 +732,7 @@ def regress_cmd(obj: Context, update_baseline: bool, config: Path | None, baseli
         for m in report.moved:
             table.add_row(m.model, m.metric, str(m.baseline), str(m.current), m.change, m.allowed)
         err.print(table)
-    if report.over_budget:
-        first = report.over_budget[0]
-        others = len({b.model for b in report.over_budget}) - 1
-        raise RegressionFailed(
-            f"{first.model} left its error budget: {first.message}"
-            + (f"; and {others} more model(s)" if others else "")
-            + (f"; and {len(report.moved)} regression(s) against {report.baseline_path}"
-               if report.moved else ""),
-            hint="fix the cause, or widen the model's max-error-pct / max-error in the zoo "
-            "if that error is acceptable")
-    if report.moved:
-        raise RegressionFailed(
-            f"{len(report.moved)} regression(s) against {report.baseline_path}",
-            hint="fix the cause, or accept the change with `zkml regress --update-baseline`")
+    report.raise_for_failures()
     obj.out.print(f"[bold green]no regressions[/]: {len(entries)} models match "
                   f"{report.baseline_path}")
 
@@ -799,10 +772,7 @@ def prove_batch_cmd(obj: Context, model: str, inputs: Path, out: Path | None,
     err.print(f"[green]✓[/] batch    {time.perf_counter() - start:6.2f} s")
     obj.summary["batch"] = summary.counts()
     obj.out.print(summary.describe(target), soft_wrap=True)
-    if summary.failures:
-        raise ZkmlError(f"{len(summary.failures)} of {summary.total} inputs failed (each reason "
-                        f"above and in {summary.path})",
-                        hint="fix those inputs and re-run: proofs already made are kept")
+    summary.raise_for_failures()
 
 
 @main.command("bench")

@@ -30,8 +30,8 @@ from zkml.layout import (
     sha256_file_stat_cached,
     write_json,
 )
-from zkml.pipeline import cached_stage
 from zkml.results import StageResult
+from zkml.stages import cached_stage
 from zkml.subjects import groups
 
 KEY_RECORD_VERSION = 3

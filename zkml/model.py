@@ -91,13 +91,12 @@ class Model:
         or "accuracy") searches settings first."""
         import dataclasses
 
-        from zkml import optimize as search
         from zkml import pipeline
 
         self._ensure_exported()
         options = dataclasses.replace(options or CircuitOptions(), **overrides)
         if optimize:
-            return self._stage("compile", progress, lambda hook: search.optimize(
+            return self._stage("compile", progress, lambda hook: pipeline.optimize_model(
                 self.layout, optimize, options, force, hook))
         return self._stage("compile", progress, lambda hook: pipeline.compile_model(
             self.layout, options, force, hook))

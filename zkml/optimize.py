@@ -41,16 +41,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from zkml import circuit, fidelity
 from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.errors import CircuitError, InputError
 from zkml.export import ExportedModel
 from zkml.fidelity import FidelityReport
-from zkml.layout import ModelLayout, atomic_path, read_json, write_json
+from zkml.layout import ModelLayout, atomic_path, read_json
 from zkml.progress import Progress, ProgressHook, ignore
-from zkml.results import to_json
 
 log = logging.getLogger("zkml")
 HIGH_SCALE, LOW_SCALE, FINER_SCALE = 12, 8, 14
@@ -442,34 +440,3 @@ def search(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,
         + f", max |error| {best.max_abs_error:.2e} ({best.error_pct:.3g} % of spread)"
     )
     return best.options, candidates, reason
-
-
-def optimize(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,
-             force: bool = False, progress: ProgressHook = ignore) -> Any:
-    """Search (cached like any stage), record the choice and why in optimize.json, then
-    compile with the winner."""
-    from zkml import pipeline
-
-    base = base or CircuitOptions()
-
-    def work() -> None:
-        chosen, candidates, reason = search(layout, goal, base, progress)
-        write_json(layout.optimize_report, {
-            "goal": goal,
-            "chosen": dataclasses.asdict(chosen),
-            "reason": reason,
-            "candidates": [to_json(c) for c in candidates],
-        })
-
-    searched = pipeline.cached_stage(
-        layout, "optimize", [layout.onnx, layout.samples],
-        {"goal": goal, **base.as_dict()}, [layout.optimize_report], work, force,
-    )
-    report = read_json(layout.optimize_report, "optimize report")
-    result = pipeline.compile_model(layout, CircuitOptions(**report["chosen"]), force)
-    result.seconds += searched.seconds
-    result.search = report["reason"]
-    if searched.cached:
-        log.info("settings search cached: %s", report["reason"])
-    return result
-

@@ -1,65 +1,27 @@
-"""The cached stages: export -> compile (this module) -> setup (zkml.keys).
+"""The compile stage: export -> compile (this module) -> setup (zkml.keys).
 
-A stage whose inputs, options and outputs are unchanged does no work and says so; `force`
-redoes it. Proving and verifying (zkml.proof) read what these stages leave.
+Compile builds the ladder's choice (or, with a goal, --optimize's search winner) under the stage
+cache (zkml.stages); proving and verifying (zkml.proof) read what the stages leave.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import dataclasses
+import logging
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from zkml import circuit, fidelity, optimize
 from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.export import ExportedModel
 from zkml.fidelity import FidelityReport
-from zkml.layout import Manifest, ModelLayout
+from zkml.layout import ModelLayout, read_json, write_json
 from zkml.progress import ProgressHook, ignore
-from zkml.results import StageResult
+from zkml.results import StageResult, to_json
+from zkml.stages import cached_stage
+
+log = logging.getLogger(__name__)
 
 COMPILE_VERSION = 5  # bump when compiling changes for the same options (a new cache key)
-# stages that read what a stage writes: redoing the stage makes theirs stale
-DOWNSTREAM = {"compile": ["setup", "verifier"], "setup": ["verifier"]}
-
-
-@dataclass(frozen=True)
-class StageRun:
-    cached: bool
-    seconds: float
-
-
-def cached_stage(
-    layout: ModelLayout,
-    stage: str,
-    inputs: list[Path],
-    options: dict[str, Any],
-    outputs: list[Path],
-    work: Callable[[], None],
-    force: bool,
-) -> StageRun:
-    """Run work() unless the manifest shows the same inputs and options already made outputs.
-
-    Holds the model folder's exclusive lock: no prove reads a half-replaced key meanwhile. The
-    stage and the stages downstream of it are dropped from the manifest before work starts, and
-    the stage is recorded only after it ends, so a stage killed midway is redone by the next
-    run and nothing built on its old outputs counts as current.
-    """
-    with layout.lock(shared=False):
-        layout.remove_stale_temporaries()
-        manifest = Manifest(layout)
-        key = manifest.stage_key(inputs, options)
-        if not force and manifest.is_fresh(stage, key):
-            return StageRun(True, 0.0)
-        manifest.invalidate([stage, *DOWNSTREAM.get(stage, [])])
-        manifest.save()
-        start = time.perf_counter()
-        work()
-        seconds = time.perf_counter() - start
-        Manifest(layout).record(stage, key, outputs, seconds)
-        return StageRun(False, seconds)
 
 
 @dataclass(kw_only=True)
@@ -116,3 +78,31 @@ def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
                          options=options, logrows=settings.logrows, num_rows=settings.num_rows,
                          fidelity=FidelityReport.load(layout),
                          search="; ".join(chosen) or None)
+
+
+def optimize_model(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,
+                   force: bool = False, progress: ProgressHook = ignore) -> CompileResult:
+    """Search (cached like any stage), record the choice and why in optimize.json, then
+    compile with the winner."""
+    base = base or CircuitOptions()
+
+    def work() -> None:
+        chosen, candidates, reason = optimize.search(layout, goal, base, progress)
+        write_json(layout.optimize_report, {
+            "goal": goal,
+            "chosen": dataclasses.asdict(chosen),
+            "reason": reason,
+            "candidates": [to_json(c) for c in candidates],
+        })
+
+    searched = cached_stage(
+        layout, "optimize", [layout.onnx, layout.samples],
+        {"goal": goal, **base.as_dict()}, [layout.optimize_report], work, force,
+    )
+    report = read_json(layout.optimize_report, "optimize report")
+    result = compile_model(layout, CircuitOptions(**report["chosen"]), force)
+    result.seconds += searched.seconds
+    result.search = report["reason"]
+    if searched.cached:
+        log.info("settings search cached: %s", report["reason"])
+    return result

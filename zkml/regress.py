@@ -16,14 +16,14 @@ import functools
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from zkml import keys, models, pipeline, proof
 from zkml.circuit import CircuitOptions, CircuitSettings
-from zkml.errors import ArtifactError, ZkmlError
+from zkml.errors import ArtifactError, RegressionFailed, ZkmlError
 from zkml.export import export
 from zkml.fidelity import BudgetExceeded, FidelityReport
 from zkml.inputs import PrivateInput, read_private_input
@@ -61,6 +61,15 @@ class Zoo:
         """Where the zoo builds unless told otherwise: beside its declaration, wherever the
         command runs from (its artifacts are then reused from any subfolder)."""
         return self.declared_in.parent / "circuits"
+
+    def select(self, names: Iterable[str] = ()) -> list[ZooEntry]:
+        """The zoo's models named (all of them when none is)."""
+        wanted = list(names)
+        unknown = [n for n in wanted if n not in {e.name for e in self.entries}]
+        if unknown:
+            raise ConfigError(f"no zoo model named {', '.join(unknown)} in {self.declared_in}",
+                              hint="--only takes names from the zoo's [[models]] tables")
+        return [e for e in self.entries if not wanted or e.name in wanted]
 
 
 # keys of one [[...models]] table, as TOML spells them, with their types
@@ -339,6 +348,23 @@ class RegressionReport:
     updated: bool
     seconds: float
     over_budget: list[BudgetMiss] = field(default_factory=list)  # apart from what moved
+
+    def raise_for_failures(self) -> None:
+        """RegressionFailed when a model left its error budget or a figure moved."""
+        if self.over_budget:
+            first = self.over_budget[0]
+            others = len({b.model for b in self.over_budget}) - 1
+            raise RegressionFailed(
+                f"{first.model} left its error budget: {first.message}"
+                + (f"; and {others} more model(s)" if others else "")
+                + (f"; and {len(self.moved)} regression(s) against {self.baseline_path}"
+                   if self.moved else ""),
+                hint="fix the cause, or widen the model's max-error-pct / max-error in the zoo "
+                "if that error is acceptable")
+        if self.moved:
+            raise RegressionFailed(
+                f"{len(self.moved)} regression(s) against {self.baseline_path}",
+                hint="fix the cause, or accept the change with `zkml regress --update-baseline`")
 
 
 def run(entries: list[ZooEntry], circuits_dir: Path, baseline_path: Path,

@@ -31,6 +31,13 @@ class StageResult:
         return ""
 
 
+def split_outputs(values: list[Any], lengths: list[int]) -> list[list[Any]]:
+    """A subject's outputs as the registry stores them (every model output concatenated), one
+    list per model output."""
+    ends = [sum(lengths[:k + 1]) for k in range(len(lengths))]
+    return [values[end - length:end] for end, length in zip(ends, lengths, strict=True)]
+
+
 def rounded(values: list[float], limit: int = 8) -> str:
     """Numbers as a person reads them: 4 decimals, the first few of a long list."""
     shown = ", ".join(f"{v:.4f}" for v in values[:limit])

@@ -99,6 +99,7 @@ def test_output_to_a_pipe_is_not_wrapped(model_dir, tmp_path):
     assert f"verified: {deep / 'proof.json'} is a valid proof" in result.stdout
 
 
+@pytest.mark.slow  # scripts/test's `forge test` fails on a warning too (foundry.toml: deny)
 def test_forge_builds_the_contracts_without_warnings():
     result = subprocess.run([str(ROOT / "node_modules" / ".bin" / "forge"), "build", "--force"],
                             cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -85,7 +85,7 @@ def test_a_budget_no_candidate_meets_is_refused(tiny):
 def test_optimize_records_choice_and_compiles_with_it(tiny, monkeypatch):
     monkeypatch.setattr(optimize, "INNER_COLUMNS", [1, 2])
     monkeypatch.setattr(optimize, "PROVE_REPEATS", 1)
-    result = optimize.optimize(tiny, "size")
+    result = pipeline.optimize_model(tiny, "size")
     report = json.loads(tiny.optimize_report.read_text())
     assert report["goal"] == "size" and len(report["candidates"]) >= 2
     assert all(c["rejected"] is None for c in report["candidates"][:2])  # inside the budget
@@ -93,7 +93,7 @@ def test_optimize_records_choice_and_compiles_with_it(tiny, monkeypatch):
     assert settings["num_inner_cols"] == report["chosen"]["num_inner_cols"]
     assert result.search == report["reason"] and "smallest proving key" in result.search
     assert result.fidelity.within_budget
-    again = optimize.optimize(tiny, "size")
+    again = pipeline.optimize_model(tiny, "size")
     assert again.cached
 
 

@@ -37,9 +37,9 @@ from zkml.layout import (
     read_json,
     write_json,
 )
-from zkml.pipeline import cached_stage
 from zkml.proof import read_proof
 from zkml.results import StageResult
+from zkml.stages import cached_stage
 
 EIP170_LIMIT = 24_576
 
