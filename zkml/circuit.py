@@ -247,6 +247,19 @@ def make_settings(layout: ModelLayout, exported: ExportedModel, options: Circuit
                        str(layout.circuit_onnx), str(tmp), options.calibration_target, **choices)
         except _ezkl.EzklFailure as exc:
             raise _circuit_error(exc, layout) from exc
+        if options.scheme(n) == "kzg":
+            _keep_salt_in_every_column(tmp, exported.signature.features)
+
+
+def _keep_salt_in_every_column(settings_path: Path, features: int) -> None:
+    """Raise logrows where a subject spread over several KZG columns could leave one without
+    blinders (zkml.subjects.commitment_logrows): a few rows more, never an unhidden column."""
+    raw = read_json(settings_path, "circuit settings")
+    logrows = int(raw["run_args"]["logrows"])
+    needed = subjects.commitment_logrows(logrows, features)
+    if needed != logrows:
+        raw["run_args"]["logrows"] = needed
+        settings_path.write_text(json.dumps(raw))
 
 
 UNSUPPORTED_OP = re.compile(

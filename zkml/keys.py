@@ -32,9 +32,9 @@ from zkml.layout import (
 )
 from zkml.results import StageResult
 from zkml.stages import cached_stage
-from zkml.subjects import groups
+from zkml.subjects import UNUSABLE_ROWS, groups, message, point_bytes
 
-KEY_RECORD_VERSION = 3
+KEY_RECORD_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,10 @@ class KeyRecord:
     pk_sha256: str
     weights_commitment: list[str] = field(default_factory=list)  # Poseidon hash, hashed weights
     input_commitments: int = 0  # per proof: one per subject when the input is committed
+    # KZG: a subject's commitment is keccak256 of its `commitment_points` points, which start
+    # at the proof's point j * commitment_stride for subject j (zkml.subjects); 0 otherwise
+    commitment_points: int = 0
+    commitment_stride: int = 0
     proof_bytes: int = 0  # every proof of this circuit has this length
     version: int = KEY_RECORD_VERSION
 
@@ -156,7 +160,8 @@ def setup(layout: ModelLayout, srs_file: Path | None = None, force: bool = False
                            srs_path=str(chosen.path))
             except _ezkl.EzklFailure as exc:
                 raise SetupError(f"key generation failed: {exc}") from exc
-        probe, proof_bytes = _probe_proof(layout, chosen.path)
+        probe, proof = _probe_proof(layout, chosen.path)
+        points, stride = _commitment_layout(layout, chosen.path, proof)
         manifest = Manifest(layout)
         record = KeyRecord(
             srs_path=chosen.path,
@@ -168,7 +173,9 @@ def setup(layout: ModelLayout, srs_file: Path | None = None, force: bool = False
             pk_sha256=manifest.digest(layout.pk),
             weights_commitment=probe.get("processed_params", {}).get("poseidon_hash", []),
             input_commitments=settings.subjects if settings.salted else 0,
-            proof_bytes=proof_bytes,
+            commitment_points=points,
+            commitment_stride=stride,
+            proof_bytes=len(proof),
         )
         manifest.save()  # keeps the digests just computed: the stage record reuses them
         write_json(layout.key_record, record.as_dict())
@@ -186,17 +193,60 @@ def setup(layout: ModelLayout, srs_file: Path | None = None, force: bool = False
     )
 
 
-def _probe_proof(layout: ModelLayout, srs_path: Path) -> tuple[dict[str, Any], int]:
+# the probe's salts: distinct, so that each subject's commitment points can be told apart
+PROBE_SALTS = range(1, 2**16)
+
+
+def _probe_proof(layout: ModelLayout, srs_path: Path) -> tuple[dict[str, Any], bytes]:
     """Prove one held-out sample with the new keys: checks them end to end, and tells what the
-    circuit publishes besides outputs (hashes, commitments) and how long its proofs are."""
+    circuit publishes besides outputs (hashes, commitments) and what its proofs look like."""
     settings = CircuitSettings.load(layout)
     rows = groups(ExportedModel.load(layout).holdout, settings.subjects)[0]
     with private_scratch("probe") as scratch:
         witness_path, proof_path = ScratchLayout(scratch).witness, ScratchLayout(scratch).proof
-        probe = witness(layout, rows, [0] * len(rows) if settings.salted else None, witness_path)
+        probe = witness(layout, rows, list(PROBE_SALTS[:len(rows)]) if settings.salted else None,
+                        witness_path)
         try:
             _ezkl.call("prove", str(witness_path), str(layout.compiled), str(layout.pk),
                        str(proof_path), srs_path=str(srs_path))
         except _ezkl.EzklFailure as exc:
             raise SetupError(f"the new keys cannot prove a held-out sample: {exc}") from exc
-        return probe, len(json.loads(proof_path.read_text())["proof"])
+        return probe, bytes(json.loads(proof_path.read_text())["proof"])
+
+
+def _commitment_layout(layout: ModelLayout, srs_path: Path, proof: bytes) -> tuple[int, int]:
+    """Where the probe proof carries each subject's KZG commitment points: (points per subject,
+    stride between subjects), found by recomputing them from the probe's inputs and salts, so
+    the record holds what the circuit does, not what zkml assumes of ezkl."""
+    settings = CircuitSettings.load(layout)
+    if settings.commitment != "kzg":
+        return 0, 0
+    exported = ExportedModel.load(layout)
+    rows = groups(exported.holdout, settings.subjects)[0]
+    commit = [_ezkl.call("kzg_commit", message(row, salt, settings.input_scale,
+                                               exported.signature),
+                         str(layout.vk), str(layout.settings), str(srs_path))
+              for row, salt in zip(rows, PROBE_SALTS, strict=False)]
+    points = len(commit[0])
+    if points > 1:  # spread over columns: each must hold blinders (subjects.commitment_logrows)
+        usable = _ezkl.call("kzg_commit", ["0" * 64] * (2**settings.logrows - UNUSABLE_ROWS),
+                            str(layout.vk), str(layout.settings), str(srs_path))
+        if len(usable) != 1:
+            raise SetupError(f"{layout.name}'s commitment columns have fewer than "
+                             f"2^{settings.logrows} - {UNUSABLE_ROWS} usable rows",
+                             hint="report this: zkml's salt layout assumes more")
+    found = [_offset(proof, b"".join(point_bytes(p) for p in subject)) for subject in commit]
+    stride = found[1] - found[0] if len(found) > 1 and found[0] == 0 and found[1] else points
+    if found != [j * stride for j in range(len(found))] or stride < points:
+        raise SetupError(f"{layout.name}'s proofs do not carry the subjects' input commitments "
+                         "where zkml reads them (at its first points, subject by subject)",
+                         hint="report this with the model: the registry could not key results")
+    return points, stride
+
+
+def _offset(proof: bytes, points: bytes) -> int | None:
+    """The point index at which `points` starts in the proof, or None."""
+    for index in range(len(proof) // 64):
+        if proof[64 * index:64 * index + len(points)] == points:
+            return index
+    return None

@@ -21,7 +21,7 @@ from zkml.stages import cached_stage
 
 log = logging.getLogger(__name__)
 
-COMPILE_VERSION = 5  # bump when compiling changes for the same options (a new cache key)
+COMPILE_VERSION = 6  # bump when compiling changes for the same options (a new cache key)
 
 
 @dataclass(kw_only=True)

@@ -105,7 +105,8 @@ def public_instances(
         fixed.append([signed(felt_to_int(f)) for f in flat[position : position + size]])
         outputs.append([v / 2**scale for v in fixed[-1]])
         position += size
-    commitments = (proof_commitments(proof["proof"], keys.input_commitments)
+    commitments = (proof_commitments(proof["proof"], keys.input_commitments,
+                                     keys.commitment_points, keys.commitment_stride)
                    if settings.commitment == "kzg" else [felt_hex(f) for f in flat[:hashes]])
     return PublicInstances(
         input_commitments=commitments,

@@ -2,13 +2,14 @@
 
 The circuit does not run the exported graph as it is. Its graph takes one input per subject
 (the private inputs of one person, one transaction, ...): all of the subject's model inputs
-flattened in input order (zkml.signature), followed, when the input is committed, by BLINDERS
-private field elements derived from the subject's secret 256-bit salt. It slices each model
+flattened in input order (zkml.signature) and, when the input is committed, interleaved with
+private field elements derived from the subject's secret 256-bit salt: after every
+CHUNK - BLINDERS values (and after the last one) come BLINDERS blinders. It slices each model
 input out of the subjects' columns, stacks them into a batch of N, reshapes and casts each to
 the shape and dtype the model declares, and runs the model on them:
 
-    subject_j [1, F + B] --Slice [o_i, o_i + f_i)--> [1, f_i] --Concat(0)--> [N, f_i]
-        --Reshape--> [N, *row_i] (--Cast--> dtype_i) --> model input i
+    subject_j [1, F + B] --Gather the cells of input i's values--> [1, f_i]
+        --Concat(0)--> [N, f_i] --Reshape--> [N, *row_i] (--Cast--> dtype_i) --> model input i
 
 A graph with fixed input shapes (no dynamic batch axis) takes one subject, reshaped to the
 declared shapes; nothing the graph computes itself is rewritten. A subject's column is float
@@ -16,17 +17,20 @@ when every model input is (ezkl quantizes it at the circuit's scale); with any i
 boolean input it is an integer column (scale 0, integers exact), which carries float inputs as
 round(x * 2^FLOAT_BITS) and divides them back inside the circuit.
 
-The proof then publishes one commitment per subject input, over all of that subject's inputs
-and its blinders, which the registry keys results by. Two schemes, chosen by the figures in
-the README:
+The proof then publishes a commitment per subject, over all of that subject's inputs and its
+blinders, which the registry keys results by. Two schemes, chosen by the figures in the README:
 
-- "kzg" (ezkl's `polycommit`): the subject's input column is committed like any advice column,
-  and that commitment is the first points of the proof. It adds one column and no gates, so
-  it costs little at any number of rows, but one column per subject. A subject's commitment,
-  as zkml and the registry name it, is keccak256 of the point (x ‖ y, 32-byte big-endian each).
-  The column carries no random blinding rows, so the proof also reveals one evaluation of it
-  at a random point; two uniform blinders leave exactly one salt consistent with any guess of
-  the input, so the commitment and that evaluation together hide the input perfectly.
+- "kzg" (ezkl's `polycommit`): the subject's column is committed like any advice column, and
+  those commitments are the first points of the proof. It adds columns and no gates, so it
+  costs little at any number of rows. A commitment column holds 2^logrows values less a few
+  unusable rows, so ezkl spreads a longer subject over several columns, one point each: a
+  subject's commitment, as zkml and the registry name it, is keccak256 of all its points in
+  order (x ‖ y, 32-byte big-endian each), so it binds every value. The columns carry no random
+  blinding rows, and the proof also reveals one evaluation of each at a random point; every
+  column holding a subject's values also holds a pair of its blinders (any CHUNK + 1
+  consecutive cells do, and compile keeps columns longer than that), which leaves exactly one
+  pair consistent with any guess of the column's values. Hiding is computational: the
+  blinders come from one 256-bit salt through SHA-512.
 - "poseidon" (ezkl's `hashed/public`): a public Poseidon hash of the column's values. Its chip
   adds columns and degree-6 gates that span every row (a proof of LeNet-5 takes twice as
   long), but only one public instance per subject: fewer verifier columns for large batches.
@@ -49,19 +53,62 @@ from zkml.felts import FIELD_MODULUS, felt_hex, int_to_felt
 from zkml.signature import Signature, graph_inputs
 
 SALT_BITS = 256  # the subject's secret; the circuit sees the blinders derived from it
-BLINDERS = 2
+BLINDERS = 2  # after every chunk of a subject's values
+CHUNK = 256  # cells per chunk of a committed column: CHUNK - BLINDERS values, then blinders
+# ezkl's commitment columns lose at most this many of their 2^logrows rows (halo2's blinding
+# rows, a handful; setup checks it for a subject spread over several columns)
+UNUSABLE_ROWS = 64
 SUBJECT_INPUT = "subject_{}"
 SCHEMES = ("kzg", "poseidon")
 # the most subjects per proof for which "kzg" is the cheaper scheme (gas; prove time up to 10)
 KZG_MAX_SUBJECTS = 7
 
 
-def blinders(salt: int) -> list[int]:
+def blinders(salt: int, count: int = BLINDERS) -> list[int]:
     """The field elements a salt puts into the circuit: SHA-512 of (salt, i), mod p, so they
     are uniform to within 2^-258, and one stored secret reproduces them."""
     secret = salt.to_bytes(SALT_BITS // 8, "big")
-    return [int.from_bytes(hashlib.sha512(secret + bytes([i])).digest(), "big") % FIELD_MODULUS
-            for i in range(BLINDERS)]
+    return [int.from_bytes(hashlib.sha512(secret + _index(i)).digest(), "big") % FIELD_MODULUS
+            for i in range(count)]
+
+
+def _index(i: int) -> bytes:
+    return i.to_bytes(max(1, (i.bit_length() + 7) // 8), "big")  # minimal: injective
+
+
+def chunks(features: int) -> int:
+    """Chunks of a subject's committed column, each ending with its blinders."""
+    return max(1, math.ceil(features / (CHUNK - BLINDERS)))
+
+
+def width(features: int, committed: bool) -> int:
+    """Cells of a subject's column: its values and, committed, its blinders."""
+    return features + (BLINDERS * chunks(features) if committed else 0)
+
+
+def interleave(values: list[Any], blinder_values: list[Any]) -> list[Any]:
+    """A subject's committed column: each chunk of values followed by its blinders."""
+    per = CHUNK - BLINDERS
+    column: list[Any] = []
+    for k in range(chunks(len(values))):
+        column += values[k * per:(k + 1) * per] + blinder_values[k * BLINDERS:(k + 1) * BLINDERS]
+    return column
+
+
+def value_cells(start: int, end: int, committed: bool) -> np.ndarray:
+    """The cells of a subject's column that hold its values [start, end), in order."""
+    values = np.arange(start, end, dtype=np.int64)
+    return values + BLINDERS * (values // (CHUNK - BLINDERS)) if committed else values
+
+
+def commitment_logrows(logrows: int, features: int) -> int:
+    """The least logrows, from `logrows` up, at which every KZG column holding a subject's
+    values also holds a pair of its blinders: one column (2^logrows less the unusable rows)
+    holds the whole subject, or more than CHUNK cells."""
+    while width(features, True) > 2**logrows - UNUSABLE_ROWS and \
+            2**logrows - UNUSABLE_ROWS <= CHUNK:
+        logrows += 1
+    return logrows
 
 
 # a subject with both float and integer inputs has an integer column (integers must reach the
@@ -129,7 +176,6 @@ def write_circuit_graph(model_onnx: Path, target: Path, signature: Signature,
         raise CircuitError(f"{model_onnx} is not the graph that was exported",
                            hint="export it again with `zkml export`")
     column = column_type(signature)
-    width = signature.features + (BLINDERS if committed else 0)
     old_nodes = _scale_safe_equals(model)  # typed while the model's inputs are still there
     for value in originals:
         graph.input.remove(value)
@@ -143,21 +189,19 @@ def write_circuit_graph(model_onnx: Path, target: Path, signature: Signature,
     for j in range(subjects):
         graph.input.insert(j, helper.make_tensor_value_info(
             SUBJECT_INPUT.format(j), helper.np_dtype_to_tensor_dtype(np.dtype(column)),
-            [1, width]))
-    axes = constant("zkml_slice_axes", np.array([-1], np.int64))
+            [1, width(signature.features, committed)]))
     for i, (spec, (start, end)) in enumerate(zip(signature.inputs, signature.offsets(),
                                                 strict=True)):
         tag = "" if i == 0 else f"_{i}"  # a one-input graph keeps the names it always had
-        starts = constant(f"zkml_slice_starts{tag}", np.array([start], np.int64))
-        ends = constant(f"zkml_slice_ends{tag}", np.array([end], np.int64))
+        cells = constant(f"zkml_cells{tag}", value_cells(start, end, committed))
         shape = (subjects, *spec.shape[1:]) if signature.batch_axis else spec.shape
         target_shape = constant(f"zkml_batch_shape{tag}", np.array(shape, np.int64))
         rows = []
         for j in range(subjects):
+            # a Gather of constant indices costs no rows in ezkl (a Slice copies its input)
             rows.append(f"{SUBJECT_INPUT.format(j)}_features{tag}")
-            nodes.append(helper.make_node(
-                "Slice", [SUBJECT_INPUT.format(j), starts, ends, axes], [rows[-1]],
-                name=f"zkml_slice_{j}{tag}"))
+            nodes.append(helper.make_node("Gather", [SUBJECT_INPUT.format(j), cells], [rows[-1]],
+                                          axis=1, name=f"zkml_gather_{j}{tag}"))
         nodes.append(helper.make_node("Concat", rows, [f"zkml_rows{tag}"], axis=0,
                                       name=f"zkml_concat{tag}"))
         value = f"zkml_rows{tag}"
@@ -234,9 +278,10 @@ def check_circuit_graph(graph_path: Path, signature: Signature, rows: np.ndarray
                            hint="report this: zkml's rewrite of a graph that onnxruntime "
                            "loads must load too") from None
     values = column_values(rows, signature).astype(column_type(signature))
-    pad = np.zeros((len(values), BLINDERS if committed else 0), values.dtype)
-    feeds = {SUBJECT_INPUT.format(j): np.concatenate([values[j:j + 1], pad[j:j + 1]], axis=1)
-             for j in range(subjects)}
+    zeros = [0] * (BLINDERS * chunks(signature.features))
+    feeds = {SUBJECT_INPUT.format(j): np.array(
+        [interleave(values[j].tolist(), zeros) if committed else values[j].tolist()],
+        values.dtype) for j in range(subjects)}
     try:
         outputs = session.run(None, feeds)
     except Exception as exc:  # onnxruntime raises its own untyped errors
@@ -269,12 +314,15 @@ def input_data(rows: np.ndarray, salts: list[int] | None,
     or integers in an integer column) and, when committed, its blinders as field elements
     (never rounded through a float)."""
     values = _json_values(rows, signature)
-    data = []
-    for j, row in enumerate(values):
-        if salts is not None:
-            row = row + [int_to_felt(b) for b in blinders(salts[j])]
-        data.append(row)
-    return {"input_data": data}
+    if salts is None:
+        return {"input_data": values}
+    return {"input_data": [salted(row, salt) for row, salt in zip(values, salts, strict=True)]}
+
+
+def salted(values: list[Any], salt: int) -> list[Any]:
+    """A subject's committed column: its values interleaved with its salt's blinders."""
+    return interleave(values, [int_to_felt(b) for b in
+                               blinders(salt, BLINDERS * chunks(len(values)))])
 
 
 def _json_values(rows: np.ndarray, signature: Signature | None) -> list[list[Any]]:
@@ -292,10 +340,8 @@ def calibration_data(samples: np.ndarray, subjects: int, committed: bool,
     for _ in range(subjects):
         column: list[Any] = []
         for row in values:
-            column += row
-            if committed:
-                salt = int.from_bytes(rng.bytes(SALT_BITS // 8), "little")
-                column += [int_to_felt(b) for b in blinders(salt)]
+            column += salted(row, int.from_bytes(rng.bytes(SALT_BITS // 8), "little")) \
+                if committed else row
         per_input.append(column)
     return {"input_data": per_input}
 
@@ -318,28 +364,35 @@ def quantize(value: float, scale: int, column: str = "float32") -> int:
 
 def message(row: np.ndarray, salt: int, input_scale: int,
             signature: Signature | None = None) -> list[str]:
-    """A subject input's column as the circuit commits to it: its quantized values, then its
-    blinders, as field elements."""
+    """A subject's column as the circuit commits to it: its quantized values interleaved with
+    its blinders, as field elements."""
     column = "float32" if signature is None else column_type(signature)
     values = np.ravel(row) if signature is None else column_values(np.asarray(row)[None],
                                                                    signature)[0]
-    return ([int_to_felt(quantize(float(v), input_scale, column) % FIELD_MODULUS)
-             for v in values] + [int_to_felt(b) for b in blinders(salt)])
+    return salted([int_to_felt(quantize(float(v), input_scale, column) % FIELD_MODULUS)
+                   for v in values], salt)
 
 
-def point_key(point: bytes) -> str:
-    """A KZG commitment (x ‖ y, 32-byte big-endian each, as proofs carry it) as the 0x number
-    the registry keys results by: keccak256 of its 64 bytes."""
+def points_key(points: bytes) -> str:
+    """A subject's KZG commitment points (x ‖ y, 32-byte big-endian each, as proofs carry
+    them, in column order) as the 0x number the registry keys results by: keccak256 of them."""
     from Crypto.Hash import keccak
 
-    return "0x" + keccak.new(digest_bits=256, data=point).hexdigest()
+    return "0x" + keccak.new(digest_bits=256, data=points).hexdigest()
 
 
-def proof_commitments(proof_bytes: bytes | list[int], subjects: int) -> list[str]:
-    """The subjects' KZG commitments, read where the proof carries them: its first points, one
-    per subject input, in order."""
+def point_bytes(point: dict[str, str]) -> bytes:
+    """ezkl's kzg_commit point (little-endian hex coordinates) as a proof carries it."""
+    return bytes.fromhex(point["x"])[::-1] + bytes.fromhex(point["y"])[::-1]
+
+
+def proof_commitments(proof_bytes: bytes | list[int], subjects: int, points: int = 1,
+                      stride: int = 1) -> list[str]:
+    """The subjects' KZG commitments, read where the proof carries them: subject j's `points`
+    points start at the proof's point j * stride (keys.KeyRecord records both)."""
     raw = bytes(proof_bytes)
-    return [point_key(raw[64 * j:64 * (j + 1)]) for j in range(subjects)]
+    return [points_key(raw[64 * stride * j:64 * (stride * j + points)])
+            for j in range(subjects)]
 
 
 def commitment(layout: Any, row: Any, salt: int) -> str:
@@ -364,9 +417,14 @@ def commitment(layout: Any, row: Any, salt: int) -> str:
     felts = message(flat, salt, settings.input_scale, signature)
     if settings.commitment == "poseidon":
         return felt_hex(str(_ezkl.call("poseidon_hash", felts)[0]))
-    srs = current_keys(layout, proving=False).checked_srs()
-    (point,) = _ezkl.call("kzg_commit", felts, str(layout.vk), str(layout.settings), str(srs))
-    return point_key(bytes.fromhex(point["x"])[::-1] + bytes.fromhex(point["y"])[::-1])
+    keys = current_keys(layout, proving=False)
+    points = _ezkl.call("kzg_commit", felts, str(layout.vk), str(layout.settings),
+                        str(keys.checked_srs()))
+    if len(points) != keys.commitment_points:
+        raise CircuitError(f"{layout.name}'s proofs carry {keys.commitment_points} point(s) per "
+                           f"subject; this input spans {len(points)}",
+                           hint=f"run `zkml setup {layout.name} --force`")
+    return points_key(b"".join(point_bytes(p) for p in points))
 
 
 @dataclass(frozen=True)

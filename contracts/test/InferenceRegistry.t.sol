@@ -765,7 +765,8 @@ contract InferenceRegistryTest is RegistryTestBase {
         require((config >> 192) & 0xffff == 10, "config: subjects");
         require((config >> 208) & 0xffff == 3, "config: outputs per subject");
         require((config >> 224) & 0xff == 1 && (config >> 232) & 0xff == 2, "config: shape");
-        require(config >> 240 == (shape.kzg ? 3 : 1), "config: flags active, kzg");
+        require((config >> 240) & 0xff == (shape.kzg ? 3 : 1), "config: flags active, kzg");
+        require(config >> 248 == (shape.kzg ? 1 : 0), "config: points per subject");
         for (uint256 j = 0; j < 10; j++) {
             int256[] memory v = _expected(shape, 1, j);
             bytes32 slot = _slot(_key(shape, 1, j), 0);

@@ -89,6 +89,7 @@ abstract contract RegistryTestBase {
         spec.proofBytes = PROOF_BYTES;
         spec.subjects = shape.subjects;
         spec.commitmentsInProof = shape.kzg;
+        (spec.commitmentPoints, spec.commitmentStride) = shape.kzg ? (1, 1) : (0, 0);
         spec.weightsCommitment = shape.weights;
         spec.outputLengths = shape.lengths;
         spec.outputScales = shape.scales;

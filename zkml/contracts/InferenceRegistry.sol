@@ -34,8 +34,10 @@ interface IHalo2VerifierReusable {
 ///
 /// Results are keyed by (version, commitment). A subject is identified by the commitment the
 /// circuit publishes for its private input and a secret salt, in one of two schemes:
-/// - KZG (`commitmentsInProof`): the commitment to the subject's input column, the proof's
-///   j-th point (bytes 64j .. 64j+63: x, y big-endian); its key here is keccak256 of them;
+/// - KZG (`commitmentsInProof`): the commitments to the columns holding the subject's input
+///   and salt (ezkl spreads a long input over several): `commitmentPoints` points of the proof
+///   (x, y big-endian, 64 bytes each), subject j's starting at point j * `commitmentStride`;
+///   its key here is keccak256 of all of them, so it binds every value of the input;
 /// - Poseidon: Poseidon(input ‖ salt), the j-th public instance; its key is that value.
 /// An app reads one version's result (`resultOf`), or the newest active version's that holds
 /// one (`currentResultOf`).
@@ -92,6 +94,9 @@ contract InferenceRegistry {
     uint8 internal constant ACTIVE = 1;
     uint8 internal constant KZG = 2; // commitments in the proof
     uint8 internal constant SHARED = 4; // a reusable verifier, called with the version's VKA
+    uint8 internal constant WIDE_STRIDE = 8; // KZG: subjects' points are points + 1 apart
+    /// A subject's KZG key covers at most this many points (Config.points is a uint8).
+    uint256 internal constant MAX_COMMITMENT_POINTS = 255;
 
     /// What submit reads of a version: one storage slot.
     struct Config {
@@ -101,7 +106,8 @@ contract InferenceRegistry {
         uint16 outputsPerSubject;
         uint8 weightsLength;
         uint8 outputCount;
-        uint8 flags; // ACTIVE | KZG | SHARED
+        uint8 flags; // ACTIVE | KZG | SHARED | WIDE_STRIDE
+        uint8 points; // KZG: points per subject's key
     }
 
     /// The rest of a version, read by views (and by submit: weightsHash for private weights,
@@ -128,6 +134,8 @@ contract InferenceRegistry {
         uint256 proofBytes; // a proof's length (checked here for a shared verifier)
         uint256 subjects;
         bool commitmentsInProof;
+        uint256 commitmentPoints; // KZG: points per subject (1..255); Poseidon: 0
+        uint256 commitmentStride; // KZG: points from one subject's first to the next's; 0
         uint256[] weightsCommitment; // empty unless the weights are private
         uint256[] outputLengths; // per model output: elements per subject
         uint256[] outputScales;
@@ -153,6 +161,8 @@ contract InferenceRegistry {
         uint256[] outputLengths;
         uint256[] outputScales;
         string[] labels;
+        uint256 commitmentPoints; // KZG: points per subject's key; 0 for Poseidon
+        uint256 commitmentStride; // KZG: points from one subject's first to the next's
     }
 
     // Storage layout (the tests compute slots from it): 0 owner, 1 pendingOwner, 2
@@ -201,6 +211,7 @@ contract InferenceRegistry {
     error VkaTooLarge(uint256 words);
     error VkaNotStored();
     error ProofBytesOutOfRange(uint256 proofBytes);
+    error BadCommitmentLayout(uint256 points, uint256 stride);
 
     error WrongInstanceCount(uint256 expected, uint256 got);
     error WrongModel();
@@ -284,7 +295,7 @@ contract InferenceRegistry {
         }
         if (outputCount > type(uint8).max) revert TooManyOutputs(total); // lengths >= 1 each
 
-        uint8 flags = ACTIVE | (spec.commitmentsInProof ? KZG : 0);
+        uint8 flags = ACTIVE | (spec.commitmentsInProof ? KZG : 0) | _strideFlag(spec);
         if (vka.length != 0) {
             flags |= SHARED;
             details.vka = _storeVka(vka);
@@ -309,10 +320,25 @@ contract InferenceRegistry {
             outputsPerSubject: uint16(total),
             weightsLength: uint8(spec.weightsCommitment.length),
             outputCount: uint8(outputCount),
-            flags: flags
+            flags: flags,
+            points: uint8(spec.commitmentPoints)
         });
         // forge-lint: disable-end(unsafe-typecast)
         emit VersionAdded(version, spec.verifier, spec.vkHash, spec.modelDigest, details.vka);
+    }
+
+    /// KZG: subject j's points start at point j * stride, stride = points or points + 1 (ezkl
+    /// may give a subject one empty column more than its values fill); one subject: any.
+    function _strideFlag(VersionSpec calldata spec) private pure returns (uint8) {
+        (uint256 points, uint256 stride) = (spec.commitmentPoints, spec.commitmentStride);
+        if (!spec.commitmentsInProof) {
+            if (points != 0 || stride != 0) revert BadCommitmentLayout(points, stride);
+            return 0;
+        }
+        if (points == 0 || points > MAX_COMMITMENT_POINTS) revert BadCommitmentLayout(points, stride);
+        if (spec.subjects == 1 || stride == points) return 0;
+        if (stride == points + 1) return WIDE_STRIDE;
+        revert BadCommitmentLayout(points, stride);
     }
 
     /// A retired version records nothing new; its results stay readable. Final.
@@ -365,7 +391,7 @@ contract InferenceRegistry {
                 && _calldataHash(instances, hashes, config.weightsLength)
                     != _details[version].weightsHash
         ) revert WrongModel();
-        commitments = _commitments(proof, instances, count, inProof);
+        commitments = _commitments(proof, instances, count, config);
         _requireSomethingNew(version, commitments);
     }
 
@@ -397,30 +423,27 @@ contract InferenceRegistry {
         }
     }
 
-    /// The subjects' commitments, as results are keyed: keccak256 of the proof's j-th point
-    /// (KZG), or the j-th instance (Poseidon). The verifier reads the points as canonical
+    /// The subjects' commitments, as results are keyed: keccak256 of subject j's points of the
+    /// proof (KZG), or the j-th instance (Poseidon). The verifier reads the points as canonical
     /// (coordinates below the base field's modulus, on the curve) and checks the proof's exact
     /// length, so a proof it accepts has one encoding of them.
     function _commitments(
         bytes calldata proof,
         uint256[] calldata instances,
         uint256 count,
-        bool inProof
+        Config memory config
     ) private pure returns (uint256[] memory commitments) {
-        commitments = new uint256[](count);
+        if (config.flags & KZG == 0) return instances[:count];
+        uint256 size = 64 * uint256(config.points); // bytes of a subject's points
+        uint256 step = config.flags & WIDE_STRIDE != 0 ? size + 64 : size;
         // the verifier checks the proof's length too; this keeps every read inside the proof
-        if (inProof && proof.length < 64 * count) revert ProofRejected();
+        if (proof.length < step * (count - 1) + size) revert ProofRejected();
+        commitments = new uint256[](count);
         assembly ("memory-safe") {
-            let out := add(commitments, 0x20)
+            let buffer := mload(0x40) // scratch past the free memory pointer
             for { let j := 0 } lt(j, count) { j := add(j, 1) } {
-                let value
-                switch inProof
-                case 0 { value := calldataload(add(instances.offset, shl(5, j))) }
-                default {
-                    calldatacopy(0, add(proof.offset, shl(6, j)), 0x40)
-                    value := keccak256(0, 0x40)
-                }
-                mstore(add(out, shl(5, j)), value)
+                calldatacopy(buffer, add(proof.offset, mul(step, j)), size)
+                mstore(add(commitments, shl(5, add(j, 1))), keccak256(buffer, size))
             }
         }
     }
@@ -730,6 +753,11 @@ contract InferenceRegistry {
         info.vka = details.vka;
         info.active = config.flags & ACTIVE != 0;
         info.commitmentsInProof = inProof;
+        if (inProof) {
+            info.commitmentPoints = config.points;
+            info.commitmentStride =
+                config.flags & WIDE_STRIDE != 0 ? uint256(config.points) + 1 : config.points;
+        }
         info.subjects = config.subjects;
         info.outputsPerSubject = config.outputsPerSubject;
         info.instanceCount = (inProof ? 0 : uint256(config.subjects)) + config.weightsLength

@@ -43,6 +43,7 @@ from zkml.results import StageResult, rounded
 from zkml.subjects import proof_commitments
 
 VERIFIER_CHOICES = ("auto", "own", "shared")
+MAX_COMMITMENT_POINTS = 255  # the registry keeps a subject's point count in one byte
 
 
 class AlreadyRecorded(ZkmlError):
@@ -244,6 +245,8 @@ class RegistryShape:
 
     subjects: int
     commitments_in_proof: bool  # KZG: the proof's first points; Poseidon: its first instances
+    commitment_points: int  # KZG: points per subject's key (zkml.subjects); 0 for Poseidon
+    commitment_stride: int  # KZG: points from one subject's first point to the next's
     weights_commitment: list[int]
     output_lengths: list[int]  # per model output: elements per subject
     output_scales: list[int]
@@ -260,7 +263,13 @@ def registry_shape(layout: ModelLayout) -> RegistryShape:
     exported = ExportedModel.load(layout)
     settings = CircuitSettings.load(layout)
     lengths = [math.prod(shape) for shape in exported.output_shapes]  # one subject's outputs
+    if keys.commitment_points > MAX_COMMITMENT_POINTS:
+        raise WrongRegistry(
+            f"{layout.name}'s input spans {keys.commitment_points} KZG commitment columns; a "
+            f"registry keys at most {MAX_COMMITMENT_POINTS}",
+            hint=f"compile with `zkml compile {layout.name} --commitment poseidon --force`")
     return RegistryShape(keys.input_commitments, settings.commitment == "kzg",
+                         keys.commitment_points, keys.commitment_stride,
                          [felt_to_int(f) for f in keys.weights_commitment], lengths,
                          list(settings.output_scales))
 
@@ -282,7 +291,8 @@ def version_spec(layout: ModelLayout, verifier: str) -> tuple[Any, ...]:
     keys = current_keys(layout, proving=False)
     shape = registry_shape(layout)
     return (verifier, bytes.fromhex(keys.vk_sha256), bytes.fromhex(model_digest(layout)),
-            keys.proof_bytes, shape.subjects, shape.commitments_in_proof, shape.weights_commitment,
+            keys.proof_bytes, shape.subjects, shape.commitments_in_proof, shape.commitment_points,
+            shape.commitment_stride, shape.weights_commitment,
             shape.output_lengths, shape.output_scales, labels_of(layout, shape))
 
 
@@ -635,7 +645,8 @@ def accept_ownership(chain: rpc.Chain, registry: str) -> Any:
 def subject_keys(call: Calldata, shape: RegistryShape) -> list[str]:
     """The subjects' commitments as the registry keys them, in the proof's order."""
     if shape.commitments_in_proof:
-        return proof_commitments(call.proof, shape.subjects)
+        return proof_commitments(call.proof, shape.subjects, shape.commitment_points,
+                                 shape.commitment_stride)
     return [f"0x{c:064x}" for c in call.instances[: shape.subjects]]
 
 
