@@ -30,6 +30,22 @@ window.ZKML_REGISTRY_ABI = [
   "inputs": [
    {
     "internalType": "uint256",
+    "name": "points",
+    "type": "uint256"
+   },
+   {
+    "internalType": "uint256",
+    "name": "stride",
+    "type": "uint256"
+   }
+  ],
+  "name": "BadCommitmentLayout",
+  "type": "error"
+ },
+ {
+  "inputs": [
+   {
+    "internalType": "uint256",
     "name": "output",
     "type": "uint256"
    }
@@ -439,6 +455,16 @@ window.ZKML_REGISTRY_ABI = [
       "internalType": "bool",
       "name": "commitmentsInProof",
       "type": "bool"
+     },
+     {
+      "internalType": "uint256",
+      "name": "commitmentPoints",
+      "type": "uint256"
+     },
+     {
+      "internalType": "uint256",
+      "name": "commitmentStride",
+      "type": "uint256"
      },
      {
       "internalType": "uint256[]",
@@ -880,6 +906,16 @@ window.ZKML_REGISTRY_ABI = [
       "internalType": "string[]",
       "name": "labels",
       "type": "string[]"
+     },
+     {
+      "internalType": "uint256",
+      "name": "commitmentPoints",
+      "type": "uint256"
+     },
+     {
+      "internalType": "uint256",
+      "name": "commitmentStride",
+      "type": "uint256"
      }
     ],
     "internalType": "struct InferenceRegistry.Version",
