@@ -23,6 +23,9 @@ Parts (all by default):
 - versions: a new model version in an application's registry with its own verifier vs ezkl's
   shared reusable verifier (with the model's VKA): what adding it costs the owner, what each
   proof costs the submitter, and after how many results the own verifier has paid for itself.
+- long: a subject longer than one KZG commitment column (a 3,000-field record) beside the
+  default model: zkml's layout (a pair of blinders after every 254 values, the key over every
+  column's point), one column per subject (logrows raised until it fits), and Poseidon.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from zkml.layout import BenchLayout, ModelLayout, ScratchLayout, read_json, writ
 from zkml.models.bundled import Spec
 from zkml.progress import Progress, ProgressHook, ignore
 
-PARTS = ("models", "commitments", "gas", "lookups", "large", "sweep", "versions")
+PARTS = ("models", "commitments", "gas", "lookups", "large", "sweep", "versions", "long")
 VERSION_MODELS = ["breast_cancer", "digits"]
 MODELS = ["breast_cancer", "digits", "digits_mlp"]
 SUBJECTS = [1, 4, 10, 32]
@@ -358,6 +361,47 @@ def part_versions(results: dict[str, Any], circuits: Path, rpc_url: str,
         results["versions"].append(row)
 
 
+def part_long(results: dict[str, Any], circuits: Path, repeats: int, rpc_url: str,
+              progress: ProgressHook) -> None:
+    """How a subject spread over several KZG columns is committed, against the alternatives,
+    beside the default model's single column: logrows, the subject's points, proving time and
+    memory, proving key and the transaction's gas."""
+    from zkml.bench.zoo import LONG_RECORD
+    from zkml.keys import KeyRecord
+    from zkml.models import bundled
+
+    layouts = {("breast_cancer", "zkml, KZG"): lambda: _prepare(bundled.SPECS["breast_cancer"],
+                                                                circuits),
+               ("long_record", "zkml, KZG"): lambda: _prepare(LONG_RECORD, circuits),
+               ("long_record", "KZG, one column per subject"): lambda: _one_column(
+                   _prepare(LONG_RECORD, circuits, name="long_record_one_column")),
+               ("long_record", "zkml, Poseidon"): lambda: _prepare(
+                   LONG_RECORD, circuits, CircuitOptions(commitment="poseidon"),
+                   name="long_record_poseidon")}
+    for (name, label), make in layouts.items():
+        progress(Progress("bench", f"{name}: {label}"))
+        layout = make()
+        side = zkml_side(layout, repeats, rpc_url, label=label, stages=False)
+        results["long"].setdefault(name, {})[label] = {
+            **asdict(side), "points": KeyRecord.load(layout).commitment_points,
+            "prove_s": side.steps["prove"].seconds, "prove_mb": side.steps["prove"].peak_mb,
+            "whole_prove_s": side.steps["whole_prove"].wall_seconds}
+
+
+def _one_column(layout: ModelLayout) -> ModelLayout:
+    """The circuit at the least logrows where each subject fits one commitment column."""
+    from zkml import circuit, keys
+    from zkml.keys import KeyRecord
+
+    while KeyRecord.load(layout).commitment_points > 1:
+        settings = read_json(layout.settings, "settings")
+        settings["run_args"]["logrows"] += 1
+        write_json(layout.settings, settings)
+        circuit.compile_circuit(layout)
+        keys.setup(layout)
+    return layout
+
+
 def _three_ways(spec: Spec, circuits: Path, scratch: Path, repeats: int, rpc_url: str,
                 hand: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
     layout = _prepare(spec, circuits)
@@ -452,7 +496,7 @@ def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats:
     started = time.perf_counter()
     results: dict[str, Any] = {"repeats": repeats, "machine": _machine(), "parts": chosen,
                                "models": {}, "commitments": {}, "gas": [], "lookups": {},
-                               "large": {}, "sweep": [], "versions": []}
+                               "large": {}, "sweep": [], "versions": [], "long": {}}
     with tempfile.TemporaryDirectory(prefix="zkml-bench-") as tmp, ExitStack() as stack:
         scratch = Path(tmp)
         circuits = scratch / "circuits"
@@ -470,6 +514,7 @@ def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats:
                                         progress),
             "sweep": lambda: part_sweep(results, circuits, progress),
             "versions": lambda: part_versions(results, circuits, rpc_url, progress),
+            "long": lambda: part_long(results, circuits, repeats, rpc_url, progress),
         }
         for part in PARTS:
             if part in chosen:

@@ -52,6 +52,48 @@ def _credit(scaling: dict[str, list[float]] | None) -> Dataset:
     return standardized(load)(scaling)
 
 
+LONG_FIELDS = 3000  # a record longer than one KZG commitment column at the logrows it gets
+DIGIT_FIELDS = 64
+
+
+def _long_records(scaling: dict[str, list[float]] | None) -> Dataset:
+    """Records of 3,000 fields: the pixels of 46 other digit images, then the subject's own
+    image, whose digit is the label: a model reads only the record's last 64 fields."""
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    pixels = (x / 16.0).astype(np.float32)
+    others = (LONG_FIELDS - DIGIT_FIELDS) // DIGIT_FIELDS + 1
+    records = np.stack([
+        np.concatenate([pixels[(i + 1 + np.arange(others)) % len(pixels)].ravel()
+                        [:LONG_FIELDS - DIGIT_FIELDS], pixels[i]]) for i in range(len(pixels))])
+    x_train, x_test, y_train, y_test = split(records, y)
+    return Dataset(x_train, x_test, y_train, y_test, None)
+
+
+def _last_fields(fields: int, classes: int) -> Callable[[], Any]:
+    def make() -> Any:
+        import torch
+
+        class LastFields(torch.nn.Module):
+            """A linear classifier of a record's last `fields` fields."""
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc = torch.nn.Linear(fields, classes)
+
+            def forward(self, x: Any) -> Any:
+                return self.fc(x[:, -fields:])
+
+        return LastFields()
+
+    return make
+
+
+LONG_RECORD = Spec("long_record", "a 3,000-field record of which a linear classifier reads the "
+                   "last 64 (a digit image)", (1, LONG_FIELDS), _long_records,
+                   _last_fields(DIGIT_FIELDS, 10), epochs=150, lr=1e-2, classes=DIGIT_CLASSES)
+
 WINE = ["class_0", "class_1", "class_2"]
 IRIS = ["setosa", "versicolor", "virginica"]
 
