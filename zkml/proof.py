@@ -212,7 +212,7 @@ class Proof(StageResult):
     secret: Path | None = None  # a copy of the salts of its input commitments, beside it
     kept: list[Path] = field(default_factory=list)  # each subject's salt in the model's store
     repeats: list[Repeat] = field(default_factory=list)  # inputs proved before, now anew
-    reused: list[Kept] = field(default_factory=list)  # earlier salts proved with again
+    reused: list[Path] = field(default_factory=list)  # kept salts proved with again
 
     @property
     def outputs(self) -> list[list[float]]:

@@ -19,7 +19,7 @@ import hmac
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ class Kept:
     """A salt in the store: the commitment it makes with its subject's input, and its file."""
 
     commitment: str
-    salt: int
+    salt: int = field(repr=False)  # never in a log, nor in a result (Proof.reused is paths)
     path: Path
     created: str  # ISO 8601, UTC: the oldest of an input's commitments is its first
 
@@ -132,9 +132,10 @@ def repeats(kept: list[list[Kept]], commitments: list[str]) -> list[Repeat]:
             if found and c not in {k.commitment for k in found}]
 
 
-def reused(kept: list[list[Kept]], commitments: list[str]) -> list[Kept]:
-    """The subjects that a proof commits to under a commitment made of their input before."""
-    return [k for found, c in zip(kept, commitments, strict=True)
+def reused(kept: list[list[Kept]], commitments: list[str]) -> list[Path]:
+    """The salt files of the subjects that a proof commits to under a commitment made of their
+    input before."""
+    return [k.path for found, c in zip(kept, commitments, strict=True)
             for k in found if k.commitment == c]
 
 

@@ -61,3 +61,8 @@ def test_running_twice_on_one_chain_keeps_both_results_and_both_salts(model_dir,
     (proved,) = json.loads(again.stdout)["stages"]
     assert proved["instances"]["input_commitments"] == [c1] and proved["repeats"] == []
     assert f"reused the salt of {c1}" in again.stderr and "WARNING" not in again.stderr
+    salts = [json.loads(store.salt(c).read_text())["subjects"][0]["salt"] for c in (c1, c2)]
+    printed = [again.stdout, again.stderr] + [text for run in runs for text in (
+        run[0], json.dumps(run[1]))]
+    forms = [form for salt in salts for form in (salt[2:], str(int(salt, 16)))]
+    assert not [form for form in forms for text in printed if form in text.lower()]
