@@ -105,6 +105,7 @@ class Registry:
         """What a submission recorded anew for an input whose earlier commitment (its salt
         kept in the model's store, zkml.salts) this registry holds a result for already."""
         from zkml import salts
+        from zkml.errors import ChainError
         from zkml.evm.registry import NoResult
 
         notes = []
@@ -113,10 +114,17 @@ class Registry:
                 continue
             earlier = []  # (commitment and its result, where its salt is kept)
             for kept in salts.same_input(layout, subject.commitment):
-                with contextlib.suppress(NoResult):
+                try:
                     recorded = self.result(kept.commitment)
-                    earlier.append((f"{kept.commitment} (result #{recorded.result_id} of "
-                                    f"version {recorded.version})", kept.path))
+                except NoResult:
+                    continue
+                except ChainError as exc:  # the transaction stands: say what is unknown
+                    notes.append(f"the same input was proved before under {kept.commitment} "
+                                 f"(its salt in {kept.path}); whether this registry holds its "
+                                 f"result could not be read: {exc.message}")
+                    continue
+                earlier.append((f"{kept.commitment} (result #{recorded.result_id} of "
+                                f"version {recorded.version})", kept.path))
             if len(earlier) == 1:
                 (first, path), = earlier
                 notes.append(f"this records a second result for the same input under a new "
