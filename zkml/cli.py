@@ -349,13 +349,13 @@ def _classes_of(layout: ModelLayout) -> list[str] | None:
 def _render_prove(obj: Context, layout: ModelLayout, result: Any) -> None:
     err.print(f"  proof {result.path} ({result.size / 1e3:.1f} kB), verified before writing")
     for kept in result.reused:
-        err.print(f"  reused the salt of {kept.stem} (kept in {kept}): the same commitment as "
-                  "before", soft_wrap=True)
+        err.print(escape(f"  reused the salt of {kept.stem} (kept in {kept}): the same "
+                         "commitment as before"), soft_wrap=True)
     if result.kept:
         where = (f"salt kept in {result.kept[0]}" if len(result.kept) == 1 else
                  f"salts kept in {result.kept[0].parent}/, one file per commitment")
-        err.print(f"  {where} (owner-only, never overwritten; never in the proof or on chain), "
-                  f"a copy in {result.secret}", soft_wrap=True)
+        err.print(escape(f"  {where} (owner-only, never overwritten; never in the proof or on "
+                         f"chain), a copy in {result.secret}"), soft_wrap=True)
     _render_instances(obj.out, result.instances, _classes_of(layout))
 
 
