@@ -4,8 +4,9 @@ Inputs are streamed and handed to the workers in bounded chunks, so a file of an
 the memory of a few items. Every proof is written atomically under a file name made from its
 input's id, with a record beside it: the id, a keyed digest of the input (HMAC with a key kept
 owner-only in the output folder: a plain hash of a small private input could be brute-forced)
-and the verifying key it was proved with. A re-run proves again exactly the inputs whose proof
-is missing, whose input changed, or whose keys changed. One bad input fails alone, with its
+and the verifying key it was proved with; its salts go to the model's store (zkml.salts), with
+a copy beside it. A re-run proves again exactly the inputs whose proof is missing, whose input
+changed, or whose keys changed. One bad input fails alone, with its
 reason; the batch goes on.
 
 Workers are threads, each driving its own ezkl worker process (zkml._ezkl), which dies with
@@ -52,6 +53,7 @@ from zkml.layout import (
     write_json,
 )
 from zkml.progress import Progress, ProgressHook, ignore
+from zkml.salts import keep as keep_salts
 
 log = logging.getLogger("zkml")
 WORKER_BASE_BYTES = 400 * 2**20  # interpreter, ezkl and the SRS, measured by `zkml bench`
@@ -445,10 +447,12 @@ def _ray(layout: ModelLayout, out: BatchLayout, tasks: Iterator[Task | Outcome],
             task = pending.pop(done[0])
             outcome, text, secret = ray.get(done[0])
             if text is not None:
+                if secret is not None:  # into the model's store, and the copy beside the proof
+                    entries = json.loads(secret)["subjects"]
+                    keep_salts(layout, task.rows, [int(e["salt"], 16) for e in entries],
+                               [e["commitment"] for e in entries], out.secret(task.file_id))
                 with atomic_path(out.proof(task.file_id)) as tmp:
                     tmp.write_text(text)
-                if secret is not None:
-                    write_json(out.secret(task.file_id), json.loads(secret), private=True)
                 write_record(out, task, vk, outcome.outputs)
             yield outcome
     finally:

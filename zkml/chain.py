@@ -97,8 +97,45 @@ class Registry:
         deployment = self._deployment_for(layout)
         result = contracts.submit(self.chain, deployment, layout, path,
                                   self.deployed_now and deployment == self.deployment)
+        result.warnings += self._second_results(layout, result)
         hook(Progress("onchain", result=result))
         return result
+
+    def _second_results(self, layout: ModelLayout, result: OnchainResult) -> list[str]:
+        """What a submission recorded anew for an input whose earlier commitment (its salt
+        kept in the model's store, zkml.salts) this registry holds a result for already."""
+        from zkml import salts
+        from zkml.errors import ChainError
+        from zkml.evm.registry import NoResult
+
+        notes = []
+        for subject in result.subjects:
+            if not subject.recorded_now:
+                continue
+            earlier = []  # (commitment and its result, where its salt is kept)
+            for kept in salts.same_input(layout, subject.commitment):
+                try:
+                    recorded = self.result(kept.commitment)
+                except NoResult:
+                    continue
+                except ChainError as exc:  # the transaction stands: say what is unknown
+                    notes.append(f"the same input was proved before under {kept.commitment} "
+                                 f"(its salt in {kept.path}); whether this registry holds its "
+                                 f"result could not be read: {exc.message}")
+                    continue
+                earlier.append((f"{kept.commitment} (result #{recorded.result_id} of "
+                                f"version {recorded.version})", kept.path))
+            if len(earlier) == 1:
+                (first, path), = earlier
+                notes.append(f"this records a second result for the same input under a new "
+                             f"commitment {subject.commitment}; the first, {first}, stays "
+                             f"recorded and its salt stays in {path}")
+            elif earlier:
+                notes.append(f"this records result number {len(earlier) + 1} for the same "
+                             f"input under a new commitment {subject.commitment}; the earlier "
+                             "ones stay recorded, their salts kept: " + "; ".join(
+                                 f"{what} in {path}" for what, path in earlier))
+        return notes
 
     def add_version(self, model: Any, verifier: str = "auto") -> Deployment:
         """`model` as a new version (owner only): its own verifier or the shared one."""

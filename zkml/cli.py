@@ -240,6 +240,13 @@ def circuit_options(fn: Callable) -> Callable:
     return fn
 
 
+def reuse_salt_option(fn: Callable) -> Callable:
+    return click.option("--reuse-salt", is_flag=True,
+                        help="An input proved before keeps its first commitment: its salt "
+                        "from circuits/MODEL/secrets/ [default: a new salt, and a warning "
+                        "naming the earlier commitment].")(fn)
+
+
 def force_option(fn: Callable) -> Callable:
     return click.option("--force", is_flag=True, help="Redo the stage even if cached.")(fn)
 
@@ -341,9 +348,14 @@ def _classes_of(layout: ModelLayout) -> list[str] | None:
 
 def _render_prove(obj: Context, layout: ModelLayout, result: Any) -> None:
     err.print(f"  proof {result.path} ({result.size / 1e3:.1f} kB), verified before writing")
-    if result.secret is not None:
-        err.print(f"  salt of the input commitment kept in {result.secret} (owner-only; never "
-                  "in the proof or on chain)")
+    for kept in result.reused:
+        err.print(escape(f"  reused the salt of {kept.stem} (kept in {kept}): the same "
+                         "commitment as before"), soft_wrap=True)
+    if result.kept:
+        where = (f"salt kept in {result.kept[0]}" if len(result.kept) == 1 else
+                 f"salts kept in {result.kept[0].parent}/, one file per commitment")
+        err.print(escape(f"  {where} (owner-only, never overwritten; never in the proof or on "
+                         f"chain), a copy in {result.secret}"), soft_wrap=True)
     _render_instances(obj.out, result.instances, _classes_of(layout))
 
 
@@ -457,9 +469,11 @@ def setup_cmd(obj: Context, model: str, srs_file: Path | None, force: bool) -> N
               "skipped), .npy or .npz.")
 @click.option("--output", "-o", type=click.Path(path_type=Path),
               help="Proof file [default: circuits/MODEL/proof.json].")
+@reuse_salt_option
 @_common
 @pass_ctx
-def prove_cmd(obj: Context, model: str, input_file: Path, output: Path | None) -> None:
+def prove_cmd(obj: Context, model: str, input_file: Path, output: Path | None,
+              reuse_salt: bool) -> None:
     """Prove MODEL's inference on a private input; the proof is verified before it is written."""
     from zkml import _ezkl, proof
     from zkml.inputs import read_private_input
@@ -468,7 +482,8 @@ def prove_cmd(obj: Context, model: str, input_file: Path, output: Path | None) -
     layout = obj.layout(model)
     private = read_private_input(input_file)
     _render_prove(obj, layout, _run_stage(obj, "prove", lambda: proof.prove(
-        layout, private.values, output or layout.proof, str(input_file), salts=private.salts)))
+        layout, private.values, output or layout.proof, str(input_file), salts=private.salts,
+        reuse_salt=reuse_salt)))
 
 
 @main.command("verify")
@@ -617,11 +632,12 @@ def result_cmd(obj: Context, commitment: str, rpc_url: str, chain_id: int | None
 @click.option("--input", "input_file", required=True, type=click.Path(path_type=Path),
               help="The private input the proof was made of (as `zkml prove --input`).")
 @click.option("--secret", "secret_file", required=True, type=click.Path(path_type=Path),
-              help="The proof.secret.json that holds the salt(s).")
+              help="The file that holds the salt: circuits/MODEL/secrets/<commitment>.json, "
+              "or the proof.secret.json copy beside a proof.")
 @_common
 @pass_ctx
 def commitment_cmd(obj: Context, model: str, input_file: Path, secret_file: Path) -> None:
-    """Recompute the commitment of your input and salt and check it against proof.secret.json.
+    """Recompute the commitment of your input and salt and check it against the secret file.
 
     What a data subject runs, offline, to see that a recorded result is about them. Exit 0
     when every subject's commitment matches, 1 when one does not.
@@ -663,7 +679,8 @@ def serve_cmd(obj: Context, port: int, rpc_url: str | None, registry: str | None
     config = web.page_config(rpc_url, registry, obj.circuits_dir)
     with web.serve(port, config) as server:
         out.print(f"the subject's page: {server.url}", soft_wrap=True)
-        out.print("  it reads the registry over JSON-RPC; a proof.secret.json dropped on it "
+        out.print("  it reads the registry over JSON-RPC; a salt file dropped on it (a "
+                  "subject's circuits/MODEL/secrets/<commitment>.json, or a proof.secret.json) "
                   "never leaves the browser. Ctrl-C stops.", soft_wrap=True)
         try:
             server.wait()
@@ -817,6 +834,7 @@ def bench_cmd(obj: Context, out: Path, models: tuple[str, ...], repeats: int,
 @click.option("--chain/--no-chain", default=True, show_default=True,
               help="Also record the result on-chain.")
 @rpc_options
+@reuse_salt_option
 @force_option
 @_common
 @pass_ctx
@@ -824,7 +842,7 @@ def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
             samples: Path | None, classes: str | None, atol: float | None,
             input_file: Path | None,
             srs_file: Path | None, chain: bool, rpc_url: str | None, chain_id: int | None,
-            force: bool, optimize: str | None, **circuit: Any) -> None:
+            reuse_salt: bool, force: bool, optimize: str | None, **circuit: Any) -> None:
     """All stages on MODEL: export, compile, setup, prove, verify, record on-chain."""
     from zkml import workflow
     from zkml.progress import Progress
@@ -868,7 +886,8 @@ def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
             model, name=name, weights=weights, samples=samples, classes=_classes(classes),
             atol=atol, circuits_dir=obj.circuits_dir, options=_options(**circuit),
             optimize=optimize, input_file=input_file, srs=srs_file, chain=chain,
-            rpc_url=rpc_url, chain_id=chain_id, force=force, progress=progress)
+            rpc_url=rpc_url, chain_id=chain_id, force=force, reuse_salt=reuse_salt,
+            progress=progress)
     finally:
         while spinner:
             spinner.pop().__exit__(None, None, None)

@@ -56,7 +56,7 @@ def parse_salt(raw: Any, source: Path | str, warn: bool = True) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**SALT_BITS:
         raise InputError(f"{source}: a salt must be an integer below 2^{SALT_BITS} "
                          "(a number or a 0x… hex string)",
-                         hint="omit it and zkml draws one and keeps it beside the proof")
+                         hint="omit it and zkml draws one and keeps it (circuits/MODEL/secrets/)")
     if warn and value.bit_length() < SALT_BITS - 28:
         log.warning("%s: a salt with fewer than %d significant bits can be guessed; draw it "
                     "with a cryptographic random generator", source, SALT_BITS - 28)

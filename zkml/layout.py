@@ -120,6 +120,8 @@ class ModelLayout:
     evm_build = property(lambda self: self.root / "evm.json")  # ABIs and bytecode
     vka = property(lambda self: self.root / "vka.json")  # the key for the shared verifier
     run_proof = property(lambda self: self.root / "run-proof.json")  # run's, beside a user's
+    # owner-only: every proof's salts, one file per commitment, never overwritten (zkml.salts)
+    secrets = property(lambda self: SecretsLayout(self.root / "secrets"))
     # plain-ezkl baseline folders of the benchmark share this layout, and these files
     bench_input = property(lambda self: self.root / "bench-input.json")
     bench_proof = property(lambda self: self.root / "bench-proof.json")
@@ -168,11 +170,42 @@ class ScratchLayout:
 
 
 SECRET_SUFFIX = ".secret.json"
+_COMMITMENT = re.compile(r"^0x[0-9a-f]{64}$")
 
 
 def secret_path(proof_path: Path) -> Path:
-    """Where the private salt of a proof's input commitment is kept, beside the proof."""
+    """A copy of the salts of a proof's input commitments, beside the proof: the next proof
+    written to that path replaces it (the store, SecretsLayout, keeps every salt)."""
     return proof_path.with_name(proof_path.stem + SECRET_SUFFIX)
+
+
+@dataclass(frozen=True)
+class SecretsLayout:
+    """A model's owner-only store of salts (zkml.salts): secrets/<commitment>.json per subject
+    commitment, and secrets/inputs/<input HMAC>/<commitment> naming the commitments made of one
+    input."""
+
+    root: Path
+
+    input_key = property(lambda self: self.root / ".input-key")  # HMAC key for input digests
+    inputs = property(lambda self: self.root / "inputs")
+
+    def salt(self, commitment: str) -> Path:
+        if not _COMMITMENT.fullmatch(commitment):  # it names a file: nothing else may
+            raise ArtifactError(f"{commitment[:80]!r} is not a commitment (0x and 64 hex digits)")
+        return self.root / f"{commitment}.json"
+
+    def same_input(self, digest: str) -> Path:
+        return self.inputs / digest
+
+    def make(self) -> None:
+        """The store's folders, owner-only whatever the umask (a wider mode is narrowed), with
+        no temporary left by a writer that was killed."""
+        for folder in (self.root, self.inputs):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if folder.stat().st_mode & 0o077:
+                folder.chmod(0o700)
+        remove_dead_temporaries(self.root)
 
 
 @dataclass(frozen=True)
@@ -243,18 +276,16 @@ def sha256_file_stat_cached(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path, private: bool = False) -> Iterator[Path]:
+def atomic_path(target: Path, private: bool = False, replace: bool = True) -> Iterator[Path]:
     """Yield a temporary sibling of target; move it into place only if the block succeeds.
 
     An interrupted or failed stage then never leaves a half-written artifact behind. private
     files (anything holding inputs, sample records or private weights) stay owner-only, and so
-    does every file written into an owner-only folder.
+    does every file written into an owner-only folder. Without replace, an existing target
+    stays as it is and FileExistsError is raised.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a killed writer
-        pid = stale.name[len(target.name) + 2:].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            stale.unlink(missing_ok=True)
+    remove_dead_temporaries(target.parent, target.name)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
                                dir=target.parent)
     os.close(fd)
@@ -269,15 +300,45 @@ def atomic_path(target: Path, private: bool = False) -> Iterator[Path]:
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp_path, 0o666 & ~umask)
-        os.replace(tmp_path, target)
+        if replace:
+            os.replace(tmp_path, target)
+        else:
+            os.link(tmp_path, target)  # atomic, and fails if target exists
     finally:
         tmp_path.unlink(missing_ok=True)
         _janitor.release(tmp_path)
 
 
+def remove_dead_temporaries(folder: Path, name: str = "*") -> None:
+    """atomic_path's temporaries (of `name`) left by writers that no longer run (SIGKILL skips
+    cleanup, and the janitor may have been killed too); a running writer's stay."""
+    for stale in folder.glob(f".{name}.*.tmp"):
+        parts = stale.name.removesuffix(".tmp").rsplit(".", 2)  # name, pid, mkstemp's random
+        if len(parts) == 3 and parts[1].isdigit() and not _alive(int(parts[1])):
+            stale.unlink(missing_ok=True)
+
+
 def write_json(path: Path, data: Any, private: bool = False) -> None:
     with atomic_path(path, private) as tmp:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def write_json_once(path: Path, data: Any) -> bool:
+    """A file that must outlive any crash and never change (a salt): owner-only, whole or
+    absent, on disk before this returns, and never written over. False if it was there."""
+    try:
+        with atomic_path(path, private=True, replace=False) as tmp, tmp.open("w") as fh:
+            fh.write(json.dumps(data, indent=2) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+    except FileExistsError:
+        return False
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:  # the new name, too, survives a power cut
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+    return True
 
 
 JSON_DEPTH_LIMIT = 2000

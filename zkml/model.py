@@ -111,16 +111,17 @@ class Model:
 
     def prove(self, private_input: Any, output: Path | str | None = None,
               salts: list[int] | None = None, progress: ProgressHook | None = None,
-              source: str = "input") -> Any:
+              source: str = "input", reuse_salt: bool = False) -> Any:
         """Prove inference on private inputs (a Proof, verified before it is written): an
         array of subjects' flat rows (as `holdout` holds them), a dict keyed by input name or
         a list per input (each input's values of every subject in turn). salts: to reproduce
-        earlier input commitments; source: how errors name the input."""
+        earlier input commitments; reuse_salt: an input proved before keeps its first
+        commitment (zkml.salts); source: how errors name the input."""
         from zkml import proof
 
         return self._stage("prove", progress, lambda _: proof.prove(
             self.layout, private_input, Path(output) if output else self.layout.proof,
-            source, salts=salts))
+            source, salts=salts, reuse_salt=reuse_salt))
 
     def verify(self, proof: Any = None, vk: Path | str | None = None,
                progress: ProgressHook | None = None) -> Any:

@@ -11,7 +11,7 @@ import math
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +20,7 @@ from zkml.circuit import CircuitSettings, check_input, witness
 from zkml.errors import ArtifactError, InputError, ProofError, VerificationFailed
 from zkml.export import ExportedModel
 from zkml.felts import FIELD_MODULUS, felt_hex, felt_to_int, signed
-from zkml.inputs import new_salt, parse_salt
+from zkml.inputs import parse_salt
 from zkml.keys import KeyRecord, current_keys
 from zkml.layout import (
     SECRET_SUFFIX,
@@ -32,6 +32,7 @@ from zkml.layout import (
     secret_path,
 )
 from zkml.results import StageResult, rounded
+from zkml.salts import Kept, Repeat, choose, earlier, keep, repeats, reused
 from zkml.subjects import proof_commitments
 
 T = TypeVar("T")
@@ -209,7 +210,10 @@ class Proof(StageResult):
     path: Path
     instances: PublicInstances
     size: int
-    secret: Path | None = None  # the salts of the input commitments, kept beside the proof
+    secret: Path | None = None  # a copy of the salts of its input commitments, beside it
+    kept: list[Path] = field(default_factory=list)  # each subject's salt in the model's store
+    repeats: list[Repeat] = field(default_factory=list)  # inputs proved before, now anew
+    reused: list[Path] = field(default_factory=list)  # kept salts proved with again
 
     @property
     def outputs(self) -> list[list[float]]:
@@ -222,26 +226,31 @@ class Proof(StageResult):
 
 @_reads_model
 def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str = "input",
-          salts: list[int] | None = None) -> Proof:
+          salts: list[int] | None = None, reuse_salt: bool = False) -> Proof:
     """Prove inference on private inputs (one row per subject of the circuit), verify the
     proof, and only then write it out.
 
     With committed inputs each subject's commitment takes a 256-bit salt: given (to reproduce a
-    commitment made before) or drawn here, and kept owner-only beside the proof, never in it.
-    ezkl's prove runs unchecked with calibrated settings and will emit a proof (that no verifier
-    accepts) for a witness the circuit does not satisfy; verifying here catches that.
+    commitment made before), with reuse_salt the first one kept for the same input (zkml.salts),
+    or drawn here. Every salt is kept owner-only in the model's store and copied beside the
+    proof, never in it; an input proved before under another commitment is named in the
+    result's repeats and warnings. ezkl's prove runs unchecked with calibrated settings and will
+    emit a proof (that no verifier accepts) for a witness the circuit does not satisfy;
+    verifying here catches that.
     """
     _check_output(layout, proof_path)
     loaded = _Loaded.load(layout, proving=True)
     settings = loaded.settings
     srs = loaded.keys.checked_srs()
     rows = check_input(settings, loaded.exported.signature, private_input, source)
+    kept: list[list[Kept]] = []
     if settings.salted:
         if salts is not None and (not isinstance(salts, list | tuple)
                                   or len(salts) != settings.subjects):
             raise InputError(f"{source}: give one salt per subject ({settings.subjects})")
-        salts = ([parse_salt(salt, source) for salt in salts] if salts is not None
-                 else [new_salt() for _ in range(settings.subjects)])
+        kept = earlier(layout, rows)
+        salts = choose(None if salts is None else [parse_salt(salt, source) for salt in salts],
+                       kept, reuse_salt)
     else:
         salts = None
     start = time.perf_counter()
@@ -273,10 +282,13 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
                     "samples that cover it",
                 ) from exc
             size = tmp.stat().st_size
-            if secret is not None and salts is not None:
-                write_secret(secret, salts, verification.instances.input_commitments)
+            commitments = verification.instances.input_commitments
+            stored = [] if salts is None else keep(layout, rows, salts, commitments, secret)
+    repeated = repeats(kept, commitments)
     return Proof(stage="prove", seconds=seconds, model=layout.name, path=proof_path,
-                 instances=verification.instances, size=size, secret=secret)
+                 instances=verification.instances, size=size, secret=secret, kept=stored,
+                 repeats=repeated, reused=reused(kept, commitments),
+                 warnings=[r.describe(source, settings.subjects) for r in repeated])
 
 
 def _check_output(layout: ModelLayout, proof_path: Path) -> None:
@@ -286,17 +298,9 @@ def _check_output(layout: ModelLayout, proof_path: Path) -> None:
         "compiled", "fidelity", "optimize_report", "key_record", "vk", "pk", "manifest",
         "verifier_sol", "evm_build", "vka")}
     if proof_path.is_dir() or proof_path.name.endswith(SECRET_SUFFIX) or \
-            proof_path.resolve() in {p.resolve() for p in artifacts}:
+            proof_path.resolve() in {p.resolve() for p in artifacts} or \
+            proof_path.resolve().is_relative_to(layout.secrets.root.resolve()):
         raise ProofError(f"{proof_path} is not a place for a proof (a folder, a model "
                          "artifact or a proof's salts)",
                          hint="choose another -o, e.g. a new proof.json")
 
-
-def write_secret(path: Path, salts: list[int], commitments: list[str]) -> None:
-    """The salts behind a proof's input commitments: what a subject needs to show that a
-    commitment is theirs. Owner-only, beside the proof; never in a proof, a log or on chain."""
-    from zkml.layout import write_json
-
-    write_json(path, {"subjects": [
-        {"salt": f"0x{salt:064x}", "commitment": c}
-        for salt, c in zip(salts, commitments, strict=True)]}, private=True)

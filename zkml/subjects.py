@@ -440,11 +440,12 @@ class CommitmentCheck:
 
 def check_secret(layout: Any, input_file: Path, secret_file: Path) -> list[CommitmentCheck]:
     """Recompute each subject's commitment from its private input (as given to `zkml prove`)
-    and the salt in proof.secret.json, offline, and compare it with the commitment the file
-    names: how a data subject checks that a recorded result is about them."""
-    from zkml.circuit import CircuitSettings, check_input
+    and the salt in a salt file (a proof's proof.secret.json, or one subject's file in the
+    model's store, secrets/<commitment>.json), offline, and compare it with the commitment the
+    file names: how a data subject checks that a recorded result is about them."""
+    from zkml.circuit import CircuitSettings
     from zkml.export import ExportedModel
-    from zkml.inputs import parse_salt, read_private_input
+    from zkml.inputs import parse_input, parse_salt, read_private_input
     from zkml.layout import read_json
 
     raw = read_json(secret_file, "secret file")
@@ -454,12 +455,12 @@ def check_secret(layout: Any, input_file: Path, secret_file: Path) -> list[Commi
         raise CircuitError(f"{secret_file} is not a proof.secret.json",
                            hint='it holds {"subjects": [{"salt": …, "commitment": …}]}')
     settings = CircuitSettings.load(layout)
-    if len(entries) != settings.subjects:
+    if len(entries) not in (1, settings.subjects):
         raise CircuitError(f"{secret_file} holds {len(entries)} subject(s); {layout.name}'s "
                            f"proofs have {settings.subjects}", hint="check the model")
-    private = read_private_input(input_file)
-    rows = check_input(settings, ExportedModel.load(layout).signature, private.values,
-                       str(input_file))
+    private = read_private_input(input_file)  # one subject's input for a one-subject file
+    rows = parse_input(private.values, ExportedModel.load(layout).signature, str(input_file),
+                       len(entries))
     checks = []
     for j, (row, entry) in enumerate(zip(rows, entries, strict=True)):
         computed = commitment(layout, row, parse_salt(entry["salt"], secret_file))

@@ -53,8 +53,10 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
         options: CircuitOptions | None = None, optimize: str | None = None,
         input_file: Path | None = None, srs: Path | None = None, chain: bool = True,
         rpc_url: str | None = None, chain_id: int | None = None, force: bool = False,
-        progress: ProgressHook = ignore) -> RunResult:
-    """Export, compile, setup, prove, verify and, with chain, record on-chain."""
+        reuse_salt: bool = False, progress: ProgressHook = ignore) -> RunResult:
+    """Export, compile, setup, prove, verify and, with chain, record on-chain. An input proved
+    before is proved under a new commitment (the prove and onchain results say so), or with
+    reuse_salt under its first one again (zkml.salts)."""
     start = time.perf_counter()
     model: Model = load(source, name=name, weights=weights, samples=samples, classes=classes,
                         circuits_dir=circuits_dir, progress=progress)  # every stage reports
@@ -76,7 +78,8 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
                          f"held-out samples {DEFAULT_SAMPLE * n}-{DEFAULT_SAMPLE * n + n - 1}")
     path, kept = _proof_path(model.layout)
     outcome.proof, outcome.kept_user_proof = path, kept
-    stages.append(model.prove(private.values, path, salts=private.salts, source=outcome.input))
+    stages.append(model.prove(private.values, path, salts=private.salts, source=outcome.input,
+                              reuse_salt=reuse_salt))
     if kept is None:
         Manifest(model.layout).record(RUN_PROOF, "", [path], stages[-1].seconds)
     stages.append(model.verify(path))

@@ -71,9 +71,14 @@ def test_a_changed_input_under_the_same_id_is_proved_again(breast_cancer, tmp_pa
     assert first.proved_now == 1
     again = batch.run(breast_cancer, inputs, out, workers=1)
     assert (again.already_done, again.proved_now) == (1, 0)
+    old_salt = json.loads(BatchLayout(out).secret("patient-7").read_text())["subjects"]
     write_jsonl(inputs, [json.dumps({"id": "patient-7", "input": holdout[1].tolist()})])
     changed = batch.run(breast_cancer, inputs, out, workers=1)
     assert (changed.already_done, changed.proved_now, changed.changed) == (0, 1, 1)
+    new_salt = json.loads(BatchLayout(out).secret("patient-7").read_text())["subjects"]
+    for kept in (old_salt, new_salt):  # the copy is replaced; the store keeps both salts
+        store = breast_cancer.secrets.salt(kept[0]["commitment"])
+        assert json.loads(store.read_text())["subjects"] == kept
     now = proof.verify(breast_cancer, BatchLayout(out).proof("patient-7")).instances.outputs
     alone = proof.prove(breast_cancer, holdout[1], tmp_path / "alone.json").instances.outputs
     assert now == alone  # the proof stands for the new record, not the old one
@@ -176,7 +181,8 @@ def test_ray_local_leaves_nothing_behind(breast_cancer, tmp_path):
     summary = batch.run(breast_cancer, inputs, tmp_path / "out", ray_address="local")
     assert summary.valid == 4 and summary.proved_now == 4 and summary.engine == "ray (local)"
     for path in BatchLayout(tmp_path / "out").proofs.glob("patient-*[0-9].json"):
-        proof.verify(breast_cancer, path)
+        (commitment,) = proof.verify(breast_cancer, path).instances.input_commitments
+        assert breast_cancer.secrets.salt(commitment).is_file()  # kept by the driver
     deadline = time.monotonic() + 20  # Ray's workers exit after shutdown, then clean up
     while time.monotonic() < deadline and set(
             Path(tempfile.gettempdir()).glob("zkml-*-ray-*")) - before:

@@ -123,12 +123,30 @@ def test_a_huge_constant_of_shape_is_one_line(tmp_path):
     one_line_error(zkml(tmp_path / "c", "export", path), "onnxruntime cannot run")
 
 
-def test_a_killed_prove_leaves_no_witness(model_dir, tmp_path):
-    process = subprocess.Popen(
+def start_prove(model_dir, tmp_path):
+    return subprocess.Popen(
         [sys.executable, "-m", "zkml.cli", "--circuits-dir", str(model_dir), "prove",
          "breast_cancer", "--input", str(input_file(tmp_path, model_dir)), "-o",
          str(tmp_path / "p.json")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
+
+
+def salts_kept(model_dir):
+    """The salt store's files, each of which must be whole: the commitment it is named by."""
+    from zkml.layout import ModelLayout
+
+    store = ModelLayout(model_dir / "breast_cancer").secrets
+    kept = {}
+    for path in store.root.glob("*.json"):
+        (entry,) = json.loads(path.read_text())["subjects"]
+        assert entry["commitment"] == path.stem and path.stat().st_mode & 0o077 == 0
+        kept[path.stem] = entry["salt"]
+    return kept
+
+
+def test_a_killed_prove_leaves_no_witness(model_dir, tmp_path):
+    kept = salts_kept(model_dir)
+    process = start_prove(model_dir, tmp_path)
     pattern = f"zkml-{process.pid}-witness-*"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(Path(tempfile.gettempdir()).glob(pattern)):
@@ -140,6 +158,37 @@ def test_a_killed_prove_leaves_no_witness(model_dir, tmp_path):
     zkml(model_dir, "verify", "breast_cancer")
     assert not list(Path(tempfile.gettempdir()).glob(pattern))  # ...the next run removes it
     assert not (tmp_path / "p.json").exists()
+    assert salts_kept(model_dir) == kept  # no salt before its proof verified
+
+
+def test_a_prove_killed_while_writing_leaves_no_half_written_file(model_dir, tmp_path):
+    """Killed once its proof is being written: a proof is whole with its salt kept, or absent;
+    every salt kept before stays; no temporary survives."""
+    kept = salts_kept(model_dir)
+    process = start_prove(model_dir, tmp_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(tmp_path.glob(".p.json.*.tmp")) and \
+            process.poll() is None:
+        time.sleep(0.002)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    zkml(model_dir, "verify", "breast_cancer")  # the next zkml command, as a user's would
+    deadline = time.monotonic() + 20  # the janitor removes what the killed writer left
+    leftovers = [tmp_path, model_dir / "breast_cancer" / "secrets"]
+    def temporaries():
+        return [t for p in leftovers for t in p.glob(".*.tmp")]
+
+    while time.monotonic() < deadline and temporaries():
+        time.sleep(0.05)
+    assert not temporaries()
+    after = salts_kept(model_dir)
+    assert after.items() >= kept.items()
+    if (tmp_path / "p.json").exists():
+        from zkml import proof
+        from zkml.layout import ModelLayout
+
+        checked = proof.verify(ModelLayout(model_dir / "breast_cancer"), tmp_path / "p.json")
+        assert set(checked.instances.input_commitments) <= set(after)
 
 
 def test_a_model_with_private_weights_is_owner_only(iris_committed):

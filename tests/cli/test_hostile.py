@@ -55,6 +55,8 @@ def test_batch_ids_cannot_name_each_others_files(breast_cancer, tmp_path):
         assert json.loads(out.record(name).read_text())["id"] == item_id
         secret = json.loads(out.secret(name).read_text())["subjects"][0]
         assert secret["commitment"] == checked.instances.input_commitments[0]
+        kept = breast_cancer.secrets.salt(secret["commitment"])  # also in the model's store
+        assert json.loads(kept.read_text())["subjects"] == [secret]
 
 
 def test_a_resumed_batch_redoes_a_proof_edited_since(breast_cancer, tmp_path):

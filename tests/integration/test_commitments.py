@@ -3,6 +3,7 @@ subject of a batch, and why an outsider cannot enumerate inputs to find whose re
 commitment is, even for a model as small as iris."""
 
 import itertools
+import json
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from conftest import build
 from zkml import proof
 from zkml.circuit import CircuitSettings
 from zkml.export import ExportedModel
-from zkml.subjects import commitment
+from zkml.subjects import check_secret, commitment
 
 pytestmark = pytest.mark.integration
 
@@ -44,6 +45,12 @@ def test_each_subject_of_a_batch_recomputes_its_commitment(scheme, tmp_path):
     assert made.instances.input_commitments == [
         commitment(layout, row, salt) for row, salt in zip(rows, salts, strict=True)]
     assert len(set(made.instances.input_commitments)) == 3
+    # each subject's salt is kept on its own: the subject checks it with their input alone
+    mine = tmp_path / "mine.json"
+    mine.write_text(json.dumps(rows[1].tolist()))
+    (check,) = check_secret(layout, mine, made.kept[1])
+    assert check.matches and check.computed == made.instances.input_commitments[1]
+    assert not check_secret(layout, mine, made.kept[0])[0].matches
 
 
 def test_enumerating_inputs_does_not_find_a_salted_subject(iris, tmp_path, capsys):

@@ -24,6 +24,10 @@ def test_private_input_and_salt_not_in_proof(breast_cancer):
     assert not found, f"private input values found in the proof: {found[:5]}"
     secret = json.loads(secret_path(breast_cancer.proof).read_text())["subjects"][0]
     assert secret_path(breast_cancer.proof).stat().st_mode & 0o077 == 0
+    kept = breast_cancer.secrets.salt(secret["commitment"])  # the store's file, the lasting one
+    assert json.loads(kept.read_text())["subjects"] == [secret]
+    for private in (kept, breast_cancer.secrets.root):
+        assert private.stat().st_mode & 0o077 == 0
     salt = int(secret["salt"], 16)
     hidden = [int_to_felt(b) for b in blinders(salt)]  # as the witness holds them
     hidden += [f"{b:064x}" for b in blinders(salt)]  # as a 0x number

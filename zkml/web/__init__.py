@@ -2,10 +2,11 @@
 `zkml serve` (or opened as a file, with ?rpc=URL&registry=0x… in the address).
 
 It reads a registry over JSON-RPC and shows what the registry records for the commitments in
-a proof.secret.json dropped on it; nothing of that file leaves the browser (app.js). Its one
-library, ethers (ABI encoding), comes from npm, pinned in package-lock.json, and is vendored
-here byte for byte (vendor/ethers.umd.min.js; tests compare it with node_modules/). The
-registry's ABI is registry-abi.js, written from the compiled contract (`python -m zkml.web`).
+a salt file dropped on it (0x….json, or proof.secret.json); nothing of that file leaves the
+browser (app.js). Its one library, ethers (ABI encoding), comes from npm, pinned in
+package-lock.json, and is vendored here byte for byte (vendor/ethers.umd.min.js; tests compare
+it with node_modules/). The registry's ABI is registry-abi.js, written from the compiled
+contract (`python -m zkml.web`).
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 "use strict";
 // The subject's page. It reads an InferenceRegistry over JSON-RPC (plain fetch; ethers, from
 // npm, only encodes and decodes ABI data) and shows what the registry holds for the
-// commitments in a proof.secret.json dropped here. The file is read in this page and only its
-// public commitments are kept: the salts are dropped at once and never reach a request. By
-// default even the commitments stay here: the page reads every InferenceVerified event of the
-// registry and matches them itself.
+// commitments in a salt file (0x….json or proof.secret.json) dropped here. The file is read
+// in this page and only its public commitments are kept: the salts are dropped at once and
+// never reach a request. By default even the commitments stay here: the page reads every
+// InferenceVerified event of the registry and matches them itself.
 (function () {
   const abi = window.ZKML_REGISTRY_ABI;
   const iface = new ethers.Interface(abi);
@@ -67,7 +67,7 @@
     }
     const subjects = parsed && Array.isArray(parsed.subjects) ? parsed.subjects : null;
     if (!subjects || subjects.length === 0) {
-      throw new Error(file.name + ' is not a proof.secret.json (no "subjects")');
+      throw new Error(file.name + ' is not a salt file (no "subjects")');
     }
     const found = subjects.map(function (subject) {
       const text = subject && typeof subject.commitment === "string" ? subject.commitment : "";
@@ -199,7 +199,7 @@
     const registryText = $("registry").value.trim();
     const results = $("results");
     results.textContent = "";
-    if (!commitments.length) return status("Drop your proof.secret.json first.", true);
+    if (!commitments.length) return status("Drop your salt file first.", true);
     if (!/^https?:\/\//.test(url)) return status("Give the node's http(s) URL.", true);
     if (!ethers.isAddress(registryText)) return status("Give the registry's 0x address.", true);
     const registry = ethers.getAddress(registryText);
@@ -262,7 +262,7 @@
     $("rpc-url").value = query.get("rpc") || config.rpcUrl || "";
     $("registry").value = query.get("registry") || config.registry || "";
     if (config.model) $("check-command").textContent =
-      "zkml commitment " + config.model + " --input YOUR_INPUT.json --secret proof.secret.json";
+      "zkml commitment " + config.model + " --input YOUR_INPUT.json --secret YOUR_SALT_FILE.json";
   }
 
   const zone = $("drop-zone");
