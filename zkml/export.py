@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,6 +203,19 @@ def _torch_to_onnx(model: LoadedModel, target: Path) -> None:
         ) from None
 
 
+def _self_contained(source: Path, target: Path) -> None:
+    """The user's ONNX file as one file: weights torch's default exporter keeps beside it
+    (`model.onnx.data`) are read in, so the model folder needs nothing outside itself."""
+    import onnx
+
+    try:
+        onnx.save(onnx.load(str(source)), str(target))
+    except Exception as exc:  # protobuf's and onnx's own errors
+        raise ExportError(f"{source} cannot be read with its weights: {_first_line(exc)}",
+                          hint="keep an ONNX file's external data (its .data file) beside it"
+                          ) from None
+
+
 def recorded_source(layout: ModelLayout) -> ModelSource | None:
     """What the folder's model was exported from (source.json), if that is known."""
     if not layout.source_record.is_file():
@@ -229,7 +241,7 @@ def _write(model: LoadedModel, layout: ModelLayout, atol: float) -> ExportReport
     check_samples = model.holdout[:CHECKED_SAMPLES]
     with atomic_path(layout.onnx) as tmp:
         if model.onnx_path is not None:
-            shutil.copyfile(model.onnx_path, tmp)
+            _self_contained(model.onnx_path, tmp)
             reference = run_onnx(tmp, model.signature, model.holdout)
             differences = None
         else:

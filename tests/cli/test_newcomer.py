@@ -75,6 +75,25 @@ def test_custom_class_labels_are_printed(tmp_path):
     assert verified and all(line.split("-> ")[1] in {"low", "mid", "high"} for line in verified)
 
 
+def test_an_onnx_file_from_torchs_default_exporter_is_proved(tmp_path):
+    """torch.onnx.export with its defaults (the dynamo exporter: opset 20, a fixed batch, the
+    weights in a .data file beside the graph) feeds `zkml run` as it is."""
+    import torch
+    from sklearn.datasets import load_iris
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    onnx_file = tmp_path / "iris_net.onnx"
+    torch.onnx.export(net.eval(), (torch.zeros(1, 4),), str(onnx_file))
+    assert (tmp_path / "iris_net.onnx.data").is_file()  # what made a copy lose its weights
+    samples = tmp_path / "samples.json"
+    samples.write_text(json.dumps(load_iris().data[::5].tolist()))
+    result = zkml(tmp_path / "c", "run", onnx_file, "--samples", samples, "--no-chain")
+    assert result.exit_code == 0, result.stderr
+    assert "verified" in result.stdout
+    assert not list((tmp_path / "c" / "iris_net").glob("*.data"))  # one self-contained file
+
+
 def test_run_keeps_a_proof_the_user_made(model_dir, tmp_path):
     row = ExportedModel.load(ModelLayout(model_dir / "breast_cancer")).holdout[5]
     source = tmp_path / "mine.json"
