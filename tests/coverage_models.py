@@ -311,6 +311,53 @@ def tree_gemm(folder: Path) -> Built:
     return Built("tree_gemm", path, samples)
 
 
+def tree_int8(folder: Path) -> Built:
+    """The same kind of tree written with onnx.helper the way some converters do it: the
+    root-to-leaf matching is an int8 MatMul, which ezkl proves and onnxruntime refuses to load
+    (it has no int8 MatMul kernel)."""
+    from onnx import TensorProto, helper
+    from sklearn.datasets import load_iris
+    from sklearn.tree import DecisionTreeClassifier
+
+    x, y = load_iris(return_X_y=True)
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(x, y).tree_
+    inner = [i for i in range(tree.node_count) if tree.children_left[i] >= 0]
+    leaves = [i for i in range(tree.node_count) if tree.children_left[i] < 0]
+    pick = np.zeros((4, len(inner)), np.float32)
+    for j, i in enumerate(inner):
+        pick[tree.feature[i], j] = 1
+    paths = np.zeros((len(inner), len(leaves)), np.int8)  # +1: went left, -1: right
+    depth = np.zeros(len(leaves), np.int8)
+
+    def walk(node, path):
+        if tree.children_left[node] < 0:
+            leaf = leaves.index(node)
+            for j, left in path:
+                paths[j, leaf] = 1 if left else -1
+            depth[leaf] = sum(left for _, left in path)
+            return
+        walk(tree.children_left[node], [*path, (inner.index(node), True)])
+        walk(tree.children_right[node], [*path, (inner.index(node), False)])
+
+    walk(0, [])
+    values = tree.value[leaves, 0, :].astype(np.float32)
+    nodes = [
+        helper.make_node("MatMul", ["features", "pick"], ["picked"]),
+        helper.make_node("LessOrEqual", ["picked", "threshold"], ["left_bool"]),
+        helper.make_node("Cast", ["left_bool"], ["left"], to=TensorProto.INT8),
+        helper.make_node("MatMul", ["left", "paths"], ["turns"]),
+        helper.make_node("Equal", ["turns", "depth"], ["reached_bool"]),
+        helper.make_node("Cast", ["reached_bool"], ["reached"], to=TensorProto.FLOAT),
+        helper.make_node("MatMul", ["reached", "values"], ["probabilities"]),
+    ]
+    model = _graph(nodes, [_io("features", TensorProto.FLOAT, ["n", 4])],
+                   [_io("probabilities", TensorProto.FLOAT, ["n", 3])],
+                   {"pick": pick, "threshold": tree.threshold[inner].astype(np.float32),
+                    "paths": paths, "depth": depth,
+                    "values": values / values.sum(1, keepdims=True)}, opset=13)
+    return _save(model, folder, "tree_int8", x[::12][:SAMPLES].tolist())
+
+
 def skl2onnx_tree(folder: Path) -> Path:
     """scikit-learn's own converter: one ai.onnx.ml TreeEnsembleClassifier node, an op ezkl
     does not implement (the coverage test expects one clear line naming it)."""
@@ -331,4 +378,5 @@ def skl2onnx_tree(folder: Path) -> Path:
 
 
 BUILDERS = [two_inputs, gather_index, where_bool, scalar_mean, int_affine, double_linear,
-            topk, scatter_nd, fixed_batch, opset10_pool, rank1_mlp, no_input, lstm, tree_gemm]
+            topk, scatter_nd, fixed_batch, opset10_pool, rank1_mlp, no_input, lstm, tree_gemm,
+            tree_int8]

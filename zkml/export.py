@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -16,6 +18,8 @@ from zkml.layout import Manifest, ModelLayout, atomic_path, read_json, write_jso
 from zkml.models.base import LoadedModel, ModelSource
 from zkml.results import StageResult
 from zkml.signature import Signature
+
+log = logging.getLogger("zkml")
 
 OPSET = 18  # ezkl's tract reads opset <= 18 graphs from torch's TorchScript exporter
 DEFAULT_ATOL = 1e-4
@@ -131,25 +135,77 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
-def onnx_session(onnx_path: Path) -> Any:
-    """An onnxruntime session on the CPU, or an ExportError saying why the graph is refused."""
+# integer types ONNX's MatMul does not define, which converters write anyway (hummingbird-style
+# trees match root-to-leaf paths with an int8 MatMul): ezkl proves them, onnxruntime refuses
+NARROW_INTEGERS = {3: "int8", 2: "uint8", 5: "int16", 4: "uint16"}  # onnx.TensorProto codes
+
+
+def onnx_session(onnx_path: Path, shown: Path | str | None = None) -> Any:
+    """An onnxruntime session on the CPU, or an ExportError (naming `shown`, the user's file,
+    when onnx_path is a copy) saying why the graph is refused. A graph onnxruntime refuses only
+    for MatMuls of narrow integers runs as a copy that computes them in int32 (the same
+    products while they fit the narrow type, which the fidelity report checks against ezkl's
+    circuit)."""
     import onnxruntime as ort
 
+    providers = ["CPUExecutionProvider"]
     try:
-        return ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(onnx_path), providers=providers)
     except Exception as exc:  # onnxruntime raises its own untyped errors
-        raise ExportError(f"onnxruntime cannot load {onnx_path}: {_first_line(exc)}",
-                          hint="check the graph with onnxruntime") from None
+        refused = exc
+    widened = _widened_matmuls(onnx_path)
+    if widened is not None:
+        with contextlib.suppress(Exception):
+            return ort.InferenceSession(widened, providers=providers)
+    raise ExportError(f"onnxruntime cannot load {shown or onnx_path}: {_first_line(refused)}",
+                      hint="check the graph with onnxruntime") from None
 
 
-def run_onnx(onnx_path: Path, signature: Signature, rows: np.ndarray) -> list[np.ndarray]:
+def _widened_matmuls(onnx_path: Path) -> bytes | None:
+    """The graph with every MatMul of narrow integers cast to int32 and back, or None when it
+    has none."""
+    import onnx
+    from onnx import helper
+
+    try:
+        model = onnx.load(str(onnx_path))
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # a graph ONNX cannot read or type has nothing to widen
+        return None
+    types = {v.name: v.type.tensor_type.elem_type for v in [
+        *inferred.graph.value_info, *inferred.graph.input, *inferred.graph.output]}
+    types.update({i.name: i.data_type for i in model.graph.initializer})
+    nodes, widened = [], 0
+    for k, node in enumerate(model.graph.node):
+        narrow = types.get(node.input[0]) if node.op_type == "MatMul" else None
+        if narrow not in NARROW_INTEGERS:
+            nodes.append(node)
+            continue
+        widened += 1
+        wide = [f"zkml_wide_{k}_{i}" for i in range(2)]
+        nodes += [helper.make_node("Cast", [name], [w], to=onnx.TensorProto.INT32)
+                  for name, w in zip(node.input, wide, strict=True)]
+        nodes += [helper.make_node("MatMul", wide, [f"zkml_wide_{k}_out"]),
+                  helper.make_node("Cast", [f"zkml_wide_{k}_out"], list(node.output),
+                                   to=narrow)]
+    if not widened:
+        return None
+    log.info("%s: %d MatMul(s) of narrow integers run in int32 for onnxruntime's reference",
+             onnx_path, widened)
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    return bytes(model.SerializeToString())
+
+
+def run_onnx(onnx_path: Path, signature: Signature, rows: np.ndarray,
+             shown: Path | str | None = None) -> list[np.ndarray]:
     """Outputs of the ONNX graph on each subject's flat row, one run per row, each input in
     its own dtype; per output, the rows' outputs stacked (any rank, scalars too)."""
-    session = onnx_session(onnx_path)
+    session = onnx_session(onnx_path, shown)
     try:
         runs = [session.run(None, signature.feeds(row[None])) for row in rows]
     except Exception as exc:  # onnxruntime raises its own untyped errors
-        raise ExportError(f"onnxruntime cannot run {onnx_path}: {_first_line(exc)}",
+        raise ExportError(f"onnxruntime cannot run {shown or onnx_path}: {_first_line(exc)}",
                           hint="check the graph (shapes, constant sizes) with onnxruntime"
                           ) from None
     if not runs:
@@ -242,7 +298,7 @@ def _write(model: LoadedModel, layout: ModelLayout, atol: float) -> ExportReport
     with atomic_path(layout.onnx) as tmp:
         if model.onnx_path is not None:
             _self_contained(model.onnx_path, tmp)
-            reference = run_onnx(tmp, model.signature, model.holdout)
+            reference = run_onnx(tmp, model.signature, model.holdout, model.onnx_path)
             differences = None
         else:
             _torch_to_onnx(model, tmp)
