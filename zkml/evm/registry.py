@@ -150,7 +150,7 @@ class RecordedResult:
         status = "active" if self.active else "retired"
         name = f" ({self.model})" if self.model else ""
         outputs = ", ".join(f"{v:.4f}" for v in self.outputs)
-        label = f" -> {self.prediction}" if self.prediction is not None else ""
+        label = f" -> {inert(self.prediction)}" if self.prediction is not None else ""
         return (f"version {self.version}{name}, {status}: result #{self.result_id} "
                 f"[{outputs}]{label}, block {self.block}")
 
