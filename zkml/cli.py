@@ -128,7 +128,8 @@ class ZkmlGroup(click.Group):
         except ZkmlError as exc:
             obj = ctx.obj
             if isinstance(obj, Context) and obj.verbose:
-                err.print(traceback.format_exc(), markup=False)
+                err.print("\n".join(map(inert, traceback.format_exc().splitlines())),
+                          markup=False)
             label = "INVALID" if isinstance(exc, VerificationFailed) else "error"
             hint = f" [dim]— {escape(inert(exc.hint))}[/]" if exc.hint else ""
             # one line whatever the message holds (a node's words, a revert string)

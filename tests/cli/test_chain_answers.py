@@ -99,8 +99,11 @@ def test_a_revert_string_and_a_node_message_are_shown_inert(tmp_path):
     with fake_node("answer", answer=answer) as address:
         reverted = result(tmp_path, address)
         as_json = result(tmp_path, address, "--json")
+        verbose = result(tmp_path, address, "-v")
     line = one_line_error(reverted, "the registry reverted")
     assert_inert(reverted.stderr)
+    assert "Traceback" in verbose.stderr
+    assert_inert(verbose.stderr)
     assert "\\x1b[2Jsee" in line and "\\nerror: fake line" in line
     assert json.loads(as_json.stdout)["ok"] is False and as_json.stdout.isascii()
     with fake_node("rpc-error", message="quota \x1b[2J\x1b]8;;https://evil/\x07x") as address:
