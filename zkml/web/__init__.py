@@ -98,8 +98,9 @@ def _latest_model(record: dict[str, Any]) -> str | None:
 
 def relay(rpc_url: str, body: bytes) -> tuple[int, dict[str, Any]]:
     """The page's JSON-RPC request, relayed to the node when it is one of RELAYED: the HTTP
-    status and JSON-RPC answer to send back, never the node's URL (a node that fails is named
-    "the node")."""
+    status and JSON-RPC answer to send back. Nothing in it names the node's URL: the node's own
+    errors are scrubbed of its credentials, and a node that fails is described without it
+    ("did not answer eth_call within 15 s")."""
     from zkml.evm import rpc
     from zkml.layout import json_loads
 
