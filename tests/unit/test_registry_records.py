@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def chain(chain_id=31337, identity="anvil 0x" + "01" * 32, throwaway=False):
     """What Deployments asks of an rpc.Chain (tests/integration/test_read_only.py has real
     Anvils' identities)."""
-    return SimpleNamespace(chain_id=chain_id, identity=identity, throwaway=throwaway)
+    return SimpleNamespace(chain_id=chain_id, identity=identity, throwaway=throwaway,
+                           unrecorded={})
 
 
 ANVIL, RESTARTED = chain(), chain(identity="anvil 0x" + "02" * 32)
@@ -60,13 +61,15 @@ def test_another_chain_of_the_same_id_sees_no_records_and_replaces_them(tmp_path
     assert registry.Deployments(tmp_path, MAINNET).default_registry() == "0xMain"
 
 
-def test_a_throwaway_chain_is_not_recorded(tmp_path):
+def test_a_throwaway_chain_is_remembered_while_it_lives_never_written(tmp_path):
     registry.Deployments(tmp_path, ANVIL).use("0xKept")
-    throwaway = registry.Deployments(tmp_path, chain(identity="", throwaway=True))
+    gone = chain(identity="", throwaway=True)
+    throwaway = registry.Deployments(tmp_path, gone)
     assert throwaway.default_registry() is None  # not even the live chain's
-    throwaway.use("0xGone")
     throwaway.registry("0xGone")["versions"]["1"] = {"model": "m"}
-    throwaway.save()
+    throwaway.use("0xGone")
+    again = registry.Deployments(tmp_path, gone)  # the same chain, later in its call
+    assert again.default_registry() == "0xGone" and again.model_of("0xGone", 1) == "m"
     assert registry.Deployments(tmp_path, ANVIL).default_registry() == "0xKept"
     assert "0xGone" not in (tmp_path / "deployments.json").read_text()
 

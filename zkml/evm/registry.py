@@ -180,6 +180,12 @@ class DeployResult(StageResult):
         return f"{'; '.join(parts)} on chain {self.chain_id}, {self.gas:,} gas"
 
 
+def _same_chain(recorded: Any, identity: str) -> bool:
+    if recorded is None:  # an older zkml's record: only a chain that does not restart
+        return identity.startswith("genesis")
+    return bool(recorded == identity)
+
+
 class Deployments:
     """deployments.json in the circuits folder, as one chain sees it: the registries zkml
     deployed or used there with their versions, the shared verifier, and the chain's default
@@ -187,37 +193,32 @@ class Deployments:
 
     Records are kept per chain id, each with the chain's identity (`rpc.Chain.identity`): a
     record made on another chain of the same id (a restarted Anvil) is ignored, not an error,
-    and replaced by the first change; a throwaway chain (zkml's own Anvil, for one call) is
-    not recorded at all. A record without identity (written by an older zkml) counts only on a
-    chain known by its genesis block, one that does not restart. Anything unreadable is
-    rewritten on the next change."""
+    and replaced by the first change. A throwaway chain (zkml's own Anvil, for one call) is
+    not written to the file: its record lives with the chain (`Chain.unrecorded`) and ends with
+    it. A record without identity (written by an older zkml) counts only on a chain known by
+    its genesis block, one that does not restart. Anything unreadable is rewritten on the next
+    change."""
 
     def __init__(self, circuits_dir: Path, chain: rpc.Chain):
         self.path = Path(circuits_dir) / "deployments.json"
-        self.records: dict[str, Any] = {}
         self.throwaway = chain.throwaway
         self.key = str(chain.chain_id)
-        if self.path.exists():
-            try:
-                records = read_json(self.path, "deployments")
-            except ZkmlError:
-                records = None
-            if isinstance(records, dict):
-                self.records = {k: v for k, v in records.items() if isinstance(v, dict)}
-        self.identity = "" if self.throwaway else chain.identity
-        record = self.records.get(self.key, {})
-        if not self._same_chain(record.get("identity")):
-            record = {}  # another chain's, of the same id: ignored
-        self.record: dict[str, Any] = {**record, "identity": self.identity}
+        self.records: dict[str, Any] = {}
+        self.record: dict[str, Any] = chain.unrecorded
+        if not self.throwaway:
+            if self.path.exists():
+                try:
+                    records = read_json(self.path, "deployments")
+                except ZkmlError:
+                    records = None
+                if isinstance(records, dict):
+                    self.records = {k: v for k, v in records.items() if isinstance(v, dict)}
+            record = self.records.get(self.key, {})
+            if not _same_chain(record.get("identity"), chain.identity):
+                record = {}  # another chain's, of the same id: ignored
+            self.record = {**record, "identity": chain.identity}
         if not isinstance(self.record.get("registries"), dict):
             self.record["registries"] = {}
-
-    def _same_chain(self, recorded: Any) -> bool:
-        if self.throwaway:
-            return False
-        if recorded is None:  # an older zkml's record: a chain that does not restart
-            return self.identity.startswith("genesis")
-        return bool(recorded == self.identity)
 
     @classmethod
     def of(cls, layout: ModelLayout, chain: rpc.Chain) -> Deployments:

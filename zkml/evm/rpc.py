@@ -22,7 +22,7 @@ import socket
 import ssl
 import threading
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
@@ -260,7 +260,8 @@ class Chain:
     local: bool  # a local Anvil: its well-known dev key signs when no key is set
     client: str = ""  # web3_clientVersion
     _raw_url: str = ""  # with any credentials: never printed or stored
-    throwaway: bool = False  # zkml's own Anvil for one call: nothing of it is recorded
+    throwaway: bool = False  # zkml's own Anvil for one call: nothing of it is written down
+    unrecorded: dict[str, Any] = field(default_factory=dict)  # its deployments, while it lives
 
     def scrub(self, text: str) -> str:
         """A node's error message without the credentials its URL may carry."""
