@@ -11,6 +11,8 @@
 On an `rpc_url`, a registry recorded for that chain (deployments.json in the circuits folder)
 is reused when it is still there and has an active version of this model's key; `registry=`
 names one (the model is added to it as a new version when it has none: the owner's key signs).
+A throwaway Anvil leaves nothing in deployments.json. Reading (`result`, `connect`) needs no
+signing key.
 """
 
 from __future__ import annotations
@@ -149,14 +151,15 @@ class Registry:
     def result(self, commitment: int | str, version: int | None = None) -> RecordedResult:
         """What the registry holds for a subject (see contracts.read_result)."""
         return contracts.read_result(self.chain, self.address, commitment, version,
-                                     Deployments(self.circuits_dir))
+                                     Deployments(self.circuits_dir, self.chain))
 
     def versions(self) -> list[VersionInfo]:
-        return contracts.versions(self.chain, self.address, Deployments(self.circuits_dir))
+        return contracts.versions(self.chain, self.address,
+                                  Deployments(self.circuits_dir, self.chain))
 
     def version(self, version: int) -> VersionInfo:
         return contracts.version_info(self.chain, self.address, version,
-                                      Deployments(self.circuits_dir))
+                                      Deployments(self.circuits_dir, self.chain))
 
     @property
     def owner(self) -> str:
@@ -216,6 +219,7 @@ def deploy(model: Any, rpc_url: str | None = None, chain_id: int | None = None, 
     with contextlib.ExitStack() as stack:
         anvil = None if rpc_url else stack.enter_context(Anvil())
         chain = rpc.connect(rpc_url or anvil.url, chain_id if rpc_url else None)  # type: ignore[union-attr]
+        chain.throwaway = anvil is not None  # gone with this call: nothing of it is recorded
         deployment = None
         if registry is not None:
             address = contracts.require_registry(chain, registry)
@@ -228,7 +232,7 @@ def deploy(model: Any, rpc_url: str | None = None, chain_id: int | None = None, 
                                  hint=f"its owner adds one: `zkml deploy {layout.name} "
                                  f"--registry {address}`")
             deployment = contracts.deployment_of(chain, address, info)
-            Deployments(circuits_dir).use(chain.chain_id, address)
+            Deployments(circuits_dir, chain).use(address)
         elif rpc_url:
             deployment = contracts.recorded_deployment(chain, layout)
         deployed_now = deployment is None
@@ -245,9 +249,11 @@ def deploy(model: Any, rpc_url: str | None = None, chain_id: int | None = None, 
 
 def connect(rpc_url: str, registry: str | None = None, chain_id: int | None = None,
             circuits_dir: Path | None = None) -> Registry:
-    """An existing registry: `registry`, or the chain's default one in deployments.json."""
+    """An existing registry: `registry`, or the chain's default one in deployments.json. No
+    key is needed to read it; one is asked for by the first transaction (a new version, a
+    retirement)."""
     circuits = Path(circuits_dir or default_circuits_dir())
-    chain = rpc.connect(rpc_url, chain_id)
+    chain = rpc.connect(rpc_url, chain_id, signing=False)
     return Registry(chain, contracts.registry_for(chain, circuits, registry), circuits)
 
 
@@ -277,7 +283,7 @@ def add_version(model: Any, rpc_url: str, *, registry: str | None = None,
                              registry_gas=registry_gas)
     else:
         deployment = contracts.deployment_of(chain, address, existing)
-        Deployments(circuits_dir).use(chain.chain_id, address)
+        Deployments(circuits_dir, chain).use(address)
     retired, retire_gas, transactions = _retire(chain, address, retire, circuits_dir)
     return DeployResult(
         stage="deploy", seconds=time.perf_counter() - start, chain_id=chain.chain_id,

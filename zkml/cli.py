@@ -27,7 +27,7 @@ from rich.table import Table
 from zkml.errors import VerificationFailed, ZkmlError
 from zkml.felts import felt_hex
 from zkml.layout import ModelLayout, default_circuits_dir
-from zkml.results import split_outputs, to_json
+from zkml.results import inert, split_outputs, to_json
 
 
 def _console(stderr: bool) -> Console:
@@ -48,9 +48,10 @@ class _LogToConsole(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.levelno >= logging.WARNING:
-            err.print(f"[bold yellow]WARNING[/] {escape(record.getMessage())}", soft_wrap=True)
+            err.print(f"[bold yellow]WARNING[/] {escape(inert(record.getMessage()))}",
+                      soft_wrap=True)
         else:
-            err.print(f"[dim]{escape(record.getMessage())}[/]", soft_wrap=True)
+            err.print(f"[dim]{escape(inert(record.getMessage()))}[/]", soft_wrap=True)
 
 
 class Context:
@@ -91,7 +92,7 @@ def _stage_line(result: Any, elapsed: float | None = None) -> None:
     note = "[dim]cached, nothing to do[/]" if cached else f"{seconds:6.2f} s"
     err.print(f"[green]✓[/] {result.stage:<8} {note}")
     for warning in getattr(result, "warnings", []):
-        err.print(f"[bold yellow]WARNING[/] {escape(warning)}", soft_wrap=True)
+        err.print(f"[bold yellow]WARNING[/] {escape(inert(warning))}", soft_wrap=True)
 
 
 @contextmanager
@@ -127,13 +128,16 @@ class ZkmlGroup(click.Group):
         except ZkmlError as exc:
             obj = ctx.obj
             if isinstance(obj, Context) and obj.verbose:
-                err.print(traceback.format_exc(), markup=False)
+                err.print("\n".join(map(inert, traceback.format_exc().splitlines())),
+                          markup=False)
             label = "INVALID" if isinstance(exc, VerificationFailed) else "error"
-            hint = f" [dim]— {escape(exc.hint)}[/]" if exc.hint else ""
-            err.print(f"[bold red]{label}:[/] {escape(exc.message)}{hint}", soft_wrap=True)
+            hint = f" [dim]— {escape(inert(exc.hint))}[/]" if exc.hint else ""
+            # one line whatever the message holds (a node's words, a revert string)
+            err.print(f"[bold red]{label}:[/] {escape(inert(exc.message))}{hint}",
+                      soft_wrap=True)
             if isinstance(obj, Context) and obj.as_json:
-                out.print_json(json.dumps({**obj.summary, "ok": False, "error": exc.message,
-                                           "error_kind": type(exc).__name__}))
+                _print_json({**obj.summary, "ok": False, "error": exc.message,
+                             "error_kind": type(exc).__name__})
             ctx.exit(getattr(exc, "exit_code", 1))
 
 
@@ -179,7 +183,13 @@ def main(ctx: click.Context, verbose: bool, as_json: bool, circuits_dir: Path | 
 @click.pass_obj
 def _finish(obj: Context, *_: Any, **__: Any) -> None:
     if obj.as_json:
-        out.print_json(json.dumps({**obj.summary, "ok": True}))
+        _print_json({**obj.summary, "ok": True})
+
+
+def _print_json(summary: dict[str, Any]) -> None:
+    """The --json summary: data as it is (a label from a chain, raw), every character outside
+    ASCII written as a JSON escape, so that no byte of it is a terminal control."""
+    out.print_json(json.dumps(summary), ensure_ascii=True)
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -268,12 +278,6 @@ def _options(input_visibility: str, commitment: str, weights_visibility: str, su
                           max_error=max_error, max_error_pct=max_error_pct,
                           decision_threshold=decision_threshold, min_agreement=min_agreement,
                           calibration_target=target)
-
-
-def printable(text: str) -> str:
-    """Text from an input file (a batch id), with control characters shown as escapes: an id
-    must not move the cursor, clear the screen or fake a line of output."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def _classes(text: str | None) -> list[str] | None:
@@ -602,7 +606,7 @@ def result_cmd(obj: Context, commitment: str, rpc_url: str, chain_id: int | None
     recorded = chain.result(commitment, rpc_url, registry=registry, version=version,
                             chain_id=chain_id, circuits_dir=obj.circuits_dir)
     obj.summary["result"] = to_json(recorded)
-    r = recorded
+    r = inert(recorded)  # as shown: the chain's strings (labels, ...) are data, never control
     name = f" ({r.model})" if r.model else ""
     status = "[green]active[/]" if r.active else "[yellow]retired[/]"
     console = obj.out
@@ -663,7 +667,8 @@ def commitment_cmd(obj: Context, model: str, input_file: Path, secret_file: Path
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="Loopback port (0: a free one).")
 @click.option("--rpc-url", envvar="ZKML_RPC_URL",
-              help="Prefill the page's RPC URL [$ZKML_RPC_URL].")
+              help="The node the page reads, through this server: its URL (and any key in it) "
+              "is never served [$ZKML_RPC_URL].")
 @click.option("--registry", help="Prefill the page's registry [default: the chain's in "
               "deployments.json, when --rpc-url is given].")
 @_common
@@ -677,9 +682,11 @@ def serve_cmd(obj: Context, port: int, rpc_url: str | None, registry: str | None
     for stop in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(stop, lambda *_: sys.exit(0))
     config = web.page_config(rpc_url, registry, obj.circuits_dir)
-    with web.serve(port, config) as server:
+    with web.serve(port, config, rpc_url) as server:
         out.print(f"the subject's page: {server.url}", soft_wrap=True)
-        out.print("  it reads the registry over JSON-RPC; a salt file dropped on it (a "
+        via = " through this server (read-only calls; the node's URL is not served)" \
+            if rpc_url else ""
+        out.print(f"  it reads the registry over JSON-RPC{via}; a salt file dropped on it (a "
                   "subject's circuits/MODEL/secrets/<commitment>.json, or a proof.secret.json) "
                   "never leaves the browser. Ctrl-C stops.", soft_wrap=True)
         try:
@@ -781,7 +788,7 @@ def prove_batch_cmd(obj: Context, model: str, inputs: Path, out: Path | None,
         def progress(event: Progress) -> None:
             bar.update(task, completed=event.done, total=event.total)
             if event.failed:
-                err.print(f"  [yellow]failed[/] {escape(printable(event.message))}",
+                err.print(f"  [yellow]failed[/] {escape(inert(event.message))}",
                           soft_wrap=True)
 
         start = time.perf_counter()

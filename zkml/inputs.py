@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from zkml.errors import InputError
-from zkml.layout import json_loads
+from zkml.layout import DUPLICATE_KEY_HINT, DuplicateKey, json_loads
 from zkml.signature import Signature
 from zkml.subjects import SALT_BITS
 
@@ -80,6 +80,9 @@ def _depth(raw: Any) -> int:
 def _loads(text: str, source: Path | str) -> Any:
     try:
         return json_loads(text)
+    except DuplicateKey as exc:
+        raise InputError(f'{source} names the key "{exc.key}" twice',
+                         hint=DUPLICATE_KEY_HINT) from None
     except RecursionError:
         raise InputError(f"{source} nests lists too deeply", hint="give a flat list of numbers"
                          ) from None

@@ -344,13 +344,35 @@ def write_json_once(path: Path, data: Any) -> bool:
 JSON_DEPTH_LIMIT = 2000
 
 
+class DuplicateKey(ValueError):
+    """A JSON object names a key twice. Readers disagree on which value counts (Python's and a
+    browser's take the last, others the first), so what zkml reads is refused."""
+
+    def __init__(self, key: str):
+        super().__init__(f'the key "{key}" appears twice in one object')
+        self.key = key
+
+
+DUPLICATE_KEY_HINT = "keep one of them: JSON readers disagree on which one counts"
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKey(key)
+        found[key] = value
+    return found
+
+
 def json_loads(text: str) -> Any:
-    """json.loads that turns hostile nesting into a RecursionError, never a crash: web3's
-    py_ecc raises the interpreter's recursion limit so high that the C stack overflows first."""
+    """json.loads that refuses an object naming a key twice (DuplicateKey) and turns hostile
+    nesting into a RecursionError, never a crash: web3's py_ecc raises the interpreter's
+    recursion limit so high that the C stack overflows first."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(min(limit, JSON_DEPTH_LIMIT))
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
     finally:
         sys.setrecursionlimit(limit)
 
@@ -360,6 +382,9 @@ def read_json(path: Path, what: str) -> Any:
         return json_loads(path.read_text())
     except FileNotFoundError:
         raise ArtifactError(f"{what} not found: {path}") from None
+    except DuplicateKey as exc:
+        raise ArtifactError(f'{what} {path} names the key "{exc.key}" twice',
+                            hint=DUPLICATE_KEY_HINT) from None
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ArtifactError(f"{what} is not valid JSON: {path} ({exc})") from None
 

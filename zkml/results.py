@@ -1,11 +1,14 @@
-"""What every stage reports, and how a typed result becomes JSON for `--json`."""
+"""What every stage reports, how a typed result becomes JSON for `--json`, and how text from
+outside (a chain, a node, an input file) is shown: as data, never as terminal control."""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(kw_only=True)
@@ -55,4 +58,24 @@ def to_json(value: Any) -> Any:
         return [to_json(v) for v in value]
     if isinstance(value, Path):
         return str(value)
+    return value
+
+
+def inert(value: T) -> T:
+    """`value` with every control or format character of its strings (ESC and so every
+    CSI/OSC sequence, BEL, CR, newline, C1 codes, bidi overrides) written as its escape, e.g.
+    `\\x1b`: visible and inert on a terminal, so that a registry's labels, a revert string or
+    a node's error message cannot clear the screen, fake a line or hide a link. Strings inside
+    dataclasses, lists, tuples and dicts are treated alike (a copy); anything else is returned
+    as it is. Idempotent."""
+    if isinstance(value, str):
+        return "".join(c if c.isprintable() else c.encode("unicode_escape").decode()
+                       for c in value)  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{
+            f.name: inert(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init})
+    if isinstance(value, list | tuple):
+        return type(value)(inert(v) for v in value)
+    if isinstance(value, dict):
+        return {inert(k): inert(v) for k, v in value.items()}  # type: ignore[return-value]
     return value

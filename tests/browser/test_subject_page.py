@@ -158,18 +158,20 @@ def check_requests(requests, recorded, allowed_origins, private):
 
 
 def test_the_subject_reads_their_result_served(recorded, browser, capsys):
-    """`zkml serve`'s page, prefilled with the node and registry; the subject drops the file."""
+    """`zkml serve`'s page, prefilled with the registry and the server's own /rpc, which
+    relays its reads to the node (whose URL the page never sees); the subject drops the file."""
     from zkml import web
 
     log = []
     config = web.page_config(recorded["url"], recorded["registry"])
-    with web.serve(0, config) as server:
+    with web.serve(0, config, recorded["url"]) as server:
         context, page, requests = open_page(browser, server.url, log)
         try:
             expect(page.locator("#rpc-url")).not_to_have_value("")  # (no eval: the CSP forbids)
-            assert page.input_value("#rpc-url") == recorded["url"]
+            assert page.input_value("#rpc-url") == server.url + "rpc"
             assert page.input_value("#registry") == recorded["registry"]
-            log.append(f"opened {server.url}: node and registry prefilled from config.json")
+            log.append(f"opened {server.url}: its /rpc and the registry prefilled from "
+                       "config.json")
             drop_secret(page, recorded["secret"])
             log.append("dropped proof.secret.json on the drop zone")
             wait_for_results(page, log)
@@ -183,7 +185,7 @@ def test_the_subject_reads_their_result_served(recorded, browser, capsys):
             # the private lookup read every result event; it sent nothing of the file
             methods = [json.loads(r["body"])["method"] for r in requests if r["body"]]
             assert "eth_getLogs" in methods and "eth_call" in methods
-            check_requests(requests, recorded, [server.url, recorded["url"]], private=True)
+            check_requests(requests, recorded, [server.url], private=True)  # never the node
             log.append(f"{len(requests)} requests intercepted ({', '.join(sorted(set(methods)))}"
                        "): none holds the salt or the commitment")
             # direct lookup: ticked, then "Look up" clicked: the commitment goes, the salt not
@@ -192,7 +194,7 @@ def test_the_subject_reads_their_result_served(recorded, browser, capsys):
             page.click("#look-up")
             expect(page.locator("#status")).to_have_text(re.compile(r"^2 result\(s\)"))
             check_results(read_results(page), recorded, log)
-            check_requests(requests, recorded, [recorded["url"]], private=False)
+            check_requests(requests, recorded, [server.url], private=False)
             assert any(f"{int(recorded['commitment'], 16):064x}" in r["body"] for r in requests)
             log.append(f"ticked 'ask the node for my commitment only', clicked Look up: "
                        f"{len(requests)} requests, the commitment in some, the salt in none")

@@ -207,3 +207,30 @@ def test_a_small_salt_is_warned_about_once_when_used(tmp_path):
     finally:
         logging.getLogger("zkml").removeHandler(handler)
     assert len(handler.messages) == 1 and "can be guessed" in handler.messages[0]
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ('{"input": [1, 2, 3], "input": [4, 5, 6]}', "input"),
+    ('{"input": [1, 2, 3], "salt": "0x1", "salt": "0x2"}', "salt"),
+    ('{"input_data": [[1, 2, 3]], "input_data": [[4, 5, 6]]}', "input_data"),
+    ('[{"a": 1, "a": 2}]', "a"),  # nested too
+])
+def test_json_naming_a_key_twice_is_refused_naming_key_and_file(tmp_path, text, key):
+    """Readers disagree on which of two values counts (Python's takes the last): refused, in
+    an input, samples, a batch line and any JSON read_json reads (secret files)."""
+    from zkml.errors import ArtifactError
+    from zkml.layout import read_json
+
+    path = write(tmp_path, "x.json", text)
+    for read in (lambda: load_input(path, SHAPE), lambda: load_samples(path, SHAPE)):
+        with pytest.raises(InputError) as info:
+            read()
+        assert info.value.message == f'{path} names the key "{key}" twice'
+        assert "JSON readers disagree" in info.value.hint
+    with pytest.raises(ArtifactError, match=f'secret file {re.escape(str(path))} names the key '
+                       f'"{key}" twice'):
+        read_json(path, "secret file")
+    lines = write(tmp_path, "b.jsonl", '{"input": [1, 2, 3]}\n' + text + "\n")
+    first, second = iter_batch(lines)
+    assert first.error is None
+    assert second.error == f'line 2 names the key "{key}" twice'

@@ -1,14 +1,17 @@
 """Without a chain: deployments.json (registries and versions per chain), the verifier choice,
 commitments as users type them, the registry's errors as zkml names them, and the subject's
-page as files and as `zkml serve` serves them."""
+page as files and as `zkml serve` serves them, relaying its node's answers (fake nodes) without
+ever serving the node's URL."""
 
 import hashlib
 import json
 import urllib.error
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from fake_node import fake_node
 
 from zkml.errors import ChainError
 from zkml.evm import registry
@@ -17,28 +20,84 @@ from zkml.evm.verifier import EIP170_LIMIT
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def chain(chain_id=31337, identity="anvil 0x" + "01" * 32, throwaway=False):
+    """What Deployments asks of an rpc.Chain (tests/integration/test_read_only.py has real
+    Anvils' identities)."""
+    return SimpleNamespace(chain_id=chain_id, identity=identity, throwaway=throwaway,
+                           unrecorded={})
+
+
+ANVIL, RESTARTED = chain(), chain(identity="anvil 0x" + "02" * 32)
+MAINNET = chain(1, "genesis 0xd4e5")
+
+
 def test_deployments_track_registries_and_versions_per_chain(tmp_path):
-    records = registry.Deployments(tmp_path)
-    assert records.default_registry(31337) is None
-    records.registry(31337, "0xR")["versions"]["1"] = {"model": "breast_cancer"}
-    records.registry(31337, "0xR")["versions"]["2"] = {"model": "credit_v2"}
-    records.use(31337, "0xR")
-    records.use(1, "0xMain")
-    again = registry.Deployments(tmp_path)
-    assert again.default_registry(31337) == "0xR" and again.default_registry(1) == "0xMain"
-    assert again.model_of(31337, "0xR", 2) == "credit_v2"
-    assert again.model_of(31337, "0xR", 3) is None
-    assert set(json.loads((tmp_path / "deployments.json").read_text())) == {"31337", "1"}
+    records = registry.Deployments(tmp_path, ANVIL)
+    assert records.default_registry() is None
+    records.registry("0xR")["versions"]["1"] = {"model": "breast_cancer"}
+    records.registry("0xR")["versions"]["2"] = {"model": "credit_v2"}
+    records.use("0xR")
+    registry.Deployments(tmp_path, MAINNET).use("0xMain")
+    again = registry.Deployments(tmp_path, ANVIL)
+    assert again.default_registry() == "0xR"
+    assert registry.Deployments(tmp_path, MAINNET).default_registry() == "0xMain"
+    assert again.model_of("0xR", 2) == "credit_v2"
+    assert again.model_of("0xR", 3) is None
+    saved = json.loads((tmp_path / "deployments.json").read_text())
+    assert set(saved) == {"31337", "1"} and saved["31337"]["identity"] == ANVIL.identity
 
 
-@pytest.mark.parametrize("text", ["[]", "{", '{"31337": 5}', '{"31337": {"registries": 1}}',
-                                  '{"31337": {"default": 7}}'])
+def test_another_chain_of_the_same_id_sees_no_records_and_replaces_them(tmp_path):
+    """A restarted Anvil (same id, another identity) ignores the old chain's records, not an
+    error; its first change replaces them. Other chains' records stay."""
+    registry.Deployments(tmp_path, ANVIL).use("0xOld")
+    registry.Deployments(tmp_path, MAINNET).use("0xMain")
+    restarted = registry.Deployments(tmp_path, RESTARTED)
+    assert restarted.default_registry() is None and restarted.registries() == {}
+    assert registry.Deployments(tmp_path, ANVIL).default_registry() == "0xOld"  # unchanged
+    restarted.use("0xNew")
+    assert registry.Deployments(tmp_path, ANVIL).default_registry() is None
+    assert registry.Deployments(tmp_path, RESTARTED).default_registry() == "0xNew"
+    assert registry.Deployments(tmp_path, MAINNET).default_registry() == "0xMain"
+
+
+def test_a_throwaway_chain_is_remembered_while_it_lives_never_written(tmp_path):
+    registry.Deployments(tmp_path, ANVIL).use("0xKept")
+    gone = chain(identity="", throwaway=True)
+    throwaway = registry.Deployments(tmp_path, gone)
+    assert throwaway.default_registry() is None  # not even the live chain's
+    throwaway.registry("0xGone")["versions"]["1"] = {"model": "m"}
+    throwaway.use("0xGone")
+    again = registry.Deployments(tmp_path, gone)  # the same chain, later in its call
+    assert again.default_registry() == "0xGone" and again.model_of("0xGone", 1) == "m"
+    assert registry.Deployments(tmp_path, ANVIL).default_registry() == "0xKept"
+    assert "0xGone" not in (tmp_path / "deployments.json").read_text()
+
+
+def test_an_older_zkml_file_counts_only_for_chains_that_do_not_restart(tmp_path):
+    """Records without identity (an older zkml's): a chain known by its genesis block adopts
+    them; an Anvil ignores them (they were another run's)."""
+    (tmp_path / "deployments.json").write_text(json.dumps({
+        "31337": {"default": "0xDemo", "registries": {"0xDemo": {}}},
+        "1": {"default": "0xMain", "registries": {"0xMain": {"versions": {"1": {
+            "model": "credit"}}}}}}))
+    assert registry.Deployments(tmp_path, ANVIL).default_registry() is None
+    mainnet = registry.Deployments(tmp_path, MAINNET)
+    assert mainnet.default_registry() == "0xMain" and mainnet.model_of("0xMain", 1) == "credit"
+    mainnet.use("0xMain")
+    assert json.loads((tmp_path / "deployments.json").read_text())["1"]["identity"] == \
+        MAINNET.identity
+
+
+@pytest.mark.parametrize("text", ["[]", "{", '{"1": 5}', '{"1": {"registries": 1}}',
+                                  '{"1": {"default": 7}}', '{"1": {"identity": 7}}',
+                                  '{"1": {"default": "0xA", "default": "0xB"}}'])
 def test_malformed_deployments_are_rewritten_not_a_traceback(tmp_path, text):
     (tmp_path / "deployments.json").write_text(text)
-    records = registry.Deployments(tmp_path)
-    assert records.default_registry(31337) is None
-    records.use(31337, "0xR")
-    assert registry.Deployments(tmp_path).default_registry(31337) == "0xR"
+    records = registry.Deployments(tmp_path, MAINNET)  # adopts a record without identity
+    assert records.default_registry() is None
+    records.use("0xR")
+    assert registry.Deployments(tmp_path, MAINNET).default_registry() == "0xR"
 
 
 def test_verifier_choice():
@@ -104,19 +163,43 @@ def test_the_page_loads_nothing_from_elsewhere():
         assert (web.web_dir() / name).is_file()
 
 
-def _get(url, host=None):
-    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+def _get(url, host=None, body=None, headers=None):
+    """GET, or POST `body`: (status, headers, body)."""
+    request = urllib.request.Request(url, data=body, headers={
+        **({"Host": host} if host else {}), **(headers or {})})
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
 
 
+def _post(server, payload, **headers):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return _get(server.url + "rpc", body=body,
+                headers={"Content-Type": "application/json", **headers})
+
+
+def _ask(server, method, params=()):
+    status, _, body = _post(server, {"jsonrpc": "2.0", "id": 7, "method": method,
+                                     "params": list(params)})
+    assert status == 200, body
+    answer = json.loads(body)
+    assert answer["id"] == 7 and answer["jsonrpc"] == "2.0"
+    return answer
+
+
+SECRETS = ("hunter2", "KEY0123456789", "apikeyvalue", "dXNlcjpodW50ZXIy")  # the last: base64
+
+
+def node_url(address):
+    return f"http://user:hunter2@{address}/v3/KEY0123456789?apikey=apikeyvalue"
+
+
 def test_serve_serves_the_page_and_nothing_else():
     from zkml import web
 
-    config = {"rpcUrl": "http://127.0.0.1:8545", "registry": "0x" + "ab" * 20}
+    config = {"registry": "0x" + "ab" * 20}
     with web.serve(0, config) as server:
         assert server.url.startswith("http://127.0.0.1:")
         status, headers, body = _get(server.url)
@@ -124,7 +207,8 @@ def test_serve_serves_the_page_and_nothing_else():
         assert "script-src 'self'" in headers["Content-Security-Policy"]
         assert headers["Referrer-Policy"] == "no-referrer"
         status, _, body = _get(server.url + "config.json")
-        assert status == 200 and json.loads(body) == config
+        assert status == 200 and json.loads(body) == config  # no node: the page asks for one
+        assert _post(server, {"method": "eth_chainId"})[0] == 404  # and relays nothing
         status, _, body = _get(server.url + "vendor/ethers.umd.min.js")
         assert hashlib.sha256(body).digest() == hashlib.sha256(
             (web.web_dir() / "vendor/ethers.umd.min.js").read_bytes()).digest()
@@ -136,6 +220,68 @@ def test_serve_serves_the_page_and_nothing_else():
         _get(server.url)  # stopped
 
 
+def test_serve_relays_the_pages_reads_and_never_serves_the_node_url(monkeypatch):
+    """The node's URL carries a password and API keys: the page gets the server's own /rpc,
+    which relays only the read-only methods app.js calls; no body or header of any answer
+    (files, config.json, relayed answers, refusals, a node's error echoing what it was sent, a
+    node past its deadline, a dead node) holds a credential."""
+    from zkml import web
+    from zkml.evm import rpc
+
+    monkeypatch.setattr(rpc, "RPC_TIMEOUT_SECONDS", 1)
+    seen = []
+
+    def check(status, headers, body):
+        text = (json.dumps(headers) + body.decode(errors="replace"))
+        assert not [s for s in SECRETS if s in text], text
+        seen.append(status)
+        return status, headers, body
+
+    answers = {"eth_blockNumber": "0x10", "eth_call": "0x" + "00" * 31 + "02",
+               "eth_getLogs": []}
+    with fake_node("answer", answer=lambda method, params: answers[method]) as address, \
+            web.serve(0, {"registry": "0x" + "ab" * 20}, node_url(address)) as server:
+        for path in list(web.FILES) + ["/config.json", "/nothing"]:
+            check(*_get(server.url + path.lstrip("/")))
+        config = json.loads(_get(server.url + "config.json")[2])
+        assert config["rpcUrl"] == server.url + "rpc"
+        assert _ask(server, "eth_chainId")["result"] == "0x1"
+        assert _ask(server, "eth_blockNumber")["result"] == "0x10"
+        assert _ask(server, "eth_call", [{"to": "0x" + "ab" * 20, "data": "0x"}, "latest"]
+                    )["result"] == answers["eth_call"]
+        assert _ask(server, "eth_getLogs", [{}])["result"] == []
+        for method in ("eth_sendRawTransaction", "eth_accounts", "anvil_setBalance", None):
+            refused = _ask(server, method)
+            assert refused["error"]["code"] == -32601 and "relays only" in \
+                refused["error"]["message"]
+        for bad in (b"{", b"[]", b'{"method": "eth_call", "params": 5}'):
+            assert check(*_post(server, bad))[0] == 400
+        # not the page's own request: a form from elsewhere, another origin, another host
+        assert check(*_post(server, {"method": "eth_chainId"},
+                            **{"Content-Type": "text/plain"}))[0] == 415
+        assert check(*_post(server, {"method": "eth_chainId"},
+                            Origin="https://evil.example"))[0] == 403
+        assert check(*_post(server, {"method": "eth_chainId"}, Host="evil.example:80"))[0] \
+            == 403
+        assert _post(server, {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"},
+                     Origin=server.url.rstrip("/"))[0] == 200  # the page's own
+    with fake_node("echo") as address, web.serve(0, {}, node_url(address)) as server:
+        status, headers, body = check(*_post(server, {"jsonrpc": "2.0", "id": 1,
+                                                      "method": "eth_call", "params": []}))
+        assert "no access for" in json.loads(body)["error"]["message"]  # scrubbed, relayed
+    with fake_node("trickle") as address, web.serve(0, {}, node_url(address)) as server:
+        status, headers, body = check(*_post(server, {"jsonrpc": "2.0", "id": 1,
+                                                      "method": "eth_blockNumber"}))
+        assert json.loads(body)["error"]["message"] == "did not answer eth_blockNumber within 1 s"
+    from zkml.evm.anvil import free_port
+
+    with web.serve(0, {}, node_url(f"127.0.0.1:{free_port()}")) as server:
+        status, headers, body = check(*_post(server, {"jsonrpc": "2.0", "id": 1,
+                                                      "method": "eth_chainId"}))
+        assert "is unreachable" in json.loads(body)["error"]["message"]
+    assert len(seen) > 15
+
+
 def test_page_config_refuses_nonsense():
     from zkml import web
 
@@ -143,6 +289,8 @@ def test_page_config_refuses_nonsense():
         web.page_config(None, "0x1234")
     with pytest.raises(ChainError):
         web.page_config("ftp://node", None)
+    with pytest.raises(ChainError):
+        web.serve(0, {}, "ftp://node").__enter__()
     from web3 import Web3
 
     address = "0x" + "ab" * 20

@@ -30,9 +30,9 @@ def _die_with_parent() -> None:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
@@ -45,20 +45,24 @@ def rpc(url: str, method: str, params: list | None = None, timeout: float = 5) -
 
 
 class Anvil:
-    """`with Anvil() as node:` runs a throwaway chain at node.url; it stops on exit, error or ^C."""
+    """`with Anvil() as node:` runs a throwaway chain at node.url; it stops on exit, error or ^C.
+    `host` is the loopback address it listens on (zkml signs with Anvil's dev key only at
+    127.0.0.1, localhost or ::1: see rpc.is_local_anvil)."""
 
-    def __init__(self, binary: Path | None = None, code_size_limit: int = CODE_SIZE_LIMIT):
+    def __init__(self, binary: Path | None = None, code_size_limit: int = CODE_SIZE_LIMIT,
+                 host: str = "127.0.0.1"):
         self.binary = binary or tools.find("anvil")
         self.code_size_limit = code_size_limit
+        self.host = host
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
     def __enter__(self) -> Anvil:
         for _attempt in range(3):  # the free port can be taken between probe and bind
-            port = free_port()
-            self.url = f"http://127.0.0.1:{port}"
+            port = free_port(self.host)
+            self.url = f"http://{self.host}:{port}"
             self.process = subprocess.Popen(
-                [str(self.binary), "--host", "127.0.0.1", "--port", str(port), "--silent",
+                [str(self.binary), "--host", self.host, "--port", str(port), "--silent",
                  "--code-size-limit", str(self.code_size_limit)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,

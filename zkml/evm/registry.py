@@ -9,7 +9,8 @@ eth_call first, then sent as one transaction: the user pays for one verification
 
 Every node call goes through `zkml.evm.rpc` (a connection from `rpc.connect`, transactions by
 `rpc.send` and `rpc.deploy`). What zkml deployed and added is recorded per chain in the
-circuits folder's deployments.json (`Deployments`).
+circuits folder's deployments.json (`Deployments`). What the registry answers is checked for
+consistency before it is used: a node that answers nonsense is a one-line ChainError.
 """
 
 from __future__ import annotations
@@ -39,11 +40,15 @@ from zkml.export import ExportedModel
 from zkml.felts import felt_to_int
 from zkml.keys import current_keys
 from zkml.layout import ModelLayout, read_json, write_json
-from zkml.results import StageResult, rounded
+from zkml.results import StageResult, inert, rounded
 from zkml.subjects import proof_commitments
 
 VERIFIER_CHOICES = ("auto", "own", "shared")
 MAX_COMMITMENT_POINTS = 255  # the registry keeps a subject's point count in one byte
+MAX_SCALE = 63  # the registry's own bound on a fixed-point scale
+MAX_VERSIONS = 10_000  # far more than any registry adds; a node saying more is not believed
+NOT_A_REGISTRY_HINT = ("an InferenceRegistry of this zkml never answers so: check --rpc-url "
+                       "and --registry")
 
 
 class AlreadyRecorded(ZkmlError):
@@ -146,7 +151,7 @@ class RecordedResult:
         status = "active" if self.active else "retired"
         name = f" ({self.model})" if self.model else ""
         outputs = ", ".join(f"{v:.4f}" for v in self.outputs)
-        label = f" -> {self.prediction}" if self.prediction is not None else ""
+        label = f" -> {inert(self.prediction)}" if self.prediction is not None else ""
         return (f"version {self.version}{name}, {status}: result #{self.result_id} "
                 f"[{outputs}]{label}, block {self.block}")
 
@@ -176,60 +181,79 @@ class DeployResult(StageResult):
         return f"{'; '.join(parts)} on chain {self.chain_id}, {self.gas:,} gas"
 
 
-class Deployments:
-    """deployments.json in the circuits folder: per chain id, the registries zkml deployed or
-    used there with their versions, the shared verifier, and the chain's default registry (the
-    last one deployed or used). Anything unreadable is rewritten on the next change."""
+def _same_chain(recorded: Any, identity: str) -> bool:
+    if recorded is None:  # an older zkml's record: only a chain that does not restart
+        return identity.startswith("genesis")
+    return bool(recorded == identity)
 
-    def __init__(self, circuits_dir: Path):
+
+class Deployments:
+    """deployments.json in the circuits folder, as one chain sees it: the registries zkml
+    deployed or used there with their versions, the shared verifier, and the chain's default
+    registry (the last one deployed or used).
+
+    Records are kept per chain id, each with the chain's identity (`rpc.Chain.identity`): a
+    record made on another chain of the same id (a restarted Anvil) is ignored, not an error,
+    and replaced by the first change. A throwaway chain (zkml's own Anvil, for one call) is
+    not written to the file: its record lives with the chain (`Chain.unrecorded`) and ends with
+    it. A record without identity (written by an older zkml) counts only on a chain known by
+    its genesis block, one that does not restart. Anything unreadable is rewritten on the next
+    change."""
+
+    def __init__(self, circuits_dir: Path, chain: rpc.Chain):
         self.path = Path(circuits_dir) / "deployments.json"
+        self.throwaway = chain.throwaway
+        self.key = str(chain.chain_id)
         self.records: dict[str, Any] = {}
-        if self.path.exists():
-            try:
-                records = read_json(self.path, "deployments")
-            except ZkmlError:
-                records = None
-            if isinstance(records, dict):
-                self.records = {k: v for k, v in records.items() if isinstance(v, dict)}
+        self.record: dict[str, Any] = chain.unrecorded
+        if not self.throwaway:
+            if self.path.exists():
+                try:
+                    records = read_json(self.path, "deployments")
+                except ZkmlError:
+                    records = None
+                if isinstance(records, dict):
+                    self.records = {k: v for k, v in records.items() if isinstance(v, dict)}
+            record = self.records.get(self.key, {})
+            if not _same_chain(record.get("identity"), chain.identity):
+                record = {}  # another chain's, of the same id: ignored
+            self.record = {**record, "identity": chain.identity}
+        if not isinstance(self.record.get("registries"), dict):
+            self.record["registries"] = {}
 
     @classmethod
-    def of(cls, layout: ModelLayout) -> Deployments:
-        return cls(layout.root.parent)
+    def of(cls, layout: ModelLayout, chain: rpc.Chain) -> Deployments:
+        return cls(layout.root.parent, chain)
 
-    def chain(self, chain_id: int) -> dict[str, Any]:
-        record = self.records.setdefault(str(chain_id), {})
-        if not isinstance(record.get("registries"), dict):
-            record["registries"] = {}
-        return record
+    def registries(self) -> dict[str, Any]:
+        return self.record["registries"]
 
-    def registries(self, chain_id: int) -> dict[str, Any]:
-        return self.chain(chain_id)["registries"]
-
-    def registry(self, chain_id: int, address: str) -> dict[str, Any]:
-        record = self.registries(chain_id).setdefault(address, {})
+    def registry(self, address: str) -> dict[str, Any]:
+        record = self.registries().setdefault(address, {})
         if not isinstance(record.get("versions"), dict):
             record["versions"] = {}
         return record
 
-    def default_registry(self, chain_id: int) -> str | None:
-        address = self.chain(chain_id).get("default")
+    def default_registry(self) -> str | None:
+        address = self.record.get("default")
         return address if isinstance(address, str) else None
 
-    def use(self, chain_id: int, address: str) -> None:
-        self.registry(chain_id, address)
-        self.chain(chain_id)["default"] = address
+    def use(self, address: str) -> None:
+        self.registry(address)
+        self.record["default"] = address
         self.save()
 
-    def model_of(self, chain_id: int, address: str, version: int) -> str | None:
-        record = self.registry(chain_id, address)["versions"].get(str(version))
+    def model_of(self, address: str, version: int) -> str | None:
+        record = self.registry(address)["versions"].get(str(version))
         return record.get("model") if isinstance(record, dict) else None
 
-    def shared_verifier(self, chain_id: int) -> dict[str, Any] | None:
-        record = self.chain(chain_id).get("shared_verifier")
+    def shared_verifier(self) -> dict[str, Any] | None:
+        record = self.record.get("shared_verifier")
         return record if isinstance(record, dict) else None
 
     def save(self) -> None:
-        write_json(self.path, self.records)
+        if not self.throwaway:
+            write_json(self.path, {**self.records, self.key: self.record})
 
 
 # ------------------------------------------------------------------------------ the contract
@@ -334,7 +358,7 @@ def _decode_revert(chain: rpc.Chain, exc: Exception) -> ZkmlError:
             except Exception:  # noqa: BLE001 - a malformed revert is named without its values
                 args = []
             return _explain(item["name"], args)
-    return ChainError(f"the registry reverted: {chain.scrub(str(exc))[:300]}")
+    return ChainError(f"the registry reverted: {inert(chain.scrub(str(exc)))[:300]}")
 
 
 def _explain(name: str, args: list[Any]) -> ZkmlError:
@@ -408,10 +432,28 @@ def _events(target: Any, name: str, receipt: Any) -> list[Any]:
 
 
 def _view(chain: rpc.Chain, function: Any) -> Any:
+    from eth_abi.exceptions import DecodingError
+    from web3.exceptions import BadFunctionCallOutput
+
     try:
         return function.call()
+    except (BadFunctionCallOutput, DecodingError, UnicodeDecodeError):
+        raise ChainError(f"the answer to the registry's {function.fn_name} cannot be decoded",
+                         hint=NOT_A_REGISTRY_HINT) from None
     except Exception as exc:
         raise _decode_revert(chain, exc) from None
+
+
+def _read(chain: rpc.Chain, what: str, read: Any) -> Any:
+    """A read of the node's own (code, logs): a malformed answer, which web3 meets with any
+    exception, is one line."""
+    try:
+        return read()
+    except ZkmlError:
+        raise
+    except Exception:
+        raise ChainError(f"the RPC at {chain.url} answered {what} with something else",
+                         hint="check --rpc-url: is it an Ethereum node?") from None
 
 
 def require_registry(chain: rpc.Chain, address: str) -> str:
@@ -421,7 +463,7 @@ def require_registry(chain: rpc.Chain, address: str) -> str:
     if not isinstance(address, str) or not Web3.is_address(address):
         raise ChainError(f"{address!r} is not an address", hint="give the registry's 0x address")
     address = Web3.to_checksum_address(address)
-    if not chain.w3.eth.get_code(address):
+    if not _read(chain, "eth_getCode", lambda: chain.w3.eth.get_code(address)):
         raise ChainError(f"no contract at {address} on chain {chain.chain_id}",
                          hint="check --registry and --rpc-url")
     try:
@@ -438,12 +480,12 @@ def require_registry(chain: rpc.Chain, address: str) -> str:
 def deploy_registry(chain: rpc.Chain, circuits_dir: Path) -> tuple[str, int]:
     """A new, empty registry owned by the signing account; recorded as the chain's default."""
     address, gas = rpc.deploy(chain, registry_build())
-    deployments = Deployments(circuits_dir)
-    record = deployments.registry(chain.chain_id, address)
+    deployments = Deployments(circuits_dir, chain)
+    record = deployments.registry(address)
     record.update({"rpc_url": chain.url, "time": int(time.time()), "gas": gas,
                    "owner": chain.account.address,
                    "block": int(contract(chain, address).functions.deployedAt().call())})
-    deployments.use(chain.chain_id, address)
+    deployments.use(address)
     return address, gas
 
 
@@ -451,8 +493,8 @@ def shared_verifier(chain: rpc.Chain, layout: ModelLayout) -> tuple[str, int]:
     """ezkl's reusable verifier on this chain: the one recorded for it if its code is still
     there and the same (compared by code hash), else a new one. Returns (address, gas spent)."""
     build = shared_verifier_build(layout)
-    deployments = Deployments.of(layout)
-    recorded = deployments.shared_verifier(chain.chain_id)
+    deployments = Deployments.of(layout, chain)
+    recorded = deployments.shared_verifier()
     if recorded and recorded.get("code_hash") == build["runtime_keccak"]:
         try:
             code = chain.w3.eth.get_code(recorded.get("address"))
@@ -463,7 +505,7 @@ def shared_verifier(chain: rpc.Chain, layout: ModelLayout) -> tuple[str, int]:
         if code and code_hash("0x" + bytes(code).hex()) == build["runtime_keccak"]:
             return str(recorded["address"]), 0
     address, gas = rpc.deploy(chain, build)
-    deployments.chain(chain.chain_id)["shared_verifier"] = {
+    deployments.record["shared_verifier"] = {
         "address": address, "code_hash": build["runtime_keccak"], "gas": gas,
         "bytes": build["runtime_size"], "time": int(time.time())}
     deployments.save()
@@ -498,14 +540,14 @@ def add_version(chain: rpc.Chain, registry: str, layout: ModelLayout,
         chain_id=chain.chain_id, registry=registry, version=version, verifier=address,
         shared=shared, vka=vka if shared else None, vk_sha256=keys.vk_sha256,
         verifier_gas=verifier_gas, version_gas=int(receipt["gasUsed"]), verifier_bytes=size)
-    deployments = Deployments.of(layout)
-    deployments.registry(chain.chain_id, registry)["versions"][str(version)] = {
+    deployments = Deployments.of(layout, chain)
+    deployments.registry(registry)["versions"][str(version)] = {
         "model": layout.name, "vk_sha256": keys.vk_sha256, "verifier": address,
         "shared": shared, "vka": deployment.vka, "verifier_gas": verifier_gas,
         "version_gas": deployment.version_gas, "verifier_bytes": size,
         "transaction": _hex(receipt["transactionHash"]), "block": int(receipt["blockNumber"]),
         "time": int(time.time())}
-    deployments.use(chain.chain_id, registry)
+    deployments.use(registry)
     return deployment
 
 
@@ -522,8 +564,8 @@ def retire_version(chain: rpc.Chain, registry: str, version: int,
     registry = require_registry(chain, registry)
     receipt = _transact(chain, contract(chain, registry), "retireVersion", int(version))
     if circuits_dir is not None:
-        deployments = Deployments(circuits_dir)
-        record = deployments.registry(chain.chain_id, registry)["versions"].get(str(version))
+        deployments = Deployments(circuits_dir, chain)
+        record = deployments.registry(registry)["versions"].get(str(version))
         if isinstance(record, dict):
             record["retired"] = True
             deployments.save()
@@ -534,20 +576,48 @@ def version_info(chain: rpc.Chain, registry: str, version: int,
                  deployments: Deployments | None = None) -> VersionInfo:
     raw = _view(chain, contract(chain, registry).functions.versionInfo(int(version)))
     vka = raw[1] if int(raw[1], 16) else None
-    model = deployments.model_of(chain.chain_id, registry, version) if deployments else None
-    return VersionInfo(
+    model = deployments.model_of(registry, version) if deployments else None
+    return _consistent(registry, VersionInfo(
         version=int(version), verifier=raw[0], vka=vka, active=bool(raw[2]),
         commitments_in_proof=bool(raw[3]), subjects=int(raw[4]), instance_count=int(raw[5]),
         outputs_per_subject=int(raw[6]), result_count=int(raw[7]), vk_sha256=bytes(raw[8]).hex(),
         model_digest=bytes(raw[9]).hex(), proof_bytes=int(raw[10]), added_block=int(raw[11]),
         retired_block=int(raw[12]), weights_commitment=[int(v) for v in raw[13]],
         output_lengths=[int(v) for v in raw[14]], output_scales=[int(v) for v in raw[15]],
-        labels=[str(v) for v in raw[16]], model=model)
+        labels=[str(v) for v in raw[16]], model=model))
+
+
+def _consistent(registry: str, info: VersionInfo) -> VersionInfo:
+    """The version, if it is one the registry can hold (addVersion checks all this); else the
+    node (or the contract at that address) is not what it claims: one line saying what."""
+    lengths, scales, labels = info.output_lengths, info.output_scales, info.labels
+    wrong = (
+        "no outputs" if not lengths else
+        f"{len(scales)} output scale(s) for {len(lengths)} output(s)"
+        if len(scales) != len(lengths) else
+        "an output of no elements" if min(lengths) < 1 else
+        f"a scale of 2^{max(scales)} (at most 2^{MAX_SCALE})" if max(scales) > MAX_SCALE else
+        f"outputs of {sum(lengths)} elements, yet {info.outputs_per_subject} per subject"
+        if sum(lengths) != info.outputs_per_subject else
+        f"{len(labels)} label(s) for {lengths[0]} classes" if labels and
+        len(labels) != lengths[0] else "")
+    if wrong:
+        raise ChainError(f"registry {registry} answered versionInfo({info.version}) with "
+                         f"{wrong}", hint=NOT_A_REGISTRY_HINT)
+    return info
+
+
+def _version_count(chain: rpc.Chain, registry: str) -> int:
+    count = int(_view(chain, contract(chain, registry).functions.versionCount()))
+    if count > MAX_VERSIONS:
+        raise ChainError(f"registry {registry} says it has {count} versions",
+                         hint=NOT_A_REGISTRY_HINT)
+    return count
 
 
 def versions(chain: rpc.Chain, registry: str,
              deployments: Deployments | None = None) -> list[VersionInfo]:
-    count = int(_view(chain, contract(chain, registry).functions.versionCount()))
+    count = _version_count(chain, registry)
     return [version_info(chain, registry, v, deployments) for v in range(1, count + 1)]
 
 
@@ -556,7 +626,7 @@ def find_version(chain: rpc.Chain, registry: str, layout: ModelLayout) -> Versio
     active one, else the newest retired one (a proof sent there is refused: VersionIsRetired)."""
     vk = current_keys(layout, proving=False).vk_sha256
     shape = registry_shape(layout)
-    matching = [info for info in reversed(versions(chain, registry, Deployments.of(layout)))
+    matching = [info for info in reversed(versions(chain, registry, Deployments.of(layout, chain)))
                 if info.vk_sha256 == vk and info.subjects == shape.subjects
                 and info.output_lengths == shape.output_lengths]
     active = [info for info in matching if info.active]
@@ -572,9 +642,9 @@ def deployment_of(chain: rpc.Chain, registry: str, info: VersionInfo) -> Deploym
 def recorded_deployment(chain: rpc.Chain, layout: ModelLayout) -> Deployment | None:
     """A registry recorded for this chain (the default first) whose code is still there and
     that has a version of this model's current key (an active one first)."""
-    deployments = Deployments.of(layout)
-    recorded = list(deployments.registries(chain.chain_id))
-    default = deployments.default_registry(chain.chain_id)
+    deployments = Deployments.of(layout, chain)
+    recorded = list(deployments.registries())
+    default = deployments.default_registry()
     found: list[tuple[str, VersionInfo]] = []
     for address in ([default] if default in recorded else []) + \
             [a for a in reversed(recorded) if a != default]:
@@ -713,10 +783,14 @@ def _transaction_of(chain: rpc.Chain, registry: str, version: int, commitment: i
     block the registry stored (one block: every node serves that range)."""
     topic0 = "0x" + bytes(chain.w3.keccak(
         text="InferenceVerified(uint256,uint256,uint256,int256[])")).hex()
-    logs = chain.w3.eth.get_logs({
-        "address": registry, "fromBlock": block, "toBlock": block,
-        "topics": [topic0, f"0x{version:064x}", None, f"0x{commitment:064x}"]})
-    return _hex(logs[0]["transactionHash"]) if logs else None
+
+    def find() -> str | None:
+        logs = chain.w3.eth.get_logs({
+            "address": registry, "fromBlock": block, "toBlock": block,
+            "topics": [topic0, f"0x{version:064x}", None, f"0x{commitment:064x}"]})
+        return _hex(logs[0]["transactionHash"]) if logs else None
+
+    return _read(chain, "eth_getLogs", find)
 
 
 def read_result(chain: rpc.Chain, registry: str, commitment: int | str,
@@ -727,7 +801,7 @@ def read_result(chain: rpc.Chain, registry: str, commitment: int | str,
     registry = require_registry(chain, registry)
     key = parse_commitment(commitment) if isinstance(commitment, str) else int(commitment)
     target = contract(chain, registry)
-    count = int(_view(chain, target.functions.versionCount()))
+    count = _version_count(chain, registry)
     if version is not None:
         if not 1 <= int(version) <= count:
             raise _explain("NoSuchVersion", [version])
@@ -750,6 +824,10 @@ def read_result(chain: rpc.Chain, registry: str, commitment: int | str,
         chosen = int(version)
     info = infos[chosen]
     fixed = [int(v) for v in _view(chain, target.functions.resultOf(chosen, key))]
+    if len(fixed) != info.outputs_per_subject:
+        raise ChainError(f"registry {registry} answered resultOf with {len(fixed)} output(s), "
+                         f"yet its version {chosen} has {info.outputs_per_subject}",
+                         hint=NOT_A_REGISTRY_HINT)
     outputs = [v / 2**s for v, s in zip(
         fixed, _scales_per_output(info.output_lengths, info.output_scales), strict=True)]
     prediction = None
@@ -772,10 +850,16 @@ def registry_for(chain: rpc.Chain, circuits_dir: Path, registry: str | None) -> 
     """--registry, or the chain's default registry in deployments.json."""
     if registry:
         return require_registry(chain, registry)
-    default = Deployments(circuits_dir).default_registry(chain.chain_id)
+    records = Deployments(circuits_dir, chain)
+    default = records.default_registry()
     if default is None:
-        raise ChainError(f"no registry recorded for chain {chain.chain_id} in "
-                         f"{Path(circuits_dir) / 'deployments.json'}",
-                         hint="give --registry ADDRESS")
-    return require_registry(chain, default)
+        raise ChainError(f"no registry recorded for this chain (id {chain.chain_id}) in "
+                         f"{records.path}", hint="give --registry ADDRESS")
+    try:
+        return require_registry(chain, default)
+    except rpc.NodeError:
+        raise
+    except ChainError as exc:
+        raise ChainError(f"{exc.message} (the registry recorded for it in {records.path})",
+                         hint="give --registry ADDRESS") from None
 

@@ -1,28 +1,33 @@
 """The one guarded path to a node: every JSON-RPC request, its deadline, the account that
 signs, and transactions with their gas.
 
-Every request goes through `_Provider`: one overall deadline per request (a node that trickles
+Every request goes through `_request`: one overall deadline per request (a node that trickles
 one byte every few seconds is cut off, not waited for), and every transport failure or refusal
 by the node becomes a one-line ChainError whose URL is redacted. Only a simulated call's revert
-(eth_call, eth_estimateGas) reaches web3, for the caller to decode.
+(eth_call, eth_estimateGas) reaches web3, for the caller to decode. Reading needs no key: the
+signing account is asked for only by what signs (`connect(..., signing=True)`, or the first
+transaction).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import http.client
+import json
 import os
 import re
 import socket
 import ssl
 import threading
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
 from zkml.errors import ChainError
+from zkml.results import inert
 
 KEY_ENV = "ZKML_PRIVATE_KEY"
 RPC_TIMEOUT_SECONDS = 15  # the whole request, from connecting to the last byte of the answer
@@ -93,6 +98,8 @@ def _secrets(url: str) -> list[str]:
     except ChainError:
         return [url]
     found = [url, parts.auth or "", *(parts.auth or "").split(":", 1), parts.fragment or ""]
+    if parts.auth:  # as the Authorization header carries it (a proxy may echo the header)
+        found.append(base64.b64encode(unquote(parts.auth).encode()).decode())
     found += [seg for seg in (parts.path or "").split("/") if not _KEPT_SEGMENT.match(seg)]
     found += [pair.split("=", 1)[-1] for pair in (parts.query or "").split("&")]
     found += [unquote(s) for s in found]
@@ -129,9 +136,11 @@ def _web3(url: str) -> Any:
     return Web3(GuardedProvider())
 
 
-def _request(url: str, shown: str, method: str, body: bytes) -> dict[str, Any]:
+def _request(url: str, shown: str, method: str, body: bytes,
+             refusals: bool = False) -> dict[str, Any]:
     """One JSON-RPC request: its answer, or a one-line ChainError (a revert of eth_call or
-    eth_estimateGas is an answer: web3 raises it for the caller to decode)."""
+    eth_estimateGas is an answer: web3 raises it for the caller to decode; with `refusals`,
+    so is the node's error for any method)."""
     from zkml.layout import json_loads
 
     status, raw = _post(url, body, RPC_TIMEOUT_SECONDS, method, shown)
@@ -146,10 +155,10 @@ def _request(url: str, shown: str, method: str, body: bytes) -> dict[str, Any]:
         raise NodeError(shown, f"gave no JSON-RPC answer to {method}",
                         hint="check --rpc-url: is it an Ethereum node?")
     error = answer.get("error")
-    if error is not None and method not in REVERTING_METHODS:
+    if error is not None and method not in REVERTING_METHODS and not refusals:
         text = error.get("message") if isinstance(error, dict) else error
         first = (str(text).strip().splitlines() or ["no reason given"])[0][:200]
-        raise NodeError(shown, f"refused {method}: {scrub(first, url)}",
+        raise NodeError(shown, f"refused {method}: {inert(scrub(first, url))}",
                         hint=f"check that the account of {KEY_ENV} has funds on this chain"
                         if method == "eth_sendRawTransaction" else
                         "check the node (its logs, your plan's limits) and --rpc-url")
@@ -199,6 +208,8 @@ def _post(url: str, body: bytes, deadline: float, method: str, shown: str) -> tu
         connection.request("POST", target, body, headers)
         response = connection.getresponse()
         raw = response.read(MAX_RESPONSE_BYTES + 1)
+        if expired.is_set():  # cut mid-answer: the part read is no answer
+            raise TimeoutError
     except (OSError, http.client.HTTPException) as exc:
         if expired.is_set() or isinstance(exc, TimeoutError):
             raise NodeError(shown, f"did not answer {method} within {deadline:g} s",
@@ -217,18 +228,69 @@ def _post(url: str, body: bytes, deadline: float, method: str, shown: str) -> tu
     return response.status, raw
 
 
+def call(url: str, method: str, params: list[Any], request_id: Any = 1,
+         refusals: bool = False) -> dict[str, Any]:
+    """One JSON-RPC request by the guarded path, as its answer: {"result": ...}, or an
+    {"error": ...} (a revert of eth_call or eth_estimateGas; with `refusals`, the node's error
+    for any method) whose strings are scrubbed of the credentials the URL carries. Anything
+    else the node does wrong raises a one-line NodeError."""
+    body = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method,
+                       "params": params}).encode()
+    answer = _request(url, redact(url), method, body, refusals)
+    if answer.get("error") is not None:
+        answer["error"] = _scrubbed(answer["error"], url)
+    return answer
+
+
+def _scrubbed(value: Any, url: str) -> Any:
+    if isinstance(value, str):
+        return scrub(value, url)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, url) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, url) for v in value]
+    return value
+
+
 @dataclass
 class Chain:
     w3: Any  # web3.Web3, whose every request goes through _request
     url: str  # redacted: safe to print and store
     chain_id: int
-    account: Any  # eth_account LocalAccount
-    local: bool
+    local: bool  # a local Anvil: its well-known dev key signs when no key is set
+    client: str = ""  # web3_clientVersion
     _raw_url: str = ""  # with any credentials: never printed or stored
+    throwaway: bool = False  # zkml's own Anvil for one call: nothing of it is written down
+    unrecorded: dict[str, Any] = field(default_factory=dict)  # its deployments, while it lives
 
     def scrub(self, text: str) -> str:
         """A node's error message without the credentials its URL may carry."""
         return scrub(text, self._raw_url) if self._raw_url else text
+
+    @functools.cached_property
+    def account(self) -> Any:
+        """The signing account (eth_account LocalAccount), asked for only when something is
+        signed: reading a chain needs no key."""
+        return account_for(self._raw_url or self.url, self.local, os.environ.get(KEY_ENV))
+
+    @functools.cached_property
+    def identity(self) -> str:
+        """What tells this chain from another of the same id (deployments.json records by it):
+        an Anvil's instance id, new on every start (Anvils started in the same second share
+        their genesis block), else its genesis block's hash."""
+        url = self._raw_url or self.url
+        if self.client.lower().startswith("anvil"):
+            found = call(url, "anvil_metadata", []).get("result")
+            key, what = "instanceId", "anvil"
+        else:
+            found = call(url, "eth_getBlockByNumber", ["0x0", False]).get("result")
+            key, what = "hash", "genesis"
+        value = found.get(key) if isinstance(found, dict) else None
+        if not isinstance(value, str) or not re.fullmatch(r"0x[0-9a-fA-F]{64}", value):
+            raise ChainError(f"the RPC at {self.url} does not say which chain it is (no "
+                             f"{'instance id' if what == 'anvil' else 'genesis block'})",
+                             hint="check --rpc-url: is it an Ethereum node?")
+        return f"{what} {value.lower()}"
 
 
 def is_local_anvil(url: str, client_version: str) -> bool:
@@ -260,7 +322,10 @@ def account_for(url: str, local: bool, configured: str | None) -> Any:
     return account
 
 
-def connect(url: str, expected_chain_id: int | None = None) -> Chain:
+def connect(url: str, expected_chain_id: int | None = None, signing: bool = True) -> Chain:
+    """The node at url, checked to be on the expected chain; with `signing`, the account that
+    signs is checked now (before any work a missing key would waste), else only when something
+    is first signed."""
     _parts(url)  # refused before any request
     shown = redact(url)
     w3 = _web3(url)
@@ -276,9 +341,10 @@ def connect(url: str, expected_chain_id: int | None = None) -> Chain:
             f"the RPC at {shown} is chain {chain_id}, not the expected chain {expected_chain_id}",
             hint="check --rpc-url and --chain-id",
         )
-    local = is_local_anvil(url, client)
-    account = account_for(url, local, os.environ.get(KEY_ENV))
-    return Chain(w3, shown, chain_id, account, local, url)
+    chain = Chain(w3, shown, chain_id, is_local_anvil(url, client), str(client), url)
+    if signing:
+        chain.account  # noqa: B018 - asked for now: a missing key is said before any work
+    return chain
 
 
 class Reverted(ChainError):
@@ -316,7 +382,8 @@ def send(chain: Chain, tx: dict[str, Any]) -> Any:
             raise ChainError(f"the transaction was not mined within {RECEIPT_TIMEOUT_SECONDS} s",
                              hint="is the node mining? (a local Anvil mines on its own)"
                              ) from None
-        raise ChainError(f"the node refused the transaction: {chain.scrub(str(exc))[:300]}",
+        raise ChainError("the node refused the transaction: "
+                         f"{inert(chain.scrub(str(exc)))[:300]}",
                          hint=f"check that the account of {KEY_ENV} has funds on this chain"
                          ) from None
     if receipt["status"] != 1:

@@ -7,6 +7,11 @@ browser (app.js). Its one library, ethers (ABI encoding), comes from npm, pinned
 package-lock.json, and is vendored here byte for byte (vendor/ethers.umd.min.js; tests compare
 it with node_modules/). The registry's ABI is registry-abi.js, written from the compiled
 contract (`python -m zkml.web`).
+
+Served with a node, the page reads it through the server's own /rpc: the few read-only
+methods app.js calls are relayed by zkml's guarded RPC path (deadlines, credentials scrubbed),
+so the node's URL, with whatever key or password it carries, never reaches the page or any
+other local process that asks.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ FILES = {  # what the page is made of, and nothing else is served
     "/vendor/ethers.umd.min.js": ("vendor/ethers.umd.min.js", "text/javascript; charset=utf-8"),
 }
 VENDORED = {"vendor/ethers.umd.min.js": ("ethers", "dist/ethers.umd.min.js")}  # npm file
+RELAYED = ("eth_chainId", "eth_blockNumber", "eth_call", "eth_getLogs")  # what app.js asks
+MAX_REQUEST_BYTES = 2**20  # far above any request app.js makes
 
 
 def web_dir() -> Path:
@@ -53,9 +60,10 @@ def write_abi_script() -> Path:
 
 def page_config(rpc_url: str | None, registry: str | None,
                 circuits_dir: Path | None = None, model: str | None = None) -> dict[str, Any]:
-    """What the served page is prefilled with (config.json): the node, the registry (given, or
-    the chain's default in the circuits folder's deployments.json) and the model's name when
-    deployments.json knows it (the page names it in the `zkml commitment` command)."""
+    """What the served page is prefilled with (config.json) besides the node, which the server
+    adds as its own /rpc: the registry (given, or the default of rpc_url's chain in the
+    circuits folder's deployments.json) and the model's name when deployments.json knows it
+    (the page names it in the `zkml commitment` command). Reading needs no key."""
     config: dict[str, Any] = {}
     if registry:
         from web3 import Web3
@@ -66,16 +74,14 @@ def page_config(rpc_url: str | None, registry: str | None,
     if rpc_url:
         from zkml.evm import rpc
 
-        rpc._parts(rpc_url)  # refused before it reaches a page
-        config["rpcUrl"] = rpc_url
+        rpc._parts(rpc_url)  # refused before anything is served
         if circuits_dir is not None:
             from zkml.evm.registry import Deployments
 
-            chain_id = rpc.connect(rpc_url).chain_id
-            deployments = Deployments(circuits_dir)
-            registry = registry or deployments.default_registry(chain_id)
+            deployments = Deployments(circuits_dir, rpc.connect(rpc_url, signing=False))
+            registry = registry or deployments.default_registry()
             if registry is not None and model is None:
-                model = _latest_model(deployments.registries(chain_id).get(registry, {}))
+                model = _latest_model(deployments.registries().get(registry, {}))
     config["registry"] = registry
     config["model"] = model
     return {k: v for k, v in config.items() if v}
@@ -91,14 +97,48 @@ def _latest_model(record: dict[str, Any]) -> str | None:
     return None
 
 
-class PageServer:
-    """The page on 127.0.0.1: its files, config.json, nothing else; answers only requests
-    addressed to the loopback host (a page elsewhere cannot rebind a name onto it)."""
+def relay(rpc_url: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    """The page's JSON-RPC request, relayed to the node when it is one of RELAYED: the HTTP
+    status and JSON-RPC answer to send back. Nothing in it names the node's URL: the node's own
+    errors are scrubbed of its credentials, and a node that fails is described without it
+    ("did not answer eth_call within 15 s")."""
+    from zkml.evm import rpc
+    from zkml.layout import json_loads
 
-    def __init__(self, port: int, config: dict[str, Any]):
+    def error(code: int, message: str, request_id: Any = None) -> dict[str, Any]:
+        return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+
+    try:
+        request = json_loads(body.decode())
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return 400, error(-32700, "not a JSON-RPC request")
+    if not isinstance(request, dict) or not isinstance(request.get("params", []), list):
+        return 400, error(-32600, "not a JSON-RPC request")
+    request_id, method = request.get("id"), request.get("method")
+    if method not in RELAYED:
+        return 200, error(-32601, f"zkml serve relays only {', '.join(RELAYED)}", request_id)
+    try:
+        answer = rpc.call(rpc_url, method, request.get("params", []), request_id, refusals=True)
+    except rpc.NodeError as exc:  # "did not answer eth_call within 15 s", ...
+        return 200, error(-32603, exc.what, request_id)
+    if answer.get("error") is not None:
+        return 200, {"jsonrpc": "2.0", "id": request_id, "error": answer["error"]}
+    return 200, {"jsonrpc": "2.0", "id": request_id, "result": answer.get("result")}
+
+
+class PageServer:
+    """The page on 127.0.0.1: its files, config.json and, with a node, /rpc (see relay);
+    nothing else. It answers only requests addressed to the loopback host (a page elsewhere
+    cannot rebind a name onto it), and /rpc only the page's own (JSON, from its origin)."""
+
+    def __init__(self, port: int, config: dict[str, Any], rpc_url: str | None = None):
+        if rpc_url:
+            from zkml.evm import rpc
+
+            rpc._parts(rpc_url)  # refused before anything is served
         root = web_dir()
         body_of = {path: (root / name).read_bytes() for path, (name, _) in FILES.items()}
-        config_body = json.dumps(config).encode()
+        served_config = dict(config)
         allowed_hosts: set[str] = set()
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -111,11 +151,35 @@ class PageServer:
                     return
                 path = self.path.split("?", 1)[0]
                 if path == "/config.json":
-                    self._send(200, config_body, "application/json")
+                    self._send(200, json.dumps(served_config).encode(), "application/json")
                 elif path in FILES:
                     self._send(200, body_of[path], FILES[path][1])
                 else:
                     self._send(404, b"not found\n", "text/plain")
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                origin = self.headers.get("Origin")
+                if self.headers.get("Host", "") not in allowed_hosts or (
+                        origin is not None and f"{origin}/" not in {
+                            f"http://{host}/" for host in allowed_hosts}):
+                    self._send(403, b"forbidden\n", "text/plain")
+                elif self.path != "/rpc" or not rpc_url:
+                    self._send(404, b"not found\n", "text/plain")
+                elif self.headers.get_content_type() != "application/json":
+                    self._send(415, b"JSON only\n", "text/plain")  # a cross-site form cannot
+                else:
+                    self._relay()
+
+            def _relay(self) -> None:
+                try:
+                    length = int(self.headers.get("Content-Length", ""))
+                except ValueError:
+                    length = -1
+                if not 0 <= length <= MAX_REQUEST_BYTES:
+                    self._send(413, b"too large\n", "text/plain")
+                    return
+                code, answer = relay(rpc_url, self.rfile.read(length))  # type: ignore[arg-type]
+                self._send(code, json.dumps(answer).encode(), "application/json")
 
             def _send(self, code: int, body: bytes, kind: str) -> None:
                 self.send_response(code)
@@ -135,6 +199,8 @@ class PageServer:
         self.port = int(self.httpd.server_address[1])
         allowed_hosts.update({f"127.0.0.1:{self.port}", f"localhost:{self.port}"})
         self.url = f"http://127.0.0.1:{self.port}/"
+        if rpc_url:
+            served_config["rpcUrl"] = f"{self.url}rpc"  # the node itself stays here
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def start(self) -> PageServer:
@@ -150,9 +216,11 @@ class PageServer:
 
 
 @contextlib.contextmanager
-def serve(port: int = 0, config: dict[str, Any] | None = None) -> Iterator[PageServer]:
-    """The page served on 127.0.0.1:port (0: a free port) until the block ends."""
-    server = PageServer(port, config or {}).start()
+def serve(port: int = 0, config: dict[str, Any] | None = None,
+          rpc_url: str | None = None) -> Iterator[PageServer]:
+    """The page served on 127.0.0.1:port (0: a free port) until the block ends; with rpc_url,
+    the page reads that node through the server (its URL is never served)."""
+    server = PageServer(port, config or {}, rpc_url).start()
     try:
         yield server
     finally:
