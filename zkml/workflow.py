@@ -53,8 +53,10 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
         options: CircuitOptions | None = None, optimize: str | None = None,
         input_file: Path | None = None, srs: Path | None = None, chain: bool = True,
         rpc_url: str | None = None, chain_id: int | None = None, force: bool = False,
+        activation_delay: str | int | None = None,
         progress: ProgressHook = ignore) -> RunResult:
-    """Export, compile, setup, prove, verify and, with chain, record on-chain."""
+    """Export, compile, setup, prove, verify and, with chain, record on-chain (in a registry
+    deployed with `activation_delay` when there is none to reuse)."""
     start = time.perf_counter()
     model: Model = load(source, name=name, weights=weights, samples=samples, classes=classes,
                         circuits_dir=circuits_dir, progress=progress)  # every stage reports
@@ -62,7 +64,7 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
     if chain:  # so does a missing tool or node, not after every stage has run
         from zkml import chain as onchain
 
-        onchain.check(rpc_url, chain_id)
+        onchain.check(rpc_url, chain_id, activation_delay=activation_delay)
     outcome = RunResult(model.name, str(input_file) if input_file else "")
     stages = outcome.stages
     stages.append(model.export(atol, force))
@@ -82,7 +84,8 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
     stages.append(model.verify(path))
     if chain:
         stages.append(model.verifier())
-        with onchain.deploy(model, rpc_url, chain_id) as registry:
+        with onchain.deploy(model, rpc_url, chain_id,
+                            activation_delay=activation_delay) as registry:
             stages.append(registry.submit(path))
     outcome.seconds = time.perf_counter() - start
     return outcome
