@@ -159,7 +159,7 @@ def check(rpc_url: str | None = None, chain_id: int | None = None,
     from zkml.keys import current_keys
 
     if activation_delay is not None:
-        contracts.parse_duration(activation_delay)
+        contracts.parse_activation_delay(activation_delay)
     if layout is not None:
         current_keys(layout, proving=False)
     tools.find("solc")

@@ -246,8 +246,9 @@ def duration_text(seconds: int) -> str:
     return f"{seconds} s" if seconds else "0"
 
 
-def parse_duration(text: str | int) -> int:
-    """Seconds from `2d`, `48h`, `90m`, `45s`, `1w`, `1d12h` or a plain number of seconds."""
+def parse_activation_delay(text: str | int) -> int:
+    """Seconds from `2d`, `48h`, `90m`, `45s`, `1w`, `1d12h` or a plain number of seconds, up
+    to the registry's limit."""
     if isinstance(text, int) and not isinstance(text, bool):
         seconds = text
     else:
@@ -270,7 +271,7 @@ def activation_delay_for(chain: rpc.Chain, given: str | int | None) -> int:
     """The activation delay a new registry gets: the one given, else none on a development
     chain (chain id 31337: a local Anvil, zkml's own included) and two days anywhere else."""
     if given is not None:
-        return parse_duration(given)
+        return parse_activation_delay(given)
     return 0 if chain.chain_id == DEV_CHAIN_ID else DEFAULT_ACTIVATION_DELAY
 
 
@@ -548,7 +549,7 @@ def activation_delay_of(chain: rpc.Chain, registry: str) -> int:
 def check_activation_delay(chain: rpc.Chain, registry: str, given: str | int | None) -> int:
     """The registry's delay; a different one asked for is an error (it never changes)."""
     delay = activation_delay_of(chain, registry)
-    if given is not None and parse_duration(given) != delay:
+    if given is not None and parse_activation_delay(given) != delay:
         raise ChainError(f"registry {registry} has an activation delay of "
                          f"{duration_text(delay)}, set when it was deployed; it never changes",
                          hint="leave out --activation-delay, or deploy a new registry")
@@ -889,12 +890,7 @@ def read_result(chain: rpc.Chain, registry: str, commitment: int | str,
 
 
 def _code(chain: rpc.Chain, address: str) -> bytes:
-    try:
-        return bytes(chain.w3.eth.get_code(address))
-    except ChainError:
-        raise
-    except Exception:  # noqa: BLE001 - an unreadable answer is no code
-        return b""
+    return bytes(chain.w3.eth.get_code(address))
 
 
 def _local_model(circuits_dir: Path, info: VersionInfo) -> ModelLayout | None:
