@@ -652,7 +652,8 @@ def _render_audit(console: Console, a: Any) -> None:
     model = escape(printable(a.local_model)) if a.local_model else None
     key = (verdict(a.vk_matches, f"{model}/vk.key") if model else
            "; no local model has this key")
-    console.print(f"  check v{a.version:<4} key sha256 {a.vk_sha256}{key}", soft_wrap=True)
+    label = f"check v{a.version}"
+    console.print(f"  {label:<10} key sha256 {a.vk_sha256}{key}", soft_wrap=True)
     if a.code_hash is None:
         code = "[bold red]NO CODE[/] at its address"
     elif a.code_unchanged:

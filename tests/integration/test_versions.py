@@ -189,6 +189,15 @@ def test_a_new_version_counts_only_after_the_activation_delay(app, node):
     later(url, 1800)
     read = json_of(zkml(circuits, "--json", "result", a, *at))["result"]
     assert (read["version"], read["status"], read["current_version"]) == (2, "active", 2)
+    # v1's verifier replaced by other code (Anvil's setCode stands in for a redeployment): the
+    # recorded code hash and the local build both say so
+    from zkml.evm.anvil import rpc as node_rpc
+
+    other_code = node_rpc(url, "eth_getCode", [added["deployment"]["verifier"], "latest"])
+    node_rpc(url, "anvil_setCode", [v1["verifier"], other_code])
+    changed = ok(zkml(circuits, "result", a, *at, "--version", "1")).stdout
+    assert "CHANGED since addVersion recorded" in changed
+    assert "DIFFERS from breast_cancer's compiled verifier" in changed
 
 
 def test_the_default_delay_is_zero_only_on_a_development_chain(app):
