@@ -123,7 +123,9 @@ def registry_answers(info: dict[str, Any], outputs: list[int],
             views[selector] = item
     results = {"versionCount": [1], "owner": ["0x" + "11" * 20], "hasResult": [True],
                "resultOf": [outputs], "resultIdOf": [1], "resultBlockOf": [1], "deployedAt": [1],
-               "versionInfo": [tuple(info[o["name"]] for o in _version_struct(views))]}
+               "versionInfo": [tuple(info[o["name"]] for o in _version_struct(views))],
+               "activationDelaySeconds": [0], "currentResultOf": [1, outputs],
+               "latestActiveVersion": [1]}
 
     def answer(method: str, params: list) -> Any:
         if method == "eth_getCode":
@@ -167,5 +169,6 @@ def good_version(**changes: Any) -> dict[str, Any]:
             "outputsPerSubject": 2, "resultCount": 1, "vkHash": b"\1" * 32,
             "modelDigest": b"\2" * 32, "proofBytes": 100, "addedBlock": 1, "retiredBlock": 0,
             "weightsCommitment": [], "outputLengths": [2], "outputScales": [7],
-            "labels": ["malignant", "benign"], "commitmentPoints": 1, "commitmentStride": 1}
+            "labels": ["malignant", "benign"], "activatesAt": 0, "verifierCodeHash": b"\3" * 32,
+            "commitmentPoints": 1, "commitmentStride": 1}
     return {**info, **changes}

@@ -9,10 +9,12 @@
     zkml.chain.result("0x…commitment", rpc_url)                 # the chain's default registry
 
 On an `rpc_url`, a registry recorded for that chain (deployments.json in the circuits folder)
-is reused when it is still there and has an active version of this model's key; `registry=`
-names one (the model is added to it as a new version when it has none: the owner's key signs).
-A throwaway Anvil leaves nothing in deployments.json. Reading (`result`, `connect`) needs no
-signing key.
+is reused when it is still there and has a version of this model's key that is not retired;
+`registry=` names one (the model is added to it as a new version when it has none: the owner's
+key signs). A new registry gets an activation delay (`activation_delay=`, "2d", "48h", seconds;
+by default none on a development chain, id 31337, and two days elsewhere): a version it adds
+counts for the app's current result only that long after it was added. A throwaway Anvil leaves
+nothing in deployments.json. Reading (`result`, `connect`) needs no signing key.
 """
 
 from __future__ import annotations
@@ -187,13 +189,16 @@ class Registry:
 
 
 def check(rpc_url: str | None = None, chain_id: int | None = None,
-          layout: ModelLayout | None = None) -> None:
-    """What recording on-chain needs, checked before any work it would waste: the model's
-    keys, current (when it has some already), the Solidity compiler, and Anvil or a reachable
-    node on the expected chain with a key to sign."""
+          layout: ModelLayout | None = None,
+          activation_delay: str | int | None = None) -> None:
+    """What recording on-chain needs, checked before any work it would waste: the activation
+    delay asked for, the model's keys, current (when it has some already), the Solidity
+    compiler, and Anvil or a reachable node on the expected chain with a key to sign."""
     from zkml.evm import tools
     from zkml.keys import current_keys
 
+    if activation_delay is not None:
+        contracts.parse_activation_delay(activation_delay)
     if layout is not None:
         current_keys(layout, proving=False)
     tools.find("solc")
@@ -205,15 +210,18 @@ def check(rpc_url: str | None = None, chain_id: int | None = None,
 
 def deploy(model: Any, rpc_url: str | None = None, chain_id: int | None = None, *,
            registry: str | None = None, verifier: str = "auto",
+           activation_delay: str | int | None = None,
            progress: ProgressHook | None = None) -> Registry:
     """The registry where `model`'s proofs go, on rpc_url (or a throwaway local Anvil): the
-    given `registry`, or one recorded for the chain, in the version of the model's key (an
-    active one first: a retired one refuses proofs), or else a new registry with the model as
-    version 1. Adding a model to an existing registry is its owner's act: add_version.
-    progress (by default a zkml.Model's own hook) hears the deployment and every submit."""
+    given `registry`, or one recorded for the chain, in the version of the model's key (one
+    not retired first: a retired one refuses proofs), or else a new registry, with this
+    activation delay, and the model as version 1. An existing registry keeps its own delay (a
+    different one asked for is an error). Adding a model to an existing registry is its
+    owner's act: add_version. progress (by default a zkml.Model's own hook) hears the
+    deployment and every submit."""
     hook: ProgressHook = progress or getattr(model, "progress", None) or ignore
     layout = _layout(model)
-    check(rpc_url, chain_id, layout)
+    check(rpc_url, chain_id, layout, activation_delay)
     build_verifier(layout)  # before any node starts: a compile error needs no chain
     circuits_dir = layout.root.parent
     with contextlib.ExitStack() as stack:
@@ -239,9 +247,12 @@ def deploy(model: Any, rpc_url: str | None = None, chain_id: int | None = None, 
         if deployment is None:
             hook(Progress("deploy", f"deploying {layout.name}'s verifier and registry on "
                           f"{chain.url} …"))
-            deployment = contracts.deploy(chain, layout, verifier)
+            deployment = contracts.deploy(chain, layout, verifier, activation_delay)
             hook(Progress("deploy", f"registry {deployment.registry} on chain "
-                          f"{deployment.chain_id}"))
+                          f"{deployment.chain_id}, activation delay "
+                          f"{contracts.duration_text(deployment.activation_delay)}"))
+        else:
+            contracts.check_activation_delay(chain, deployment.registry, activation_delay)
         stack.pop_all()  # the registry owns the node from here on
     return Registry(chain, deployment.registry, circuits_dir, layout, deployment, deployed_now,
                     anvil, hook)
@@ -259,24 +270,27 @@ def connect(rpc_url: str, registry: str | None = None, chain_id: int | None = No
 
 def add_version(model: Any, rpc_url: str, *, registry: str | None = None,
                 verifier: str = "auto", retire: Iterable[int] = (),
-                chain_id: int | None = None) -> DeployResult:
-    """`model` as a new version of `registry` (a new registry when None), then retire the
-    given versions: a model's upgrade in one call. A model that is an active version of the
-    registry already is not added twice."""
+                chain_id: int | None = None,
+                activation_delay: str | int | None = None) -> DeployResult:
+    """`model` as a new version of `registry` (a new registry with this activation delay when
+    None), then retire the given versions: a model's upgrade in one call. A model that is a
+    version of the registry already (active, or pending its activation) is not added twice.
+    The new version counts for the app's current result from its activation time."""
     start = time.perf_counter()
     layout = _layout(model)
-    check(rpc_url, chain_id, layout)  # keys, compiler and node before any build
+    check(rpc_url, chain_id, layout, activation_delay)  # before any build
     build_verifier(layout)
     circuits_dir = layout.root.parent
     chain = rpc.connect(rpc_url, chain_id)
     registry_gas = 0
     if registry is None:
-        address, registry_gas = contracts.deploy_registry(chain, circuits_dir)
+        address, registry_gas = contracts.deploy_registry(chain, circuits_dir, activation_delay)
         existing = None
     else:
         address = contracts.require_registry(chain, registry)
+        contracts.check_activation_delay(chain, address, activation_delay)
         existing = contracts.find_version(chain, address, layout)
-        if existing is not None and not existing.active:
+        if existing is not None and existing.retired:
             existing = None  # retired: the owner adds it again, as a new version
     if existing is None:
         deployment = replace(contracts.add_version(chain, address, layout, verifier),
@@ -285,12 +299,18 @@ def add_version(model: Any, rpc_url: str, *, registry: str | None = None,
         deployment = contracts.deployment_of(chain, address, existing)
         Deployments(circuits_dir, chain).use(address)
     retired, retire_gas, transactions = _retire(chain, address, retire, circuits_dir)
+    delay = contracts.activation_delay_of(chain, address)
+    warnings = []
+    if registry is None and delay == 0 and chain.chain_id != contracts.DEV_CHAIN_ID:
+        warnings.append("activation delay 0: a version this registry adds counts for "
+                        "currentResultOf at once, so its owner can change an app's current "
+                        "result for a subject without notice")
     return DeployResult(
         stage="deploy", seconds=time.perf_counter() - start, chain_id=chain.chain_id,
         rpc_url=chain.url, registry=address, deployed_registry=registry is None,
         deployment=deployment, added=existing is None, retired=retired,
         gas=registry_gas + deployment.verifier_gas + deployment.version_gas + retire_gas,
-        transactions=transactions)
+        activation_delay=delay, warnings=warnings, transactions=transactions)
 
 
 def retire(versions: Iterable[int], rpc_url: str, *, registry: str | None = None,
@@ -304,7 +324,9 @@ def retire(versions: Iterable[int], rpc_url: str, *, registry: str | None = None
     return DeployResult(
         stage="deploy", seconds=time.perf_counter() - start, chain_id=chain.chain_id,
         rpc_url=chain.url, registry=address, deployed_registry=False, deployment=None,
-        added=False, retired=retired, gas=gas, transactions=transactions)
+        added=False, retired=retired, gas=gas,
+        activation_delay=contracts.activation_delay_of(chain, address),
+        transactions=transactions)
 
 
 def _retire(chain: rpc.Chain, address: str, versions: Iterable[int],

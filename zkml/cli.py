@@ -268,6 +268,14 @@ def rpc_options(fn: Callable) -> Callable:
                         help="Use this node [default: a throwaway local Anvil; $ZKML_RPC_URL].")(fn)
 
 
+def activation_delay_option(fn: Callable) -> Callable:
+    return click.option(
+        "--activation-delay", metavar="DURATION",
+        help="For a registry this deploys: how long each version it adds waits before it "
+        "counts for currentResultOf, e.g. 2d, 48h, 90m, 0; fixed for the registry's life "
+        "[default: 0 on a development chain (id 31337), 2d on any other].")(fn)
+
+
 def _options(input_visibility: str, commitment: str, weights_visibility: str, subjects: int,
              max_error_pct: float, max_error: float | None, decision_threshold: float | None,
              min_agreement: float, target: str) -> Any:
@@ -371,13 +379,19 @@ def _render_verify(obj: Context, layout: ModelLayout, result: Any) -> None:
         err.print("[yellow]note:[/] keys use a locally generated development SRS")
 
 
-def _render_deployment(d: Any) -> None:
+def _render_deployment(d: Any, activation: bool = True) -> None:
+    from zkml.evm.registry import duration_text, utc
+
     kind = "shared verifier" if d.shared else "own verifier"
     spent = [f"{what} {gas:,} gas" for what, gas in (
         ("registry", d.registry_gas), ("verifier", d.verifier_gas), ("addVersion", d.version_gas))
         if gas]
     err.print(f"  registry {d.registry}, version {d.version} ({kind} {d.verifier}) on chain "
               f"{d.chain_id}" + (f": {', '.join(spent)}" if spent else ""), soft_wrap=True)
+    if activation and d.activates_at:
+        err.print(f"  version {d.version} counts for currentResultOf from {utc(d.activates_at)}"
+                  + (f" (activation delay {duration_text(d.activation_delay)})"
+                     if d.version_gas else ""), soft_wrap=True)
 
 
 def _render_onchain(obj: Context, layout: ModelLayout, result: Any) -> None:
@@ -534,14 +548,19 @@ def verifier_cmd(obj: Context, model: str, force: bool) -> None:
               "once per chain) with MODEL's verifying-key artifact, cheaper to deploy, dearer "
               "per proof; auto: own unless it exceeds 24 KB.")
 @click.option("--retire", "retire", type=click.IntRange(1), multiple=True,
-              help="Retire this version of the registry (repeatable; after adding MODEL).")
+              help="Retire this version of the registry (repeatable; after adding MODEL; at "
+              "once).")
+@activation_delay_option
 @_common
 @pass_ctx
 def deploy_cmd(obj: Context, model: str | None, rpc_url: str, chain_id: int | None,
-               registry: str | None, verifier: str, retire: tuple[int, ...]) -> None:
+               registry: str | None, verifier: str, retire: tuple[int, ...],
+               activation_delay: str | None) -> None:
     """Deploy a registry with MODEL as version 1, or add MODEL to --registry; --retire VERSION.
 
-    Registries and their versions go to deployments.json (per chain id) in the circuits folder.
+    A version records proofs at once and counts for currentResultOf after the registry's
+    activation delay. Registries and their versions go to deployments.json (per chain id) in
+    the circuits folder.
     """
     from zkml import chain
 
@@ -554,9 +573,9 @@ def deploy_cmd(obj: Context, model: str | None, rpc_url: str, chain_id: int | No
     else:
         result = _run_stage(obj, "deploy", lambda: chain.add_version(
             obj.layout(model), rpc_url, registry=registry, verifier=verifier, retire=retire,
-            chain_id=chain_id))
+            chain_id=chain_id, activation_delay=activation_delay))
         if result.deployment is not None:
-            _render_deployment(result.deployment)
+            _render_deployment(result.deployment, activation=False)  # the summary says it
     obj.out.print(f"{escape(str(result))} via {result.rpc_url}", soft_wrap=True)
 
 
@@ -566,10 +585,11 @@ def deploy_cmd(obj: Context, model: str | None, rpc_url: str, chain_id: int | No
 @rpc_options
 @click.option("--registry", help="Record in this registry, in the version of MODEL's key "
               "[default: one recorded for the chain, or a new registry].")
+@activation_delay_option
 @_common
 @pass_ctx
 def onchain_cmd(obj: Context, model: str, proof_file: Path | None, rpc_url: str | None,
-                chain_id: int | None, registry: str | None) -> None:
+                chain_id: int | None, registry: str | None, activation_delay: str | None) -> None:
     """Record a proof's results on-chain: one eth_call check, then one transaction.
 
     Exit 0 recorded, 1 rejected (INVALID) or failed, 3 already recorded (every subject of the
@@ -580,7 +600,8 @@ def onchain_cmd(obj: Context, model: str, proof_file: Path | None, rpc_url: str 
     layout = obj.layout(model)
 
     def submit() -> Any:
-        with chain.deploy(layout, rpc_url, chain_id, registry=registry) as handle:
+        with chain.deploy(layout, rpc_url, chain_id, registry=registry,
+                          activation_delay=activation_delay) as handle:
             return handle.submit(proof_file or layout.proof)
 
     _render_onchain(obj, layout, _run_stage(obj, "onchain", submit))
@@ -594,26 +615,29 @@ def onchain_cmd(obj: Context, model: str, proof_file: Path | None, rpc_url: str 
               help="Refuse an RPC on any other chain [$ZKML_CHAIN_ID].")
 @click.option("--registry", help="The registry [default: the chain's in deployments.json].")
 @click.option("--version", "version", type=click.IntRange(1),
-              help="Read this version's result [default: the newest active version holding "
-              "one, else the newest retired one].")
+              help="Read this version's result [default: what currentResultOf returns (the "
+              "newest active version holding one), else the newest version holding one].")
 @_common
 @pass_ctx
 def result_cmd(obj: Context, commitment: str, rpc_url: str, chain_id: int | None,
                registry: str | None, version: int | None) -> None:
-    """Print what a registry records for COMMITMENT: version, outputs with labels, block, tx."""
+    """Print what a registry records for COMMITMENT: version, outputs with labels, block, tx;
+    and for each version holding it, its key and verifier, checked against the local files."""
     from zkml import chain
+    from zkml.evm.registry import utc
 
     recorded = chain.result(commitment, rpc_url, registry=registry, version=version,
                             chain_id=chain_id, circuits_dir=obj.circuits_dir)
     obj.summary["result"] = to_json(recorded)
     r = inert(recorded)  # as shown: the chain's strings (labels, ...) are data, never control
     name = f" ({r.model})" if r.model else ""
-    status = "[green]active[/]" if r.active else "[yellow]retired[/]"
+    status = {"active": "[green]active[/]", "retired": "[yellow]retired[/]"}.get(
+        r.status, f"[yellow]pending[/]: counts for currentResultOf from {utc(r.activates_at)}")
     console = obj.out
     console.print(f"commitment {r.commitment}", soft_wrap=True)
     console.print(f"  registry   {r.registry} on chain {r.chain_id}", soft_wrap=True)
-    console.print(f"  version    {r.version}{escape(name)}, {status}; result #{r.result_id} of "
-                  "that version", soft_wrap=True)
+    console.print(f"  version    {r.version}{escape(name)}, {status}; result "
+                  f"#{r.result_id} of that version", soft_wrap=True)
     for k, (values, scale) in enumerate(zip(split_outputs(r.outputs, r.output_lengths),
                                             r.output_scales, strict=True)):
         labels = r.labels if k == 0 and len(r.labels) == len(values) else None
@@ -626,9 +650,42 @@ def result_cmd(obj: Context, commitment: str, rpc_url: str, chain_id: int | None
     console.print(f"  block      {r.block}", soft_wrap=True)
     console.print(f"  transaction {r.transaction or '(its event was not found)'}",
                   soft_wrap=True)
+    current = ("this result" if r.current_version == r.version else
+               f"version {r.current_version}'s result" if r.current_version else
+               "nothing (NoResult): no active version holds a result for it")
+    console.print(f"  current    currentResultOf returns {current}", soft_wrap=True)
     if r.other_versions:
         console.print(f"  also recorded by version(s) {', '.join(map(str, r.other_versions))} "
                       "(--version V reads one)", soft_wrap=True)
+    for audit in r.audits:
+        _render_audit(console, audit)
+
+
+def _render_audit(console: Console, a: Any) -> None:
+    """A version's key and verifier on chain, against the local artifacts when there are."""
+    def verdict(matches: bool | None, what: str) -> str:
+        if matches is None:
+            return ""
+        return f"; [green]matches[/] {what}" if matches else f"; [bold red]DIFFERS[/] from {what}"
+
+    model = escape(inert(a.local_model)) if a.local_model else None
+    key = (verdict(a.vk_matches, f"{model}/vk.key") if model else
+           "; no local model has this key")
+    label = f"check v{a.version}"
+    console.print(f"  {label:<10} key sha256 {a.vk_sha256}{key}", soft_wrap=True)
+    if a.code_hash is None:
+        code = "[bold red]NO CODE[/] at its address"
+    elif a.code_unchanged:
+        code = f"code hash {a.code_hash}, as recorded at addVersion"
+    else:
+        code = (f"code hash {a.code_hash}, [bold red]CHANGED[/] since addVersion recorded "
+                f"{a.recorded_code_hash}")
+    compiled = "the reusable verifier compiled here" if a.vka else f"{model}'s compiled verifier"
+    console.print(f"             verifier {a.verifier}: {code}"
+                  + (verdict(a.verifier_matches, compiled) if model else ""), soft_wrap=True)
+    if a.vka:
+        console.print(f"             VKA {a.vka}" + (verdict(a.vka_matches, f"{model}/vka.json")
+                                             if model else ""), soft_wrap=True)
 
 
 @main.command("commitment")
@@ -842,6 +899,7 @@ def bench_cmd(obj: Context, out: Path, models: tuple[str, ...], repeats: int,
               help="Also record the result on-chain.")
 @rpc_options
 @reuse_salt_option
+@activation_delay_option
 @force_option
 @_common
 @pass_ctx
@@ -849,7 +907,8 @@ def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
             samples: Path | None, classes: str | None, atol: float | None,
             input_file: Path | None,
             srs_file: Path | None, chain: bool, rpc_url: str | None, chain_id: int | None,
-            reuse_salt: bool, force: bool, optimize: str | None, **circuit: Any) -> None:
+            reuse_salt: bool, activation_delay: str | None, force: bool,
+            optimize: str | None, **circuit: Any) -> None:
     """All stages on MODEL: export, compile, setup, prove, verify, record on-chain."""
     from zkml import workflow
     from zkml.progress import Progress
@@ -894,7 +953,7 @@ def run_cmd(obj: Context, model: str, name: str | None, weights: Path | None,
             atol=atol, circuits_dir=obj.circuits_dir, options=_options(**circuit),
             optimize=optimize, input_file=input_file, srs=srs_file, chain=chain,
             rpc_url=rpc_url, chain_id=chain_id, force=force, reuse_salt=reuse_salt,
-            progress=progress)
+            activation_delay=activation_delay, progress=progress)
     finally:
         while spinner:
             spinner.pop().__exit__(None, None, None)

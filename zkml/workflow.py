@@ -53,10 +53,12 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
         options: CircuitOptions | None = None, optimize: str | None = None,
         input_file: Path | None = None, srs: Path | None = None, chain: bool = True,
         rpc_url: str | None = None, chain_id: int | None = None, force: bool = False,
-        reuse_salt: bool = False, progress: ProgressHook = ignore) -> RunResult:
-    """Export, compile, setup, prove, verify and, with chain, record on-chain. An input proved
-    before is proved under a new commitment (the prove and onchain results say so), or with
-    reuse_salt under its first one again (zkml.salts)."""
+        reuse_salt: bool = False, activation_delay: str | int | None = None,
+        progress: ProgressHook = ignore) -> RunResult:
+    """Export, compile, setup, prove, verify and, with chain, record on-chain (in a registry
+    deployed with `activation_delay` when there is none to reuse). An input proved before is
+    proved under a new commitment (the prove and onchain results say so), or with reuse_salt
+    under its first one again (zkml.salts)."""
     start = time.perf_counter()
     model: Model = load(source, name=name, weights=weights, samples=samples, classes=classes,
                         circuits_dir=circuits_dir, progress=progress)  # every stage reports
@@ -64,7 +66,7 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
     if chain:  # so does a missing tool or node, not after every stage has run
         from zkml import chain as onchain
 
-        onchain.check(rpc_url, chain_id)
+        onchain.check(rpc_url, chain_id, activation_delay=activation_delay)
     outcome = RunResult(model.name, str(input_file) if input_file else "")
     stages = outcome.stages
     stages.append(model.export(atol, force))
@@ -85,7 +87,8 @@ def run(source: str = "breast_cancer", *, name: str | None = None,
     stages.append(model.verify(path))
     if chain:
         stages.append(model.verifier())
-        with onchain.deploy(model, rpc_url, chain_id) as registry:
+        with onchain.deploy(model, rpc_url, chain_id,
+                            activation_delay=activation_delay) as registry:
             stages.append(registry.submit(path))
     outcome.seconds = time.perf_counter() - start
     return outcome

@@ -811,7 +811,7 @@ contract InferenceRegistryTest is RegistryTestBase {
     function _expectAddRevert(InferenceRegistry.VersionSpec memory spec, bytes memory expected)
         internal
     {
-        InferenceRegistry registry = new InferenceRegistry();
+        InferenceRegistry registry = new InferenceRegistry(0);
         _expectRevert(
             address(registry),
             abi.encodeCall(InferenceRegistry.addVersion, (spec, new bytes32[](0))),

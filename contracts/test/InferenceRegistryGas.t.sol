@@ -23,11 +23,11 @@ import {RegistryTestBase} from "./RegistryTestBase.sol";
 /// proof, every account and slot cold, as in a fresh transaction; `-vvvv` shows the Gas events):
 ///   Poseidon (commitments in the instances):
 ///     10 subjects × 2 outputs: 274,950 gas beyond the verifier = 27,495 per subject
-///      1 subject  × 2 outputs:  39,046 gas, so each further subject adds 26,212
+///      1 subject  × 2 outputs:  39,044 gas, so each further subject adds 26,212
 ///   KZG (commitments in the proof: a key is keccak256 of 64 bytes copied from the proof, not
 ///   one calldata read):
 ///     10 subjects × 2 outputs: 275,656 gas beyond the verifier = 27,566 per subject
-///      1 subject  × 2 outputs:  39,159 gas, so each further subject adds 26,277
+///      1 subject  × 2 outputs:  39,158 gas, so each further subject adds 26,278
 ///   per subject: 22,100 for its fresh slot (read cold to see whether it is recorded, then
 ///   written), 2,899 for its event (version, id and commitment indexed), ~1,300 its key,
 ///   decoding and packing; per proof ~12.9k: the version's Config slot (one cold read and the

@@ -19,7 +19,7 @@ contract LongInputProofsTest is RegistryTestBase {
     InferenceRegistry internal registry;
 
     function setUp() public {
-        registry = new InferenceRegistry();
+        registry = new InferenceRegistry(0);
         bytes32[] memory none = new bytes32[](0);
         address longVerifier = address(new LongRecordVerifier());
         address pairVerifier = address(new LongPairVerifier());

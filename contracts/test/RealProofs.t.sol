@@ -53,7 +53,7 @@ contract RealProofsTest is RegistryTestBase {
         bc4Verifier = IHalo2Verifier(address(new BreastCancerBatch4Verifier()));
         bcpVerifier = IHalo2Verifier(address(new BreastCancerPoseidonVerifier()));
         shared = new SharedVerifier();
-        registry = new InferenceRegistry();
+        registry = new InferenceRegistry(0);
         bytes32[] memory none = new bytes32[](0);
         require(registry.addVersion(Fixtures.bcSpec(address(bcVerifier)), none) == BC, "BC");
         require(
@@ -917,6 +917,20 @@ contract RealProofsTest is RegistryTestBase {
             registry.resultOf(BCP, Fixtures.SUBJECT_PA_COMMITMENT)), "outputs differ by scheme");
     }
 
+    /// The owner (this test) submits as anyone does: subject A's real proof with its two outputs
+    /// swapped (the other class winning) is rejected by the honest verifiers, own and shared,
+    /// and nothing is recorded for A.
+    function test_OwnerCannotRecordAResultWithoutAValidProof() public {
+        require(registry.owner() == address(this), "the owner submits");
+        uint256[] memory chosen = _copy(Fixtures.bcAInstances());
+        require(chosen.length == 2 && chosen[0] != chosen[1], "A's two outputs");
+        (chosen[0], chosen[1]) = (chosen[1], chosen[0]);
+        _expectSubmitRevert(BC, Fixtures.bcAProof(), chosen, _rejected());
+        _expectSubmitRevert(BC_SHARED, Fixtures.bcAProof(), chosen, _rejected());
+        require(!registry.hasResult(BC, Fixtures.SUBJECT_A_COMMITMENT), "recorded");
+        require(!registry.hasResult(BC_SHARED, Fixtures.SUBJECT_A_COMMITMENT), "recorded");
+    }
+
     // ---- one registry, many versions, on real proofs ------------------------------------------
 
     /// The same subject A in two versions of one registry (here two verifiers of the same
@@ -1067,14 +1081,20 @@ contract RealProofsTest is RegistryTestBase {
         internal
         returns (uint256 gas)
     {
-        InferenceRegistry.Version memory info = registry.versionInfo(version);
-        VM.cool(address(registry));
-        VM.cool(info.verifier);
-        if (info.vka != address(0)) VM.cool(info.vka);
+        this.coolVersion(version);
         uint256 start = gasleft();
         uint256 recorded = registry.submit(version, proof, instances);
         gas = start - gasleft();
         require(recorded == _subjects(version), "not all recorded");
+    }
+
+    /// Makes the registry and a version's verifier (and VKA) cold. An external call: the
+    /// Version it decodes takes none of this test's memory, whose size the figures pay for.
+    function coolVersion(uint256 version) external {
+        InferenceRegistry.Version memory info = registry.versionInfo(version);
+        VM.cool(address(registry));
+        VM.cool(info.verifier);
+        if (info.vka != address(0)) VM.cool(info.vka);
     }
 
     /// gasleft() around a direct verifyProof call to a verifier not called before (cold).
@@ -1177,7 +1197,7 @@ contract RealProofsTest is RegistryTestBase {
     /// its own verifier deployed, then addVersion; or addVersion with the VKA for the shared
     /// verifier (deployed once per chain, not counted).
     function test_Gas_RealNewVersion() public {
-        InferenceRegistry fresh = new InferenceRegistry();
+        InferenceRegistry fresh = new InferenceRegistry(0);
         bytes32[] memory none = new bytes32[](0);
         uint256 start = gasleft();
         address own = address(new BreastCancerVerifier());

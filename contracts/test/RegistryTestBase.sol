@@ -20,6 +20,10 @@ interface Vm {
     function load(address target, bytes32 slot) external view returns (bytes32 value);
     /// Makes an account and its storage cold again, as in a new transaction.
     function cool(address target) external;
+    /// Sets block.timestamp.
+    function warp(uint256 timestamp) external;
+    /// Replaces an account's code (as a verifier redeployed at the same address would).
+    function etch(address target, bytes calldata code) external;
 }
 
 /// Builds registries and ezkl-shaped public instances for the plain-Solidity tests (a test fails
@@ -97,7 +101,7 @@ abstract contract RegistryTestBase {
 
     /// A new registry (owned by this test) whose version 1 has this shape and verifier.
     function _deploy(Shape memory shape, address verifier) internal returns (InferenceRegistry) {
-        InferenceRegistry registry = new InferenceRegistry();
+        InferenceRegistry registry = new InferenceRegistry(0);
         require(registry.addVersion(_spec(shape, verifier), new bytes32[](0)) == V, "version 1");
         return registry;
     }

@@ -26,7 +26,7 @@ contract RegistryVersionsTest is RegistryTestBase {
     bytes32 internal constant TRANSFERRED = InferenceRegistry.OwnershipTransferred.selector;
 
     function setUp() public {
-        registry = new InferenceRegistry();
+        registry = new InferenceRegistry(0);
         verifier = new MockVerifier();
         shared = new MockReusableVerifier();
         stranger = new Actor();
@@ -115,7 +115,7 @@ contract RegistryVersionsTest is RegistryTestBase {
 
     function test_DeployerIsOwner() public {
         VM.recordLogs();
-        InferenceRegistry fresh = new InferenceRegistry();
+        InferenceRegistry fresh = new InferenceRegistry(0);
         Vm.Log[] memory logs = VM.getRecordedLogs();
         require(fresh.owner() == address(this) && fresh.pendingOwner() == address(0), "owner");
         require(fresh.versionCount() == 0 && fresh.latestActiveVersion() == 0, "empty");
@@ -215,8 +215,13 @@ contract RegistryVersionsTest is RegistryTestBase {
         require(address(uint160(uint256(logs[0].topics[2]))) == address(verifier), "event verifier");
         require(
             keccak256(logs[0].data)
-                == keccak256(abi.encode(keccak256("vk"), keccak256("model"), address(0))),
-            "event data"
+                == keccak256(
+                    abi.encode(
+                        keccak256("vk"), keccak256("model"), address(0), block.timestamp,
+                        address(verifier).codehash
+                    )
+                ),
+            "event data: digests, no VKA, activation time (no delay here), code hash"
         );
         InferenceRegistry.Version memory info = registry.versionInfo(1);
         require(info.verifier == address(verifier) && info.vka == address(0), "verifier");
@@ -225,6 +230,8 @@ contract RegistryVersionsTest is RegistryTestBase {
         require(info.instanceCount == 2 && info.resultCount == 0, "counts");
         require(info.vkHash == keccak256("vk") && info.modelDigest == keccak256("model"), "digests");
         require(info.addedBlock == block.number && info.retiredBlock == 0, "blocks");
+        require(info.activatesAt == block.timestamp, "activation time");
+        require(info.verifierCodeHash == address(verifier).codehash, "verifier code hash");
         require(info.weightsCommitment.length == 0, "weights");
         require(_sameUints(info.outputLengths, _list(2)), "lengths");
         require(_sameUints(info.outputScales, _list(13)), "scales");
@@ -496,9 +503,15 @@ contract RegistryVersionsTest is RegistryTestBase {
         require(logs[logs.length - 1].topics[0] == VERSION_ADDED, "event");
         require(
             keccak256(logs[logs.length - 1].data)
-                == keccak256(abi.encode(keccak256("vk"), keccak256("model"), info.vka)),
+                == keccak256(
+                    abi.encode(
+                        keccak256("vk"), keccak256("model"), info.vka, block.timestamp,
+                        address(shared).codehash
+                    )
+                ),
             "event data names the VKA"
         );
+        require(info.verifierCodeHash == address(shared).codehash, "the shared verifier's code");
         // every submit passes exactly that VKA
         require(_submit(version, binary, 1) == 1, "recorded");
         require(shared.lastDigest() == keccak256(abi.encodePacked(vka)), "VKA passed");

@@ -121,6 +121,7 @@ def read_results(page):
         prediction: (card.querySelector(".prediction") || {}).innerText,
         record: card.querySelector(".record").innerText,
         model: card.querySelector(".model").innerText,
+        code: card.querySelector(".code").innerText,
     }))""")
 
 
@@ -141,6 +142,7 @@ def check_results(shown, recorded, log):
         assert card["prediction"] == "Prediction: " + labels[values.index(max(values))]
         assert f"recorded in block {outcome.block}" in card["record"]
         assert outcome.transaction in card["record"]
+        assert card["code"].endswith("the code there is still that code.")  # as recorded
         shown = dict(zip(labels, values, strict=True))
         log.append(f"read version {version}: {card['heading']!r}, {shown}, "
                    f"{card['prediction']!r}, {card['record']!r}")

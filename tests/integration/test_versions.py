@@ -1,8 +1,11 @@
 """One registry, many model versions, on a real Anvil with real proofs, as a bank upgrades its
 model: v1 deployed and records a result; v2 added and records one; v1 retired and refuses new
-results; both results read back with `zkml result`. Also: the same through zkml.chain, the
-shared verifier, the owner, and the subject's `zkml commitment` check."""
+results; both results read back with `zkml result`, each version's key and verifier checked
+against the local files. Also: the activation delay before a new version counts, the same
+through zkml.chain, the shared verifier, the owner, and the subject's `zkml commitment`
+check."""
 
+import hashlib
 import json
 import shutil
 
@@ -123,14 +126,110 @@ def test_upgrade_end_to_end(app, node, capsys):
         assert f"block      {stage['block']}" in result.stdout
         assert "malignant" in result.stdout and "benign" in result.stdout
     assert "also recorded by version(s) 1" in latest.stdout
+    assert "currentResultOf returns this result" in latest.stdout
+    assert "currentResultOf returns version 2's result" in older.stdout
+    # each version reported: its key and verifier, against the local model's files
+    for version, model in ((2, "breast_cancer_v2"), (1, "breast_cancer")):
+        vk = hashlib.sha256((circuits / model / "vk.key").read_bytes()).hexdigest()
+        assert f"check v{version}   key sha256 {vk}; matches {model}/vk.key" in latest.stdout
+        assert "as recorded at addVersion; matches " \
+            f"{model}'s compiled verifier" in latest.stdout
+    assert "DIFFERS" not in latest.stdout and "CHANGED" not in latest.stdout
     read = json.loads(run("--json", "result", a, "--rpc-url", url, "--version", "1").stdout)
     assert read["result"]["outputs"] == first["subjects"][0]["outputs"]
     assert read["result"]["active"] is False and read["result"]["labels"] == [
         "malignant", "benign"]
+    assert read["result"]["status"] == "retired" and read["result"]["current_version"] == 2
+    (audit,) = read["result"]["audits"]
+    assert audit["vk_matches"] and audit["verifier_matches"] and audit["vka_matches"] is None
+    assert audit["code_hash"] == audit["recorded_code_hash"]
     one_line_error(run("result", app["commitment"]["b1"], "--rpc-url", url, code=1),
                    "no result for")
     with capsys.disabled():
         print("\n" + "\n".join(shown))
+
+
+def later(url, seconds):
+    """The node's clock moves on, and a block is mined at the new time."""
+    from zkml.evm.anvil import rpc as node_rpc
+
+    node_rpc(url, "evm_increaseTime", [seconds])
+    node_rpc(url, "evm_mine")
+
+
+def test_a_new_version_counts_only_after_the_activation_delay(app, node):
+    """--activation-delay 1h: each version records at once but counts for currentResultOf
+    (and `zkml result` without --version) only an hour after it was added; the owner's v2
+    does not replace v1's current result before then; the delay is the registry's for good."""
+    circuits, proofs, url = app["circuits"], app["proofs"], node.url
+    a = app["commitment"]["a1"]
+    deployed = json_of(zkml(circuits, "--json", "deploy", "breast_cancer", "--rpc-url", url,
+                            "--activation-delay", "1h"))["stages"][0]
+    registry, v1 = deployed["registry"], deployed["deployment"]
+    assert deployed["activation_delay"] == 3600 and v1["activation_delay"] == 3600
+    at = ["--rpc-url", url, "--registry", registry]
+    ok(zkml(circuits, "onchain", "breast_cancer", proofs["a1"], *at))  # pending: it records
+    pending = ok(zkml(circuits, "result", a, *at)).stdout
+    assert "version    1 (breast_cancer), pending: counts for currentResultOf from" in pending
+    assert "currentResultOf returns nothing (NoResult)" in pending
+    later(url, 3600)
+    assert "version    1 (breast_cancer), active" in ok(zkml(circuits, "result", a, *at)).stdout
+    # v2 added: pending for an hour, though it records A with other outputs at once
+    added = json_of(zkml(circuits, "--json", "deploy", "breast_cancer_v2", *at))["stages"][0]
+    assert added["deployment"]["activates_at"] >= v1["activates_at"] + 3600
+    ok(zkml(circuits, "onchain", "breast_cancer_v2", proofs["a2"], *at))
+    read = json_of(zkml(circuits, "--json", "result", a, *at))["result"]
+    assert (read["version"], read["current_version"], read["other_versions"]) == (1, 1, [2])
+    assert [audit["status"] for audit in read["audits"]] == ["active", "pending"]
+    later(url, 1800)
+    assert json_of(zkml(circuits, "--json", "result", a, *at))["result"]["version"] == 1
+    # the delay never changes: asking for another one is refused, before any transaction
+    one_line_error(zkml(circuits, "deploy", "breast_cancer", *at, "--activation-delay", "0"),
+                   "activation delay of 1 hour", "never changes")
+    later(url, 1800)
+    read = json_of(zkml(circuits, "--json", "result", a, *at))["result"]
+    assert (read["version"], read["status"], read["current_version"]) == (2, "active", 2)
+    # v1's verifier replaced by other code (Anvil's setCode stands in for a redeployment): the
+    # recorded code hash and the local build both say so
+    from zkml.evm.anvil import rpc as node_rpc
+
+    other_code = node_rpc(url, "eth_getCode", [added["deployment"]["verifier"], "latest"])
+    node_rpc(url, "anvil_setCode", [v1["verifier"], other_code])
+    changed = ok(zkml(circuits, "result", a, *at, "--version", "1")).stdout
+    assert "CHANGED since addVersion recorded" in changed
+    assert "DIFFERS from breast_cancer's compiled verifier" in changed
+
+
+def test_the_default_delay_is_zero_only_on_a_development_chain(app):
+    """A local Anvil answering as another chain (id 11155111, as Sepolia): a new registry's
+    versions wait two days by default; 0 is allowed but warned about. Bad durations are refused
+    before anything is deployed."""
+    from zkml.evm.anvil import Anvil
+    from zkml.evm.anvil import rpc as node_rpc
+
+    circuits = app["circuits"]
+    with Anvil() as other:
+        node_rpc(other.url, "anvil_setChainId", [11155111])
+        deployed = json_of(zkml(circuits, "--json", "deploy", "breast_cancer", "--rpc-url",
+                                other.url))["stages"][0]
+        assert deployed["chain_id"] == 11155111 and deployed["activation_delay"] == 2 * 86400
+        assert deployed["warnings"] == []
+        none = ok(zkml(circuits, "deploy", "breast_cancer", "--rpc-url", other.url,
+                       "--activation-delay", "0"))
+        assert "(new, activation delay 0)" in none.stdout
+        assert "WARNING activation delay 0" in none.stderr
+        sent = node_rpc(other.url, "eth_getTransactionCount", [_dev_account(), "latest"])
+        for bad in ("soon", "-1", "366d", "2 days"):
+            one_line_error(zkml(circuits, "deploy", "breast_cancer", "--rpc-url", other.url,
+                                "--activation-delay", bad), "activation delay" if bad == "366d"
+                           else "is not a duration")
+        assert node_rpc(other.url, "eth_getTransactionCount", [_dev_account(), "latest"]) == sent
+
+
+def _dev_account():
+    from zkml.evm import rpc
+
+    return rpc.account_for("http://127.0.0.1", True, None).address
 
 
 def test_a_retired_version_refuses_on_chain(app, node):
@@ -205,6 +304,11 @@ def test_shared_verifier_versions(app, node):
                                  app["proofs"]["a2"], "--rpc-url", url, "--registry",
                                  registry))["stages"][-1]
     assert own_submit["deployment"]["version"] == 1 and shared_submit["deployment"]["shared"]
+    # the shared version's verifier and VKA, checked against what this machine compiled
+    (audit,) = json_of(zkml(circuits, "--json", "result", app["commitment"]["a2"], "--rpc-url",
+                            url, "--registry", registry, "--version", "2"))["result"]["audits"]
+    assert audit["vka"] == version["vka"] and audit["local_model"] == "breast_cancer_v2"
+    assert audit["vk_matches"] and audit["verifier_matches"] and audit["vka_matches"]
     # the same circuit shape, the reusable verifier costs more per proof
     assert own_submit["gas"] < shared_submit["gas"] < own_submit["gas"] + 200_000
     # the shared verifier is deployed once per chain: the next shared version reuses it

@@ -295,3 +295,17 @@ def test_page_config_refuses_nonsense():
 
     address = "0x" + "ab" * 20
     assert web.page_config(None, address) == {"registry": Web3.to_checksum_address(address)}
+
+
+def test_activation_delays_as_users_type_them():
+    day = 86_400
+    for text, seconds in [("0", 0), ("2d", 2 * day), ("48h", 2 * day), ("90m", 5_400),
+                          ("45s", 45), ("1w", 7 * day), ("1d12h", 36 * 3_600), ("3600", 3_600),
+                          (" 2D ", 2 * day), (7, 7), ("365d", 365 * day)]:
+        assert registry.parse_activation_delay(text) == seconds, text
+    for bad in ("", "soon", "-1", "2 days", "1.5h", "d", "366d", 365 * day + 1, "h2"):
+        with pytest.raises(ChainError):
+            registry.parse_activation_delay(bad)
+    assert [registry.duration_text(s) for s in (0, 45, 5_400, 36 * 3_600, 2 * day, day)] == [
+        "0", "45 s", "90 minutes", "36 hours", "2 days", "1 day"]
+    assert registry.utc(0) == "1970-01-01 00:00:00 UTC"

@@ -21,13 +21,18 @@ interface IHalo2VerifierReusable {
 ///
 /// Versions. The owner adds model versions (`addVersion`), numbered 1, 2, ...; each pins its
 /// verifier (its own, whose bytecode embeds the verifying key, or a shared reusable verifier
-/// with this version's VKA, kept as the code of a data contract the registry creates), the
-/// verifying key's sha256 (`vkHash`, for audits), a digest of the model, the weights'
-/// commitment when the weights are private, the instance layout (subjects per proof, where
-/// their commitments are, output lengths and fixed-point scales) and the output labels. A
-/// version is active until the owner retires it (`retireVersion`, final): a retired version
-/// records nothing new, and its results stay readable. Nothing else about a version ever
-/// changes, and nobody but the owner adds or retires one.
+/// with this version's VKA, kept as the code of a data contract the registry creates) and the
+/// verifier's code hash at that moment, the verifying key's sha256 (`vkHash`, for audits), a
+/// digest of the model, the weights' commitment when the weights are private, the instance
+/// layout (subjects per proof, where their commitments are, output lengths and fixed-point
+/// scales), the output labels, and its activation time: the time it was added plus the
+/// registry's `activationDelaySeconds` (set at deployment, never changed). A version is
+/// - pending from `addVersion` until its activation time: it records proofs (`resultOf` reads
+///   them) but does not count for `currentResultOf` or `latestActiveVersion`;
+/// - active from then on, until the owner retires it;
+/// - retired (`retireVersion`, at once and final): it records nothing new and counts for
+///   nothing; its results stay readable.
+/// Nothing else about a version ever changes, and nobody but the owner adds or retires one.
 ///
 /// Owner. The deployer; ownership moves in two steps: `transferOwnership(next)` by the owner,
 /// then `acceptOwnership()` by `next` (proposing address(0) cancels).
@@ -39,17 +44,31 @@ interface IHalo2VerifierReusable {
 ///   (x, y big-endian, 64 bytes each), subject j's starting at point j * `commitmentStride`;
 ///   its key here is keccak256 of all of them, so it binds every value of the input;
 /// - Poseidon: Poseidon(input ‖ salt), the j-th public instance; its key is that value.
-/// An app reads one version's result (`resultOf`), or the newest active version's that holds
-/// one (`currentResultOf`).
+/// An app reads one version's result (`resultOf`: pinned to a version it reviewed), or the
+/// newest active version's that holds one (`currentResultOf`).
 ///
 /// Threat model:
 /// - Anyone may submit: the proof is the only authority. msg.sender is irrelevant and not stored.
 /// - The model is deterministic, so every valid proof of a version for a commitment carries the
 ///   same outputs. A result is recorded once under (version, commitment) and never changed. A
 ///   front-runner copying a pending transaction gains nothing: the same outputs under the same
-///   key (the original transaction then reverts early with AlreadyRecorded). What an app reads
-///   for a subject cannot be set or changed by anyone else, the owner included: the owner only
-///   chooses which versions exist and which of them are active.
+///   key (the original transaction then reverts early with AlreadyRecorded).
+/// - The owner can: add a version, which counts for currentResultOf only from its activation
+///   time (announced in VersionAdded and versionInfo, activationDelaySeconds after it was
+///   added); retire a version at once (currentResultOf then falls back to an older active
+///   version's result, recorded through that version's verifier, or to none); hand ownership
+///   over in two steps. The owner cannot: change or delete a result; change anything about a
+///   version after adding it; change the activation delay; make a version count before its
+///   activation time; bring a retired version back; record a result in a version without its
+///   verifier's acceptance (submit ignores msg.sender). So a version whose verifier accepts
+///   anything, added to take over a subject's current result, is public for the delay before
+///   it counts: apps and subjects see it coming, and an app that pins the versions it reviewed
+///   (`resultOf(version, commitment)`) is not affected at all.
+/// - A version's verifier code hash is recorded by addVersion. Code cannot change once the
+///   transaction that created it has ended (EIP-6780), unless that transaction destroyed it:
+///   a verifier created in the very transaction that added it (only an owner acting through
+///   code can do that) could be redeployed later with other code. Check that a version's
+///   verifier predates it and that its code hash is still the recorded one.
 /// - Public: the commitments and the outputs. The input and salt stay private; a commitment
 ///   reveals nothing of the input as long as the salt is secret.
 ///
@@ -91,7 +110,10 @@ contract InferenceRegistry {
     /// A data contract holds at most this much code (EIP-170), one STOP byte and the VKA.
     uint256 internal constant MAX_VKA_WORDS = 767; // (24,576 - 1) / 32
 
-    uint8 internal constant ACTIVE = 1;
+    /// The longest activation delay a registry accepts: a year (a longer one is a mistake).
+    uint256 internal constant MAX_ACTIVATION_DELAY = 365 days;
+
+    uint8 internal constant ACTIVE = 1; // not retired (records proofs; counts once activated)
     uint8 internal constant KZG = 2; // commitments in the proof
     uint8 internal constant SHARED = 4; // a reusable verifier, called with the version's VKA
     uint8 internal constant WIDE_STRIDE = 8; // KZG: subjects' points are points + 1 apart
@@ -106,7 +128,7 @@ contract InferenceRegistry {
         uint16 outputsPerSubject;
         uint8 weightsLength;
         uint8 outputCount;
-        uint8 flags; // ACTIVE | KZG | SHARED | WIDE_STRIDE
+        uint8 flags; // ACTIVE (not retired) | KZG | SHARED | WIDE_STRIDE
         uint8 points; // KZG: points per subject's key
     }
 
@@ -124,6 +146,8 @@ contract InferenceRegistry {
         uint32[] outputLengths; // 8 to a slot, output 0 in the low bits
         uint8[] outputScales;
         string[] labels;
+        uint64 activatesAt; // when it starts counting for currentResultOf (a unix time)
+        bytes32 verifierCodeHash; // the verifier's EXTCODEHASH at addVersion
     }
 
     /// A new version, as `addVersion` takes it.
@@ -146,7 +170,7 @@ contract InferenceRegistry {
     struct Version {
         address verifier;
         address vka; // 0 unless the verifier is shared
-        bool active;
+        bool active; // its activation time has passed and it is not retired
         bool commitmentsInProof;
         uint256 subjects;
         uint256 instanceCount;
@@ -161,6 +185,8 @@ contract InferenceRegistry {
         uint256[] outputLengths;
         uint256[] outputScales;
         string[] labels;
+        uint256 activatesAt; // its activation time (unix seconds): pending before, active after
+        bytes32 verifierCodeHash; // the verifier's code hash when the version was added
         uint256 commitmentPoints; // KZG: points per subject's key; 0 for Poseidon
         uint256 commitmentStride; // KZG: points from one subject's first to the next's
     }
@@ -178,13 +204,19 @@ contract InferenceRegistry {
 
     /// The block the registry was deployed in: where to start reading its events.
     uint256 public immutable deployedAt;
+    /// Seconds from a version's addition to its activation time: how long every new version is
+    /// public before it counts for currentResultOf. Set at deployment, never changed. (Its
+    /// getter's selector sorts where it leaves submit's dispatch as short as it was.)
+    uint256 public immutable activationDelaySeconds;
 
     event VersionAdded(
         uint256 indexed version,
         address indexed verifier,
         bytes32 vkHash,
         bytes32 modelDigest,
-        address vka
+        address vka,
+        uint256 activatesAt,
+        bytes32 verifierCodeHash
     );
     event VersionRetired(uint256 indexed version);
     event OwnershipTransferStarted(address indexed owner, address indexed pendingOwner);
@@ -193,6 +225,7 @@ contract InferenceRegistry {
         uint256 indexed version, uint256 indexed id, uint256 indexed commitment, int256[] outputs
     );
 
+    error ActivationDelayTooLong(uint256 delay);
     error NotOwner(address caller);
     error NotPendingOwner(address caller);
     error NoSuchVersion(uint256 version);
@@ -226,9 +259,13 @@ contract InferenceRegistry {
     error NoResult(uint256 version, uint256 commitment);
     error NotAClassifier(uint256 version);
 
-    constructor() {
+    /// @param delay the activation delay in seconds (at most a year): 0 only on a development
+    /// chain, where nobody relies on currentResultOf.
+    constructor(uint256 delay) {
+        if (delay > MAX_ACTIVATION_DELAY) revert ActivationDelayTooLong(delay);
         owner = msg.sender;
         deployedAt = block.number;
+        activationDelaySeconds = delay;
         emit OwnershipTransferred(address(0), msg.sender);
     }
 
@@ -255,8 +292,10 @@ contract InferenceRegistry {
         pendingOwner = address(0);
     }
 
-    /// Adds a model version, active from now on. With a VKA, `spec.verifier` is a shared
-    /// reusable verifier: the VKA is stored as a data contract's code and registered on it.
+    /// Adds a model version: it records proofs from now on, and counts for currentResultOf from
+    /// its activation time, activationDelaySeconds from now. With a VKA, `spec.verifier` is a
+    /// shared reusable verifier: the VKA is stored as a data contract's code and registered on
+    /// it.
     function addVersion(VersionSpec calldata spec, bytes32[] calldata vka)
         external
         onlyOwner
@@ -312,6 +351,9 @@ contract InferenceRegistry {
             details.weightsHash = keccak256(abi.encodePacked(spec.weightsCommitment));
         }
         for (uint256 i = 0; i < spec.labels.length; i++) details.labels.push(spec.labels[i]);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        details.activatesAt = uint64(block.timestamp + activationDelaySeconds); // far below 2^64
+        details.verifierCodeHash = spec.verifier.codehash;
         // forge-lint: disable-start(unsafe-typecast)
         _configs[version] = Config({
             verifier: spec.verifier,
@@ -324,7 +366,15 @@ contract InferenceRegistry {
             points: uint8(spec.commitmentPoints)
         });
         // forge-lint: disable-end(unsafe-typecast)
-        emit VersionAdded(version, spec.verifier, spec.vkHash, spec.modelDigest, details.vka);
+        emit VersionAdded(
+            version,
+            spec.verifier,
+            spec.vkHash,
+            spec.modelDigest,
+            details.vka,
+            details.activatesAt,
+            details.verifierCodeHash
+        );
     }
 
     /// KZG: subject j's points start at point j * stride, stride = points or points + 1 (ezkl
@@ -341,7 +391,9 @@ contract InferenceRegistry {
         revert BadCommitmentLayout(points, stride);
     }
 
-    /// A retired version records nothing new; its results stay readable. Final.
+    /// A retired version records nothing new and counts for nothing from this block on; its
+    /// results stay readable. Final. (Immediate, unlike addVersion: a brake, which can only
+    /// make currentResultOf fall back to an older active version's result.)
     function retireVersion(uint256 version) external onlyOwner {
         Config storage config = _existing(version);
         if (config.flags & ACTIVE == 0) revert VersionIsRetired(version);
@@ -355,7 +407,8 @@ contract InferenceRegistry {
 
     /// Verify (proof, instances) through the version's verifier and record each subject's
     /// outputs under (version, commitment). Checks, in order: the version exists
-    /// (NoSuchVersion) and is active (VersionIsRetired), instance count (WrongInstanceCount),
+    /// (NoSuchVersion) and is not retired (VersionIsRetired; a pending version records, so
+    /// that its results are there when it starts to count), instance count (WrongInstanceCount),
     /// weights commitment (WrongModel), some subject not recorded yet in this version (else
     /// AlreadyRecorded: a replay, or a copy of a pending transaction mined first), the verifier
     /// accepts (else ProofRejected), every output a canonical field element fitting an int64
@@ -714,29 +767,38 @@ contract InferenceRegistry {
     }
 
     /// The newest active version holding a result for this commitment, and that result: what an
-    /// app asks of the models it approves now. Reverts NoResult(0, commitment) when none does.
+    /// app asks of the models it approves now. Pending and retired versions are passed over.
+    /// Reverts NoResult(0, commitment) when no active version holds one.
     function currentResultOf(uint256 commitment)
         external
         view
         returns (uint256 version, int256[] memory outputs)
     {
         for (version = versionCount; version != 0; version--) {
-            if (_configs[version].flags & ACTIVE != 0 && _results[version][commitment][0] != 0) {
+            if (_results[version][commitment][0] != 0 && _active(version)) {
                 return (version, resultOf(version, commitment));
             }
         }
         revert NoResult(0, commitment);
     }
 
-    /// The newest active version (0 when every version is retired or there is none).
+    /// The newest active version (0 when there is none: none added, all pending or retired).
     function latestActiveVersion() external view returns (uint256 version) {
         for (version = versionCount; version != 0; version--) {
-            if (_configs[version].flags & ACTIVE != 0) return version;
+            if (_active(version)) return version;
         }
     }
 
+    /// Whether the version's activation time has passed and it is not retired.
     function isActive(uint256 version) external view returns (bool) {
-        return _existing(version).flags & ACTIVE != 0;
+        _existing(version);
+        return _active(version);
+    }
+
+    function _active(uint256 version) private view returns (bool) {
+        return
+            _configs[version].flags & ACTIVE != 0
+                && _details[version].activatesAt <= block.timestamp;
     }
 
     /// How many subjects' results this version recorded; the last one has this id.
@@ -751,7 +813,7 @@ contract InferenceRegistry {
         bool inProof = config.flags & KZG != 0;
         info.verifier = config.verifier;
         info.vka = details.vka;
-        info.active = config.flags & ACTIVE != 0;
+        info.active = _active(version);
         info.commitmentsInProof = inProof;
         if (inProof) {
             info.commitmentPoints = config.points;
@@ -777,6 +839,8 @@ contract InferenceRegistry {
             info.outputScales[k] = details.outputScales[k];
         }
         info.labels = details.labels;
+        info.activatesAt = details.activatesAt;
+        info.verifierCodeHash = details.verifierCodeHash;
     }
 
     function _lane(uint256 word, uint256 lane) private pure returns (int256) {

@@ -1,11 +1,13 @@
 """The app contract (InferenceRegistry): one registry per application, many model versions.
 
 A bank or a clinic deploys one registry and adds each model it approves as a version (its own
-verifier, or the shared reusable verifier with the model's VKA); a retired version records
+verifier, or the shared reusable verifier with the model's VKA); a new version counts for the
+app's current result only after the registry's activation delay, and a retired version records
 nothing new and keeps its results. A result is recorded under (version, the commitment to its
-subject's private input), so what an app reads for a subject cannot be set or changed by anyone
-else (see the contract's NatSpec and the README's threat model). Submitting is checked with one
-eth_call first, then sent as one transaction: the user pays for one verification.
+subject's private input), so a result, once recorded, is changed by no one (see the contract's
+NatSpec and the README's threat model for what the owner can and cannot do). Submitting is
+checked with one eth_call first, then sent as one transaction: the user pays for one
+verification.
 
 Every node call goes through `zkml.evm.rpc` (a connection from `rpc.connect`, transactions by
 `rpc.send` and `rpc.deploy`). What zkml deployed and added is recorded per chain in the
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,6 +35,7 @@ from zkml.evm.verifier import (
     build_verifier,
     calldata,
     code_hash,
+    local_shared_verifier_build,
     registry_build,
     shared_verifier_build,
     vka_words,
@@ -39,7 +43,7 @@ from zkml.evm.verifier import (
 from zkml.export import ExportedModel
 from zkml.felts import felt_to_int
 from zkml.keys import current_keys
-from zkml.layout import ModelLayout, read_json, write_json
+from zkml.layout import ModelLayout, read_json, sha256_file_stat_cached, write_json
 from zkml.results import StageResult, inert, rounded
 from zkml.subjects import proof_commitments
 
@@ -49,6 +53,10 @@ MAX_SCALE = 63  # the registry's own bound on a fixed-point scale
 MAX_VERSIONS = 10_000  # far more than any registry adds; a node saying more is not believed
 NOT_A_REGISTRY_HINT = ("an InferenceRegistry of this zkml never answers so: check --rpc-url "
                        "and --registry")
+DEV_CHAIN_ID = 31337  # Anvil's and Hardhat's: a development chain
+DEFAULT_ACTIVATION_DELAY = 2 * 86_400  # seconds, on any other chain
+MAX_ACTIVATION_DELAY = 365 * 86_400  # the registry refuses a longer one
+_UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800}
 
 
 class AlreadyRecorded(ZkmlError):
@@ -88,6 +96,8 @@ class Deployment:
     verifier_gas: int = 0
     version_gas: int = 0  # of addVersion (with a shared verifier: storing and registering the VKA)
     verifier_bytes: int = 0
+    activates_at: int = 0  # unix time from which the version counts for currentResultOf
+    activation_delay: int = 0  # the registry's, in seconds
 
 
 @dataclass(frozen=True)
@@ -112,18 +122,58 @@ class VersionInfo:
     output_lengths: list[int]
     output_scales: list[int]
     labels: list[str]
+    activates_at: int  # unix time: pending before (records, but does not count), active after
+    code_hash: str  # the verifier's code hash when the version was added
     model: str | None = None  # from deployments.json, when zkml added it
 
     @property
     def shared(self) -> bool:
         return self.vka is not None
 
+    @property
+    def retired(self) -> bool:
+        return self.retired_block != 0
+
+    @property
+    def status(self) -> str:
+        """active (counts for currentResultOf), pending (records, counts from activates_at) or
+        retired (records nothing), as the chain's latest block sees it."""
+        return "retired" if self.retired else "active" if self.active else "pending"
+
+    def describe_status(self) -> str:
+        if self.retired:
+            return f"retired at block {self.retired_block}"
+        return "active" if self.active else f"pending until {utc(self.activates_at)}"
+
     def __str__(self) -> str:
-        status = "active" if self.active else f"retired at block {self.retired_block}"
         kind = "shared verifier" if self.shared else "own verifier"
         name = f" {self.model}" if self.model else ""
-        return (f"version {self.version}{name}: {status}, {kind} {self.verifier}, "
-                f"{self.result_count} result(s), key sha256 {self.vk_sha256[:16]}…")
+        return (f"version {self.version}{name}: {self.describe_status()}, {kind} "
+                f"{self.verifier}, {self.result_count} result(s), key sha256 "
+                f"{self.vk_sha256[:16]}…")
+
+
+@dataclass(frozen=True)
+class VersionAudit:
+    """A version's verifying key and verifier as the chain holds them, each compared with
+    zkml's local artifacts of the model when they are there (None: nothing to compare)."""
+
+    version: int
+    status: str  # active, pending or retired
+    activates_at: int
+    vk_sha256: str  # vkHash
+    verifier: str
+    recorded_code_hash: str  # at addVersion
+    code_hash: str | None  # the code at the verifier's address now (None: no code)
+    vka: str | None  # the shared verifier's VKA, as a data contract
+    local_model: str | None = None  # the model folder compared with
+    vk_matches: bool | None = None  # its vk.key's sha256 is vkHash
+    verifier_matches: bool | None = None  # its compiled verifier (own or shared) is the code
+    vka_matches: bool | None = None  # shared: its vka.json is the data contract's code
+
+    @property
+    def code_unchanged(self) -> bool:
+        return self.code_hash == self.recorded_code_hash
 
 
 @dataclass(frozen=True)
@@ -146,9 +196,13 @@ class RecordedResult:
     block: int
     transaction: str | None  # from the InferenceVerified event
     other_versions: list[int] = field(default_factory=list)  # also holding a result for it
+    status: str = "active"  # of its version: active, pending or retired
+    activates_at: int = 0  # its version's activation time
+    current_version: int | None = None  # the version currentResultOf answers with (None: none)
+    audits: list[VersionAudit] = field(default_factory=list)  # this version's, then the others'
 
     def __str__(self) -> str:
-        status = "active" if self.active else "retired"
+        status = self.status
         name = f" ({self.model})" if self.model else ""
         outputs = ", ".join(f"{v:.4f}" for v in self.outputs)
         label = f" -> {inert(self.prediction)}" if self.prediction is not None else ""
@@ -165,18 +219,21 @@ class DeployResult(StageResult):
     registry: str
     deployed_registry: bool
     deployment: Deployment | None  # the version added or found for the model, if any
-    added: bool  # False: the model was an active version already
+    added: bool  # False: the model was an active or pending version already
     retired: list[int]
     gas: int  # everything this command's transactions used
+    activation_delay: int = 0  # the registry's, in seconds
     transactions: dict[str, str] = field(default_factory=dict)  # what: hash
 
     def __str__(self) -> str:
-        parts = [f"registry {self.registry}" + (" (new)" if self.deployed_registry else "")]
+        delay = f"activation delay {duration_text(self.activation_delay)}"
+        parts = [f"registry {self.registry} ({'new, ' if self.deployed_registry else ''}{delay})"]
         if self.deployment is not None:
             d = self.deployment
             kind = "shared verifier" if d.shared else "own verifier"
             parts.append(f"{'added' if self.added else 'already has'} version {d.version} "
-                         f"({kind} {d.verifier})")
+                         f"({kind} {d.verifier}), counting for currentResultOf from "
+                         f"{utc(d.activates_at)}")
         parts += [f"retired version {v}" for v in self.retired]
         return f"{'; '.join(parts)} on chain {self.chain_id}, {self.gas:,} gas"
 
@@ -185,6 +242,49 @@ def _same_chain(recorded: Any, identity: str) -> bool:
     if recorded is None:  # an older zkml's record: only a chain that does not restart
         return identity.startswith("genesis")
     return bool(recorded == identity)
+
+
+def utc(seconds: int) -> str:
+    """A unix time as people read it: 2030-01-02 03:04:05 UTC."""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(int(seconds)))
+
+
+def duration_text(seconds: int) -> str:
+    """2 days, 36 hours, 90 minutes, 45 s, or 0."""
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} s" if seconds else "0"
+
+
+def parse_activation_delay(text: str | int) -> int:
+    """Seconds from `2d`, `48h`, `90m`, `45s`, `1w`, `1d12h` or a plain number of seconds, up
+    to the registry's limit."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        seconds = text
+    else:
+        value = str(text).strip().lower()
+        parts = re.findall(r"(\d+)\s*([smhdw])", value)
+        if value.isdigit():
+            seconds = int(value)
+        elif parts and re.fullmatch(r"(\s*\d+\s*[smhdw])+\s*", value):
+            seconds = sum(int(n) * _UNITS[unit] for n, unit in parts)
+        else:
+            raise ChainError(f"{text!r} is not a duration",
+                             hint="give it as 2d, 48h, 90m, 45s or 0")
+    if not 0 <= seconds <= MAX_ACTIVATION_DELAY:
+        raise ChainError(f"an activation delay of {duration_text(seconds)} is over the "
+                         "registry's limit of 365 days", hint="give at most 365d")
+    return seconds
+
+
+def activation_delay_for(chain: rpc.Chain, given: str | int | None) -> int:
+    """The activation delay a new registry gets: the one given, else none on a development
+    chain (chain id 31337: a local Anvil, zkml's own included) and two days anywhere else."""
+    if given is not None:
+        return parse_activation_delay(given)
+    return 0 if chain.chain_id == DEV_CHAIN_ID else DEFAULT_ACTIVATION_DELAY
 
 
 class Deployments:
@@ -469,6 +569,7 @@ def require_registry(chain: rpc.Chain, address: str) -> str:
     try:
         contract(chain, address).functions.versionCount().call()
         contract(chain, address).functions.owner().call()
+        contract(chain, address).functions.activationDelaySeconds().call()
     except ChainError:
         raise
     except Exception:
@@ -477,16 +578,34 @@ def require_registry(chain: rpc.Chain, address: str) -> str:
     return address
 
 
-def deploy_registry(chain: rpc.Chain, circuits_dir: Path) -> tuple[str, int]:
-    """A new, empty registry owned by the signing account; recorded as the chain's default."""
-    address, gas = rpc.deploy(chain, registry_build())
+def deploy_registry(chain: rpc.Chain, circuits_dir: Path,
+                    activation_delay: str | int | None = None) -> tuple[str, int]:
+    """A new, empty registry owned by the signing account, with this activation delay (see
+    activation_delay_for); recorded as the chain's default."""
+    delay = activation_delay_for(chain, activation_delay)
+    address, gas = rpc.deploy(chain, registry_build(), delay)
     deployments = Deployments(circuits_dir, chain)
     record = deployments.registry(address)
     record.update({"rpc_url": chain.url, "time": int(time.time()), "gas": gas,
-                   "owner": chain.account.address,
+                   "owner": chain.account.address, "activation_delay": delay,
                    "block": int(contract(chain, address).functions.deployedAt().call())})
     deployments.use(address)
     return address, gas
+
+
+def activation_delay_of(chain: rpc.Chain, registry: str) -> int:
+    """The registry's activation delay in seconds, fixed when it was deployed."""
+    return int(_view(chain, contract(chain, registry).functions.activationDelaySeconds()))
+
+
+def check_activation_delay(chain: rpc.Chain, registry: str, given: str | int | None) -> int:
+    """The registry's delay; a different one asked for is an error (it never changes)."""
+    delay = activation_delay_of(chain, registry)
+    if given is not None and parse_activation_delay(given) != delay:
+        raise ChainError(f"registry {registry} has an activation delay of "
+                         f"{duration_text(delay)}, set when it was deployed; it never changes",
+                         hint="leave out --activation-delay, or deploy a new registry")
+    return delay
 
 
 def shared_verifier(chain: rpc.Chain, layout: ModelLayout) -> tuple[str, int]:
@@ -539,22 +658,27 @@ def add_version(chain: rpc.Chain, registry: str, layout: ModelLayout,
     deployment = Deployment(
         chain_id=chain.chain_id, registry=registry, version=version, verifier=address,
         shared=shared, vka=vka if shared else None, vk_sha256=keys.vk_sha256,
-        verifier_gas=verifier_gas, version_gas=int(receipt["gasUsed"]), verifier_bytes=size)
+        verifier_gas=verifier_gas, version_gas=int(receipt["gasUsed"]), verifier_bytes=size,
+        activates_at=int(added["args"]["activatesAt"]),
+        activation_delay=activation_delay_of(chain, registry))
     deployments = Deployments.of(layout, chain)
     deployments.registry(registry)["versions"][str(version)] = {
         "model": layout.name, "vk_sha256": keys.vk_sha256, "verifier": address,
         "shared": shared, "vka": deployment.vka, "verifier_gas": verifier_gas,
         "version_gas": deployment.version_gas, "verifier_bytes": size,
+        "activates_at": deployment.activates_at,
+        "code_hash": "0x" + bytes(added["args"]["verifierCodeHash"]).hex(),
         "transaction": _hex(receipt["transactionHash"]), "block": int(receipt["blockNumber"]),
         "time": int(time.time())}
     deployments.use(registry)
     return deployment
 
 
-def deploy(chain: rpc.Chain, layout: ModelLayout, verifier: str = "auto") -> Deployment:
+def deploy(chain: rpc.Chain, layout: ModelLayout, verifier: str = "auto",
+           activation_delay: str | int | None = None) -> Deployment:
     """A new registry (owned by the signing account) with the model as version 1."""
     build_verifier(layout)  # a compile error before any transaction
-    address, gas = deploy_registry(chain, layout.root.parent)
+    address, gas = deploy_registry(chain, layout.root.parent, activation_delay)
     return replace(add_version(chain, address, layout, verifier), registry_gas=gas)
 
 
@@ -584,7 +708,8 @@ def version_info(chain: rpc.Chain, registry: str, version: int,
         model_digest=bytes(raw[9]).hex(), proof_bytes=int(raw[10]), added_block=int(raw[11]),
         retired_block=int(raw[12]), weights_commitment=[int(v) for v in raw[13]],
         output_lengths=[int(v) for v in raw[14]], output_scales=[int(v) for v in raw[15]],
-        labels=[str(v) for v in raw[16]], model=model))
+        labels=[str(v) for v in raw[16]], activates_at=int(raw[17]),
+        code_hash="0x" + bytes(raw[18]).hex(), model=model))
 
 
 def _consistent(registry: str, info: VersionInfo) -> VersionInfo:
@@ -623,25 +748,26 @@ def versions(chain: rpc.Chain, registry: str,
 
 def find_version(chain: rpc.Chain, registry: str, layout: ModelLayout) -> VersionInfo | None:
     """The version of `registry` that holds this model's current key and layout: the newest
-    active one, else the newest retired one (a proof sent there is refused: VersionIsRetired)."""
+    one not retired (active or pending: both record proofs), else the newest retired one (a
+    proof sent there is refused: VersionIsRetired)."""
     vk = current_keys(layout, proving=False).vk_sha256
     shape = registry_shape(layout)
     matching = [info for info in reversed(versions(chain, registry, Deployments.of(layout, chain)))
                 if info.vk_sha256 == vk and info.subjects == shape.subjects
                 and info.output_lengths == shape.output_lengths]
-    active = [info for info in matching if info.active]
-    return (active or matching)[0] if matching else None
+    live = [info for info in matching if not info.retired]
+    return (live or matching)[0] if matching else None
 
 
 def deployment_of(chain: rpc.Chain, registry: str, info: VersionInfo) -> Deployment:
     return Deployment(chain_id=chain.chain_id, registry=registry, version=info.version,
                       verifier=info.verifier, shared=info.shared, vka=info.vka,
-                      vk_sha256=info.vk_sha256)
+                      vk_sha256=info.vk_sha256, activates_at=info.activates_at)
 
 
 def recorded_deployment(chain: rpc.Chain, layout: ModelLayout) -> Deployment | None:
     """A registry recorded for this chain (the default first) whose code is still there and
-    that has a version of this model's current key (an active one first)."""
+    that has a version of this model's current key (one not retired first)."""
     deployments = Deployments.of(layout, chain)
     recorded = list(deployments.registries())
     default = deployments.default_registry()
@@ -659,7 +785,7 @@ def recorded_deployment(chain: rpc.Chain, layout: ModelLayout) -> Deployment | N
             continue
         if info is not None:
             found.append((address, info))
-    found.sort(key=lambda pair: not pair[1].active)  # stable: the default first among equals
+    found.sort(key=lambda pair: pair[1].retired)  # stable: the default first among equals
     return deployment_of(chain, *found[0]) if found else None
 
 
@@ -796,12 +922,18 @@ def _transaction_of(chain: rpc.Chain, registry: str, version: int, commitment: i
 def read_result(chain: rpc.Chain, registry: str, commitment: int | str,
                 version: int | None = None,
                 deployments: Deployments | None = None) -> RecordedResult:
-    """What `registry` holds for a commitment: in `version`, or else in the newest active
-    version holding one (as the contract's currentResultOf), or else the newest retired one."""
+    """What `registry` holds for a commitment: in `version`, or else what the contract's
+    currentResultOf returns (the newest active version holding one), or else the newest
+    version holding one (pending or retired). Each version reported is audited against the
+    local artifacts in the circuits folder of `deployments` (see audit_version)."""
     registry = require_registry(chain, registry)
     key = parse_commitment(commitment) if isinstance(commitment, str) else int(commitment)
     target = contract(chain, registry)
     count = _version_count(chain, registry)
+    try:
+        current: int | None = int(_view(chain, target.functions.currentResultOf(key))[0])
+    except NoResult:
+        current = None
     if version is not None:
         if not 1 <= int(version) <= count:
             raise _explain("NoSuchVersion", [version])
@@ -816,12 +948,8 @@ def read_result(chain: rpc.Chain, registry: str, commitment: int | str,
         if not holding:
             raise NoResult(f"no result for 0x{key:064x} in any of the {count} version(s) of "
                            f"{registry}", hint="check the commitment, --registry and --rpc-url")
+    chosen = int(version) if version is not None else current or holding[0]
     infos = {v: version_info(chain, registry, v, deployments) for v in holding}
-    if version is None:  # the newest active one, else the newest
-        active = [v for v in holding if infos[v].active]
-        chosen = active[0] if active else holding[0]
-    else:
-        chosen = int(version)
     info = infos[chosen]
     fixed = [int(v) for v in _view(chain, target.functions.resultOf(chosen, key))]
     if len(fixed) != info.outputs_per_subject:
@@ -836,6 +964,8 @@ def read_result(chain: rpc.Chain, registry: str, commitment: int | str,
         best = max(range(classes), key=lambda c: (fixed[c], -c))
         prediction = info.labels[best] if info.labels else str(best)
     block = int(_view(chain, target.functions.resultBlockOf(chosen, key)))
+    others = [v for v in holding if v != chosen]
+    circuits_dir = deployments.path.parent if deployments is not None else None
     return RecordedResult(
         chain_id=chain.chain_id, registry=registry, commitment=f"0x{key:064x}",
         version=chosen, active=info.active, model=info.model,
@@ -843,7 +973,65 @@ def read_result(chain: rpc.Chain, registry: str, commitment: int | str,
         outputs_fixed_point=fixed, outputs=outputs, output_lengths=info.output_lengths,
         output_scales=info.output_scales, labels=info.labels, prediction=prediction,
         block=block, transaction=_transaction_of(chain, registry, chosen, key, block),
-        other_versions=[v for v in holding if v != chosen])
+        other_versions=others, status=info.status, activates_at=info.activates_at,
+        current_version=current,
+        audits=[audit_version(chain, infos[v], circuits_dir) for v in [chosen, *others]])
+
+
+def _code(chain: rpc.Chain, address: str) -> bytes:
+    return bytes(chain.w3.eth.get_code(address))
+
+
+def _local_model(circuits_dir: Path, info: VersionInfo) -> ModelLayout | None:
+    """The model folder to compare a version with: the one deployments.json names for it, else
+    any model in the circuits folder whose vk.key is the version's key."""
+    named = ModelLayout(circuits_dir / info.model) if info.model else None
+    if named is not None and named.vk.is_file():
+        return named
+    for root in sorted(circuits_dir.iterdir()) if circuits_dir.is_dir() else []:
+        layout = ModelLayout(root)
+        if layout.vk.is_file() and sha256_file_stat_cached(layout.vk) == info.vk_sha256:
+            return layout
+    return None
+
+
+def _local_verifier_hash(layout: ModelLayout, shared: bool) -> str | None:
+    """The runtime code hash of the verifier compiled here: the model's own (evm.json), or
+    ezkl's reusable one when zkml has rendered it on this machine; None when there is none."""
+    try:
+        build = local_shared_verifier_build() if shared else \
+            EvmBuild.load(layout).verifier if layout.evm_build.is_file() else None
+    except ZkmlError:
+        return None
+    return str(build["runtime_keccak"]) if build else None
+
+
+def audit_version(chain: rpc.Chain, info: VersionInfo,
+                  circuits_dir: Path | None) -> VersionAudit:
+    """A version's key and verifier on chain: its verifier's code now against the code hash
+    recorded by addVersion, and, when the circuits folder has the model, its vk.key against
+    vkHash, its compiled verifier against the code on chain and (shared) its vka.json against
+    the VKA's data contract."""
+    code = _code(chain, info.verifier)
+    audit = VersionAudit(
+        version=info.version, status=info.status, activates_at=info.activates_at,
+        vk_sha256=info.vk_sha256, verifier=info.verifier, recorded_code_hash=info.code_hash,
+        code_hash=code_hash("0x" + code.hex()) if code else None, vka=info.vka)
+    layout = _local_model(circuits_dir, info) if circuits_dir is not None else None
+    if layout is None:
+        return audit
+    local_code = _local_verifier_hash(layout, info.shared)
+    vka_matches = None
+    if info.vka is not None and layout.vka.is_file():
+        try:
+            vka_matches = _code(chain, info.vka) == b"\x00" + b"".join(vka_words(layout))
+        except ZkmlError:
+            vka_matches = False  # an unreadable vka.json is not the VKA on chain
+    return replace(
+        audit, local_model=layout.name,
+        vk_matches=sha256_file_stat_cached(layout.vk) == info.vk_sha256,
+        verifier_matches=None if local_code is None else local_code == audit.code_hash,
+        vka_matches=vka_matches)
 
 
 def registry_for(chain: rpc.Chain, circuits_dir: Path, registry: str | None) -> str:

@@ -123,11 +123,14 @@ def registry_build() -> dict[str, Any]:
     return _cached_build(registry_source(), "InferenceRegistry")
 
 
+def _shared_verifier_sol() -> Path:
+    return default_cache_dir() / "evm" / f"{SHARED_VERIFIER}-ezkl-{_ezkl.ezkl_version()}.sol"
+
+
 def shared_verifier_source(layout: ModelLayout) -> Path:
     """ezkl's reusable verifier: the same source for every circuit (checked: it is rendered
     from any model's key and compared with the cached one by content), kept per ezkl version."""
-    folder = default_cache_dir() / "evm"
-    sol = folder / f"{SHARED_VERIFIER}-ezkl-{_ezkl.ezkl_version()}.sol"
+    sol = _shared_verifier_sol()
     if not sol.exists():
         keys = current_keys(layout, proving=False)
         with atomic_path(sol) as tmp:
@@ -139,6 +142,13 @@ def shared_verifier_source(layout: ModelLayout) -> Path:
 def shared_verifier_build(layout: ModelLayout) -> dict[str, Any]:
     """ezkl's reusable verifier compiled ({abi, bytecode, runtime_size})."""
     return _cached_build(shared_verifier_source(layout), SHARED_VERIFIER)
+
+
+def local_shared_verifier_build() -> dict[str, Any] | None:
+    """ezkl's reusable verifier compiled here, if this machine has rendered it (no ezkl runs
+    for it; the compiler at most once)."""
+    sol = _shared_verifier_sol()
+    return _cached_build(sol, SHARED_VERIFIER) if sol.exists() else None
 
 
 def code_hash(runtime_hex: str) -> str:

@@ -80,14 +80,30 @@
 
   // ---- reading the registry ----
 
+  // Each version's record, and whether its verifier's code is still the code recorded when the
+  // version was added (the verifier's address is public: nothing about the subject is sent).
   async function versionInfos(url, registry, versions, cache) {
     for (const version of versions) {
       if (!cache.has(version)) {
         const info = (await view(url, registry, "versionInfo", [version]))[0];
-        cache.set(version, info);
+        const code = await rpc(url, "eth_getCode", [info.verifier, "latest"]);
+        const codeHash = code && code !== "0x" ? ethers.keccak256(code) : null;
+        cache.set(version, { info: info, codeUnchanged: codeHash === info.verifierCodeHash });
       }
     }
     return cache;
+  }
+
+  function utc(seconds) {
+    return new Date(Number(seconds) * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  }
+
+  // active (counts for currentResultOf), pending (records, counts from its activation time) or
+  // retired (records nothing), as the node's latest block sees it.
+  function statusOf(info) {
+    if (BigInt(info.retiredBlock) !== 0n) return ["retired", "retired at block " + info.retiredBlock];
+    if (info.active) return ["active", "active"];
+    return ["pending", "pending: counts as the current result from " + utc(info.activatesAt)];
   }
 
   // Every InferenceVerified event of the registry: nothing about the subject is sent.
@@ -149,14 +165,16 @@
     return node;
   }
 
-  function render(result, info) {
+  function render(result, record) {
+    const info = record.info;
+    const [state, said] = statusOf(info);
     const card = element("article", "result");
     card.dataset.version = String(result.version);
     card.dataset.commitment = result.commitment;
     card.dataset.active = String(info.active);
+    card.dataset.status = state;
     const heading = element("h3", null, "Version " + result.version + " — ");
-    heading.appendChild(element("span", info.active ? "active status" : "retired status",
-      info.active ? "active" : "retired at block " + info.retiredBlock));
+    heading.appendChild(element("span", state + " status", said));
     card.appendChild(heading);
 
     const lengths = Array.from(info.outputLengths, Number);
@@ -191,6 +209,10 @@
       "Model sha256 " + info.modelDigest.slice(2) + "; verifying key sha256 " +
       info.vkHash.slice(2) + "; " + (BigInt(info.vka) === 0n ? "its own verifier " : "the shared verifier ") +
       info.verifier + "."));
+    card.appendChild(element("p", record.codeUnchanged ? "meta code" : "meta code changed",
+      "Verifier code hash recorded when the version was added: " + info.verifierCodeHash.slice(2) +
+      (record.codeUnchanged ? "; the code there is still that code." :
+        "; the code there now is NOT that code: do not trust this version's new results.")));
     return card;
   }
 

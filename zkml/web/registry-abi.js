@@ -1,9 +1,26 @@
 // Generated from zkml/contracts/InferenceRegistry.sol by `python -m zkml.web`. Do not edit.
 window.ZKML_REGISTRY_ABI = [
  {
-  "inputs": [],
+  "inputs": [
+   {
+    "internalType": "uint256",
+    "name": "delay",
+    "type": "uint256"
+   }
+  ],
   "stateMutability": "nonpayable",
   "type": "constructor"
+ },
+ {
+  "inputs": [
+   {
+    "internalType": "uint256",
+    "name": "delay",
+    "type": "uint256"
+   }
+  ],
+  "name": "ActivationDelayTooLong",
+  "type": "error"
  },
  {
   "inputs": [
@@ -397,6 +414,18 @@ window.ZKML_REGISTRY_ABI = [
     "internalType": "address",
     "name": "vka",
     "type": "address"
+   },
+   {
+    "indexed": false,
+    "internalType": "uint256",
+    "name": "activatesAt",
+    "type": "uint256"
+   },
+   {
+    "indexed": false,
+    "internalType": "bytes32",
+    "name": "verifierCodeHash",
+    "type": "bytes32"
    }
   ],
   "name": "VersionAdded",
@@ -420,6 +449,19 @@ window.ZKML_REGISTRY_ABI = [
   "name": "acceptOwnership",
   "outputs": [],
   "stateMutability": "nonpayable",
+  "type": "function"
+ },
+ {
+  "inputs": [],
+  "name": "activationDelaySeconds",
+  "outputs": [
+   {
+    "internalType": "uint256",
+    "name": "",
+    "type": "uint256"
+   }
+  ],
+  "stateMutability": "view",
   "type": "function"
  },
  {
@@ -906,6 +948,16 @@ window.ZKML_REGISTRY_ABI = [
       "internalType": "string[]",
       "name": "labels",
       "type": "string[]"
+     },
+     {
+      "internalType": "uint256",
+      "name": "activatesAt",
+      "type": "uint256"
+     },
+     {
+      "internalType": "bytes32",
+      "name": "verifierCodeHash",
+      "type": "bytes32"
      },
      {
       "internalType": "uint256",
