@@ -111,7 +111,7 @@ def markdown(results: dict[str, Any]) -> str:
                              f"{c['whole_prove_s']:.2f} | {_fmt(c.get('verify_gas'))} |")
     if results.get("long"):
         lines += ["\n## A subject longer than one commitment column\n",
-                  "long_record: a 3,000-field record (its last 64 fields read), one subject "
+                  "long_record: a 3,000-field record (its last 16 fields read), one subject "
                   "per proof, beside the default model. zkml's KZG layout keeps the logrows "
                   "compile chose and keys the subject by all of its points; one column per "
                   "subject raises logrows until the subject fits one; Poseidon hashes it.\n",
