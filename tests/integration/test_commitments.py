@@ -12,7 +12,7 @@ from conftest import build
 from zkml import proof
 from zkml.circuit import CircuitSettings
 from zkml.export import ExportedModel
-from zkml.subjects import check_secret, commitment
+from zkml.recompute import check_secret, commitment
 
 pytestmark = pytest.mark.integration
 

@@ -108,8 +108,8 @@ def test_table(capsys):
 def test_one_subject_many_forms_one_commitment(built, folder, tmp_path):
     """A model of three inputs (bool, float, float): the same subject given by input name
     (JSON true/false), as ezkl's input_data and as a .npz proves under the same commitment
-    with the same salt, and zkml.subjects.commitment recomputes it from the named form."""
-    from zkml import subjects
+    with the same salt, and zkml.recompute.commitment recomputes it from the named form."""
+    from zkml import recompute
 
     circuits = folder / "circuits"
     if "where_bool" not in TABLE:  # run alone: build it first
@@ -139,7 +139,7 @@ def test_one_subject_many_forms_one_commitment(built, folder, tmp_path):
     from zkml.layout import ModelLayout
 
     layout = ModelLayout.for_model("where_bool", circuits)
-    assert subjects.commitment(layout, named, int(salt, 16)) == commitments.pop()
+    assert recompute.commitment(layout, named, int(salt, 16)) == commitments.pop()
     # true/false belongs to the boolean input only
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({**named, "a": [True, 0, 0, 0]}))

@@ -136,7 +136,7 @@ def result_cmd(obj: Context, commitment: str, rpc_url: str, chain_id: int | None
     """Print what a registry records for COMMITMENT: version, outputs with labels, block, tx;
     and for each version holding it, its key and verifier, checked against the local files."""
     from zkml import chain
-    from zkml.evm.registry import utc
+    from zkml.evm.results import utc
 
     recorded = chain.result(commitment, rpc_url, registry=registry, version=version,
                             chain_id=chain_id, circuits_dir=obj.circuits_dir)

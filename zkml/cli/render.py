@@ -111,7 +111,7 @@ def fixed_point(scale: int) -> str:
 
 
 def render_deployment(d: Any, activation: bool = True) -> None:
-    from zkml.evm.registry import duration_text, utc
+    from zkml.evm.results import duration_text, utc
 
     kind = "shared verifier" if d.shared else "own verifier"
     spent = [f"{what} {gas:,} gas" for what, gas in (

@@ -34,9 +34,9 @@ def commitment_cmd(obj: Context, model: str, input_file: Path, secret_file: Path
     What a data subject runs, offline, to see that a recorded result is about them. Exit 0
     when every subject's commitment matches, 1 when one does not.
     """
-    from zkml import subjects
+    from zkml import recompute
 
-    check = subjects.check_secret(obj.layout(model), input_file, secret_file)
+    check = recompute.check_secret(obj.layout(model), input_file, secret_file)
     obj.summary["commitment"] = {"subjects": [c.__dict__ for c in check]}
     for c in check:
         who = f"subject {c.index}: " if len(check) > 1 else ""

@@ -76,7 +76,7 @@ def page_config(rpc_url: str | None, registry: str | None,
 
         rpc._parts(rpc_url)  # refused before anything is served
         if circuits_dir is not None:
-            from zkml.evm.registry import Deployments
+            from zkml.evm.deployments import Deployments
 
             deployments = Deployments(circuits_dir, rpc.connect(rpc_url, signing=False))
             registry = registry or deployments.default_registry()
