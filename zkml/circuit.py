@@ -360,7 +360,7 @@ def check_input(settings: CircuitSettings, signature: Signature, raw: Any,
 
 
 def witness(layout: ModelLayout, rows: np.ndarray, salts: list[int] | None,
-            output: Path | None = None, signature: Signature | None = None) -> dict[str, Any]:
+            signature: Signature, output: Path | None = None) -> dict[str, Any]:
     """Run the compiled circuit on one proof's rows (one per subject, with their salts when
     inputs are committed); its outputs are what a proof would publish."""
     with private_scratch("input") as private_dir:

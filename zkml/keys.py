@@ -201,11 +201,12 @@ def _probe_proof(layout: ModelLayout, srs_path: Path) -> tuple[dict[str, Any], b
     """Prove one held-out sample with the new keys: checks them end to end, and tells what the
     circuit publishes besides outputs (hashes, commitments) and what its proofs look like."""
     settings = CircuitSettings.load(layout)
-    rows = groups(ExportedModel.load(layout).holdout, settings.subjects)[0]
+    exported = ExportedModel.load(layout)
+    rows = groups(exported.holdout, settings.subjects)[0]
     with private_scratch("probe") as scratch:
         witness_path, proof_path = ScratchLayout(scratch).witness, ScratchLayout(scratch).proof
         probe = witness(layout, rows, list(PROBE_SALTS[:len(rows)]) if settings.salted else None,
-                        witness_path)
+                        exported.signature, witness_path)  # the columns as prove fills them
         try:
             _ezkl.call("prove", str(witness_path), str(layout.compiled), str(layout.pk),
                        str(proof_path), srs_path=str(srs_path))

@@ -257,8 +257,8 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
     secret = secret_path(proof_path) if salts is not None else None
     with private_scratch("witness") as private_dir:  # the witness holds the private input
         witness_path = ScratchLayout(private_dir).witness
-        if not settings.lookups_fit(witness(layout, rows, salts, witness_path,
-                                            loaded.exported.signature)):
+        if not settings.lookups_fit(witness(layout, rows, salts, loaded.exported.signature,
+                                            witness_path)):
             raise InputError(
                 f"{source} drives a nonlinearity outside the range the circuit was calibrated "
                 "for (no proof is possible)",

@@ -308,7 +308,7 @@ def check_circuit_graph(graph_path: Path, signature: Signature, rows: np.ndarray
 
 
 def input_data(rows: np.ndarray, salts: list[int] | None,
-               signature: Signature | None = None) -> dict[str, Any]:
+               signature: Signature) -> dict[str, Any]:
     """ezkl's data file for one proof: one list per subject input, its column values (floats,
     or integers in an integer column) and, when committed, its blinders as field elements
     (never rounded through a float)."""
@@ -324,14 +324,14 @@ def salted(values: list[Any], salt: int) -> list[Any]:
                                blinders(salt, BLINDERS * chunks(len(values)))])
 
 
-def _json_values(rows: np.ndarray, signature: Signature | None) -> list[list[Any]]:
-    if signature is None or column_type(signature) != "int64":
+def _json_values(rows: np.ndarray, signature: Signature) -> list[list[Any]]:
+    if column_type(signature) != "int64":
         return [np.asarray(r, dtype=np.float64).ravel().tolist() for r in rows]
     return [[int(v) for v in r] for r in column_values(rows, signature)]
 
 
 def calibration_data(samples: np.ndarray, subjects: int, committed: bool,
-                     signature: Signature | None = None) -> dict[str, Any]:
+                     signature: Signature) -> dict[str, Any]:
     """All calibration samples for every subject input (each sample with its own salt)."""
     rng = np.random.default_rng(0)  # salts here only need to look like salts
     values = _json_values(samples, signature)
@@ -361,13 +361,11 @@ def quantize(value: float, scale: int, column: str = "float32") -> int:
     return int(math.copysign(math.floor(abs(scaled) + 0.5), scaled))
 
 
-def message(row: np.ndarray, salt: int, input_scale: int,
-            signature: Signature | None = None) -> list[str]:
+def message(row: np.ndarray, salt: int, input_scale: int, signature: Signature) -> list[str]:
     """A subject's column as the circuit commits to it: its quantized values interleaved with
     its blinders, as field elements."""
-    column = "float32" if signature is None else column_type(signature)
-    values = np.ravel(row) if signature is None else column_values(np.asarray(row)[None],
-                                                                   signature)[0]
+    column = column_type(signature)
+    values = column_values(np.asarray(row)[None], signature)[0]
     return salted([int_to_felt(quantize(float(v), input_scale, column) % FIELD_MODULUS)
                    for v in values], salt)
 

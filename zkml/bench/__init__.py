@@ -433,7 +433,7 @@ def _breakdown(root: Path, scratch: Path) -> dict[str, float]:
     rows = json.loads(_first_input(layout).read_text())
     salts = [0] * len(rows) if CircuitSettings.load(layout).salted else None
     ScratchLayout(work.root).input.write_text(json.dumps(subjects.input_data(
-        np.asarray(rows, dtype=np.float32), salts)))
+        np.asarray(rows, dtype=np.float32), salts, ExportedModel.load(layout).signature)))
     srs = KeyRecord.load(layout).srs_path
     witness = step("ezkl_witness", 1, root=work.root, srs=srs)
     proving = step("ezkl_prove_only", 1, root=work.root, srs=srs)
