@@ -30,14 +30,9 @@ from typing import Any
 from zkml.evm import registry as contracts
 from zkml.evm import rpc
 from zkml.evm.anvil import Anvil
-from zkml.evm.registry import (
-    Deployment,
-    Deployments,
-    DeployResult,
-    OnchainResult,
-    RecordedResult,
-    VersionInfo,
-)
+from zkml.evm.deployments import Deployments
+from zkml.evm.registry import Deployment, DeployResult, OnchainResult
+from zkml.evm.results import RecordedResult, VersionInfo
 from zkml.evm.verifier import build_verifier
 from zkml.layout import ModelLayout, default_circuits_dir
 from zkml.progress import Progress, ProgressHook, ignore

@@ -99,7 +99,7 @@ def _csv_rows(text: str, source: Path | str) -> np.ndarray:
     rows = [(number, [cell.strip() for cell in row])
             for number, row in enumerate(csv.reader(io.StringIO(text)), 1) if row]
     if rows and rows[0][0] == 1 and is_header(rows[0][1]):
-        log.warning("%s: %s", source, SKIPPED_HEADER)
+        log.info("%s: %s", source, SKIPPED_HEADER)
         rows = rows[1:]
     numbers = [cells_to_numbers(row, f"{source} row {number}") for number, row in rows]
     if len({len(row) for row in numbers}) > 1:
@@ -338,10 +338,14 @@ def _count_rows(chunks: list[tuple[str, np.ndarray, int]], count: int | None,
         if count is not None:
             if array.size != size * count:
                 per = "" if count == 1 else f" ({count} subjects of {size})"
-                raise InputError(f"{source}{of} has {array.size} values but the model takes "
-                                 f"{size * count}{per} ({shape})",
-                                 hint="pass exactly one input of the model's shape"
-                                 + ("" if count == 1 else " per subject"))
+                several = size and array.size % size == 0 and array.size // size > count
+                raise InputError(
+                    f"{source}{of} has {array.size} values but the model takes {size * count}"
+                    f"{per} ({shape})"
+                    + (f": it holds {array.size // size} inputs" if several else ""),
+                    hint="prove many inputs with `zkml prove-batch MODEL FILE`" if several
+                    else "pass exactly one input of the model's shape"
+                    + ("" if count == 1 else " per subject"))
         elif size == 0 or array.size == 0 or array.size % size:
             if size == 0 and array.size == 0:
                 continue
@@ -395,12 +399,38 @@ def load_input(path: Path, model: Signature | tuple[int, ...], subjects: int = 1
     return parse_input(read_private_input(path).values, model, path, subjects)
 
 
-def load_samples(path: Path, model: Signature | tuple[int, ...]) -> np.ndarray:
-    """Several samples for calibration and fidelity: flat rows (zkml.signature)."""
+@dataclass(frozen=True)
+class Samples:
+    """A sample file's rows and, when it gives them, each row's true class: a JSON object's
+    "labels", one class index or class name per row (what the accuracy columns compare)."""
+
+    rows: np.ndarray  # flat rows (zkml.signature)
+    labels: list[int | str] | None = None
+
+
+def load_samples(path: Path, model: Signature | tuple[int, ...]) -> Samples:
+    """Several samples for calibration and fidelity."""
     signature = _signature(model)
-    if not signature.inputs:
-        return np.zeros((1, 0))
-    return parse_rows(private_input(_parse_file(path), path).values, signature, path)
+    raw = _parse_file(path)
+    labels = None
+    if isinstance(raw, dict) and "labels" in raw:
+        labels = _labels(raw["labels"], path)
+        raw = {k: v for k, v in raw.items() if k != "labels"}
+    rows = parse_rows(private_input(raw, path).values, signature, path) if signature.inputs \
+        else np.zeros((1, 0))
+    if labels is not None and len(labels) != len(rows):
+        raise InputError(f"{path} gives {len(labels)} labels for {len(rows)} samples",
+                         hint='give one "labels" entry per sample, in order')
+    return Samples(rows, labels)
+
+
+def _labels(raw: Any, path: Path) -> list[int | str]:
+    if not isinstance(raw, list) or not all(
+            isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
+            for v in raw):
+        raise InputError(f'{path}: "labels" must be a list of class indices or class names',
+                         hint='e.g. "labels": [0, 2, 1] or ["benign", "malignant"]')
+    return list(raw)
 
 
 # ---------------------------------------------------------------------------- batch inputs
@@ -444,7 +474,7 @@ def _csv_items(lines: Any, path: Path) -> Iterator[BatchItem]:
         if not cells:
             continue
         if number == 1 and is_header(cells):
-            log.warning("%s: %s", path, SKIPPED_HEADER)
+            log.info("%s: %s", path, SKIPPED_HEADER)
             continue
         yield _guarded(f"row{number:06d}", lambda cells=cells, number=number: PrivateInput(
             np.asarray(cells_to_numbers(cells, f"row {number}"))))  # a whole flat row

@@ -44,7 +44,7 @@ class PublicInstances:
     """The proof's bound public values, split into what they mean."""
 
     input_commitments: list[str]  # one per subject (committed input), as 0x numbers: how the
-    # registry, proof.secret.json and zkml.subjects.commitment name them
+    # registry, proof.secret.json and zkml.recompute.commitment name them
     weights_commitment: list[str]
     outputs: list[list[float]]  # one flat list per model output (subjects' rows in order)
     outputs_fixed_point: list[list[int]]  # the same as signed integers x * 2^scale

@@ -42,14 +42,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from zkml.errors import CircuitError
-from zkml.felts import FIELD_MODULUS, felt_hex, int_to_felt
+from zkml.felts import FIELD_MODULUS, int_to_felt
 from zkml.signature import Signature, graph_inputs
 
 SALT_BITS = 256  # the subject's secret; the circuit sees the blinders derived from it
@@ -391,80 +390,3 @@ def proof_commitments(proof_bytes: bytes | list[int], subjects: int, points: int
     raw = bytes(proof_bytes)
     return [points_key(raw[64 * stride * j:64 * (stride * j + points)])
             for j in range(subjects)]
-
-
-def commitment(layout: Any, row: Any, salt: int) -> str:
-    """A subject's input commitment computed outside the circuit, as a 0x number: what the data
-    subject, who holds the input (all of its inputs: an array, a list per input or an object
-    keyed by input name, as `prove` takes it) and the salt, checks a proof's
-    `input_commitments` (and the registry's key, and proof.secret.json) against. Needs the
-    model's settings, and for "kzg" its verifying key and SRS: public files, not the proving
-    key or any witness."""
-    from zkml import _ezkl
-    from zkml.circuit import CircuitSettings
-    from zkml.export import ExportedModel
-    from zkml.inputs import parse_input
-    from zkml.keys import current_keys
-
-    settings = CircuitSettings.load(layout)
-    if settings.commitment is None:
-        raise CircuitError(f"{layout.name}'s circuit publishes no commitment to its input",
-                           hint="compile it with --input-visibility committed")
-    signature = ExportedModel.load(layout).signature
-    (flat,) = parse_input(row, signature, "input")
-    felts = message(flat, salt, settings.input_scale, signature)
-    if settings.commitment == "poseidon":
-        return felt_hex(str(_ezkl.call("poseidon_hash", felts)[0]))
-    keys = current_keys(layout, proving=False)
-    points = _ezkl.call("kzg_commit", felts, str(layout.vk), str(layout.settings),
-                        str(keys.checked_srs()))
-    if len(points) != keys.commitment_points:
-        raise CircuitError(f"{layout.name}'s proofs carry {keys.commitment_points} point(s) per "
-                           f"subject; this input spans {len(points)}",
-                           hint=f"run `zkml setup {layout.name} --force`")
-    return points_key(b"".join(point_bytes(p) for p in points))
-
-
-@dataclass(frozen=True)
-class CommitmentCheck:
-    """One subject of a proof.secret.json: the commitment its input and salt give, and the one
-    the file names (what the registry keys the subject's result by)."""
-
-    index: int
-    computed: str
-    claimed: str
-    matches: bool
-
-
-def check_secret(layout: Any, input_file: Path, secret_file: Path) -> list[CommitmentCheck]:
-    """Recompute each subject's commitment from its private input (as given to `zkml prove`)
-    and the salt in a salt file (a proof's proof.secret.json, or one subject's file in the
-    model's store, secrets/<commitment>.json), offline, and compare it with the commitment the
-    file names: how a data subject checks that a recorded result is about them."""
-    from zkml.circuit import CircuitSettings
-    from zkml.export import ExportedModel
-    from zkml.inputs import parse_input, parse_salt, read_private_input
-    from zkml.layout import read_json
-
-    raw = read_json(secret_file, "secret file")
-    entries = raw.get("subjects") if isinstance(raw, dict) else None
-    if not isinstance(entries, list) or not entries or not all(
-            isinstance(e, dict) and "salt" in e and "commitment" in e for e in entries):
-        raise CircuitError(f"{secret_file} is not a proof.secret.json",
-                           hint='it holds {"subjects": [{"salt": …, "commitment": …}]}')
-    settings = CircuitSettings.load(layout)
-    if len(entries) not in (1, settings.subjects):
-        raise CircuitError(f"{secret_file} holds {len(entries)} subject(s); {layout.name}'s "
-                           f"proofs have {settings.subjects}", hint="check the model")
-    private = read_private_input(input_file)  # one subject's input for a one-subject file
-    rows = parse_input(private.values, ExportedModel.load(layout).signature, str(input_file),
-                       len(entries))
-    checks = []
-    for j, (row, entry) in enumerate(zip(rows, entries, strict=True)):
-        computed = commitment(layout, row, parse_salt(entry["salt"], secret_file))
-        try:
-            claimed = f"0x{int(str(entry['commitment']), 16):064x}"
-        except ValueError:
-            claimed = str(entry["commitment"])[:80]
-        checks.append(CommitmentCheck(j, computed, claimed, computed == claimed))
-    return checks

@@ -159,7 +159,7 @@ def check_requests(requests, recorded, allowed_origins, private):
             assert secret not in text, f"{request['url']} carries the secret file's {secret[:8]}…"
 
 
-def test_the_subject_reads_their_result_served(recorded, browser, capsys):
+def test_the_subject_reads_their_result_served(recorded, browser):
     """`zkml serve`'s page, prefilled with the registry and the server's own /rpc, which
     relays its reads to the node (whose URL the page never sees); the subject drops the file."""
     from zkml import web
@@ -203,8 +203,7 @@ def test_the_subject_reads_their_result_served(recorded, browser, capsys):
         finally:
             context.close()
     assert not [line for line in log if line.startswith("page error")], log
-    with capsys.disabled():
-        print("\nbrowser: " + "\nbrowser: ".join(log))
+    print("\nbrowser: " + "\nbrowser: ".join(log))
 
 
 def test_the_page_opened_as_a_file(recorded, browser, tmp_path):

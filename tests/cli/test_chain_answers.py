@@ -36,7 +36,8 @@ def test_a_consistent_registry_reads_without_a_key(tmp_path):
     with fake_node("answer", answer=registry_answers(good_version(), [128, 64])) as address:
         shown = result(tmp_path, address)
     assert shown.exit_code == 0, shown.output
-    assert "output 0   [malignant 1.0000, benign 0.5000] (fixed point, scale 2^7)" in shown.stdout
+    assert ("output 0   [malignant 1.0000, benign 0.5000] (stored as x·2^7, the output's "
+            "fixed-point scale)") in shown.stdout
     assert "prediction malignant" in shown.stdout
 
 

@@ -141,7 +141,7 @@ def test_serve_relays_the_pages_reads_and_serves_no_credential(outside):
             check(*_http(page + path))
         config = json.loads(check(*_http(page + "config.json")))
         assert config == {"rpcUrl": page + "rpc", "registry": outside["registry"],
-                          "model": "breast_cancer"}
+                          "model": "breast_cancer", "models": {"1": "breast_cancer"}}
         ids = iter(range(1, 1000))
 
         def ask(method, params):

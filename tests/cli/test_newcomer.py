@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import zkml
+from conftest import one_line_error, zkml
 
 from zkml.export import ExportedModel
 from zkml.layout import ModelLayout
@@ -54,7 +54,18 @@ def test_prove_takes_a_csv_with_a_header_row(model_dir, tmp_path):
     csv.write_text(",".join(f"f{i}" for i in range(30)) + "\n" + ",".join(map(str, row)) + "\n")
     result = zkml(model_dir, "prove", "breast_cancer", "--input", csv, "-o", tmp_path / "p.json")
     assert result.exit_code == 0, result.stderr
-    assert "WARNING" in result.stderr and "skipped a header row" in result.stderr  # without -v
+    assert "header row" not in result.stderr  # a header row is normal: said only with -v
+    verbose = zkml(model_dir, "prove", "breast_cancer", "--input", csv, "-o",
+                   tmp_path / "q.json", "-v")
+    assert verbose.exit_code == 0 and "skipped a header row" in verbose.stderr
+
+
+def test_a_file_of_many_inputs_given_to_prove_points_to_prove_batch(model_dir, tmp_path):
+    rows = ExportedModel.load(ModelLayout(model_dir / "breast_cancer")).holdout[:54]
+    csv = tmp_path / "patients.csv"
+    csv.write_text("".join(",".join(map(str, r)) + "\n" for r in rows))
+    result = zkml(model_dir, "prove", "breast_cancer", "--input", csv)
+    one_line_error(result, "it holds 54 inputs", "zkml prove-batch")
 
 
 def test_calibrating_on_the_example_alone_is_warned_about(tmp_path):
@@ -92,6 +103,21 @@ def test_an_onnx_file_from_torchs_default_exporter_is_proved(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "verified" in result.stdout
     assert not list((tmp_path / "c" / "iris_net").glob("*.data"))  # one self-contained file
+
+
+def test_labels_given_with_the_samples_fill_the_accuracy_columns(tmp_path):
+    (tmp_path / "net.py").write_text(NET)
+    rows = np.random.default_rng(0).uniform(-1, 1, (24, 4))
+    samples = tmp_path / "labelled.json"
+    samples.write_text(json.dumps({"input_data": rows.tolist(),
+                                   "labels": ["low", "mid", "high"] * 8}))
+    exported = zkml(tmp_path / "c", "export", f"{tmp_path}/net.py:build", "--samples", samples,
+                    "--classes", "low,mid,high")
+    assert exported.exit_code == 0, exported.stderr
+    compiled = zkml(tmp_path / "c", "--json", "compile", "net-build")
+    assert compiled.exit_code == 0, compiled.stderr
+    (output,) = json.loads((tmp_path / "c" / "net-build" / "fidelity.json").read_text())["outputs"]
+    assert output["float_accuracy"] is not None and output["circuit_accuracy"] is not None
 
 
 def test_run_keeps_a_proof_the_user_made(model_dir, tmp_path):

@@ -93,7 +93,7 @@ def test_model_on_chain(built, folder, name):
     _through_the_pipeline(model, chain=True)
 
 
-def test_table(capsys):
+def test_table():
     """The coverage table (after the models above; -s or the terminal shows it)."""
     assert TABLE, "run with the models above"
     lines = ["", "| model | ops | logrows | agreement | prove | on chain (gas) |",
@@ -101,15 +101,14 @@ def test_table(capsys):
     for name, row in TABLE.items():
         lines.append(f"| {name} | {row['ops']} | {row['logrows']} | {row['agreement']:.0%} | "
                      f"{row['prove']:.2f} s | {row['chain'] or '-'} |")
-    with capsys.disabled():
-        print("\n".join(lines))
+    print("\n".join(lines))
 
 
 def test_one_subject_many_forms_one_commitment(built, folder, tmp_path):
     """A model of three inputs (bool, float, float): the same subject given by input name
     (JSON true/false), as ezkl's input_data and as a .npz proves under the same commitment
-    with the same salt, and zkml.subjects.commitment recomputes it from the named form."""
-    from zkml import subjects
+    with the same salt, and zkml.recompute.commitment recomputes it from the named form."""
+    from zkml import recompute
 
     circuits = folder / "circuits"
     if "where_bool" not in TABLE:  # run alone: build it first
@@ -139,7 +138,7 @@ def test_one_subject_many_forms_one_commitment(built, folder, tmp_path):
     from zkml.layout import ModelLayout
 
     layout = ModelLayout.for_model("where_bool", circuits)
-    assert subjects.commitment(layout, named, int(salt, 16)) == commitments.pop()
+    assert recompute.commitment(layout, named, int(salt, 16)) == commitments.pop()
     # true/false belongs to the boolean input only
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({**named, "a": [True, 0, 0, 0]}))

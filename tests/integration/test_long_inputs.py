@@ -17,7 +17,8 @@ from zkml.evm.anvil import Anvil
 from zkml.evm.verifier import build_verifier
 from zkml.export import ExportedModel, export
 from zkml.layout import ModelLayout
-from zkml.subjects import commitment, message
+from zkml.recompute import commitment
+from zkml.subjects import message
 
 pytestmark = pytest.mark.integration
 

@@ -79,7 +79,7 @@ def node():
         yield anvil
 
 
-def test_upgrade_end_to_end(app, node, capsys):
+def test_upgrade_end_to_end(app, node):
     """The issue's run, with the CLI as a bank's operator types it."""
     circuits, proofs, url = app["circuits"], app["proofs"], node.url
     a = app["commitment"]["a1"]
@@ -118,7 +118,7 @@ def test_upgrade_end_to_end(app, node, capsys):
     one_line_error(refused, "version 1 of the registry is retired", "VersionIsRetired")
     # both results remain readable, and say which version and whether it is active
     latest = run("result", a, "--rpc-url", url)
-    older = run("result", a, "--rpc-url", url, "--version", "1")
+    older = run("result", a, "--rpc-url", url, "--model-version", "1")
     assert "version    2 (breast_cancer_v2), active" in latest.stdout
     assert "version    1 (breast_cancer), retired" in older.stdout
     for result, stage in ((latest, second), (older, first)):
@@ -135,7 +135,7 @@ def test_upgrade_end_to_end(app, node, capsys):
         assert "as recorded at addVersion; matches " \
             f"{model}'s compiled verifier" in latest.stdout
     assert "DIFFERS" not in latest.stdout and "CHANGED" not in latest.stdout
-    read = json.loads(run("--json", "result", a, "--rpc-url", url, "--version", "1").stdout)
+    read = json.loads(run("--json", "result", a, "--rpc-url", url, "--model-version", "1").stdout)
     assert read["result"]["outputs"] == first["subjects"][0]["outputs"]
     assert read["result"]["active"] is False and read["result"]["labels"] == [
         "malignant", "benign"]
@@ -145,8 +145,7 @@ def test_upgrade_end_to_end(app, node, capsys):
     assert audit["code_hash"] == audit["recorded_code_hash"]
     one_line_error(run("result", app["commitment"]["b1"], "--rpc-url", url, code=1),
                    "no result for")
-    with capsys.disabled():
-        print("\n" + "\n".join(shown))
+    print("\n" + "\n".join(shown))
 
 
 def later(url, seconds):
@@ -195,7 +194,7 @@ def test_a_new_version_counts_only_after_the_activation_delay(app, node):
 
     other_code = node_rpc(url, "eth_getCode", [added["deployment"]["verifier"], "latest"])
     node_rpc(url, "anvil_setCode", [v1["verifier"], other_code])
-    changed = ok(zkml(circuits, "result", a, *at, "--version", "1")).stdout
+    changed = ok(zkml(circuits, "result", a, *at, "--model-version", "1")).stdout
     assert "CHANGED since addVersion recorded" in changed
     assert "DIFFERS from breast_cancer's compiled verifier" in changed
 
@@ -306,7 +305,8 @@ def test_shared_verifier_versions(app, node):
     assert own_submit["deployment"]["version"] == 1 and shared_submit["deployment"]["shared"]
     # the shared version's verifier and VKA, checked against what this machine compiled
     (audit,) = json_of(zkml(circuits, "--json", "result", app["commitment"]["a2"], "--rpc-url",
-                            url, "--registry", registry, "--version", "2"))["result"]["audits"]
+                            url, "--registry", registry, "--model-version", "2")
+                       )["result"]["audits"]
     assert audit["vka"] == version["vka"] and audit["local_model"] == "breast_cancer_v2"
     assert audit["vk_matches"] and audit["verifier_matches"] and audit["vka_matches"]
     # the same circuit shape, the reusable verifier costs more per proof

@@ -59,13 +59,12 @@ rel-tolerance = 0.001
 """
 
 
-def test_zoo_matches_committed_baseline(circuits, capsys):
+def test_zoo_matches_committed_baseline(circuits):
     zoo = regress.load_zoo(REPO / "pyproject.toml")
     report = regress.run(zoo.entries, circuits, zoo.baseline)
-    with capsys.disabled():
-        for name, metrics in report.current.items():
-            print(f"\n{name}: verify gas {metrics['verify_gas']}, proof {metrics['proof_bytes']} B,"
-                  f" pk {metrics['pk_bytes']} B, timings {metrics['timings_s']}")
+    for name, metrics in report.current.items():
+        print(f"\n{name}: verify gas {metrics['verify_gas']}, proof {metrics['proof_bytes']} B,"
+              f" pk {metrics['pk_bytes']} B, timings {metrics['timings_s']}")
     assert report.moved == [], "\n".join(
         f"{m.model} {m.metric}: {m.baseline} -> {m.current}" for m in report.moved)
 

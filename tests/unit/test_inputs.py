@@ -78,9 +78,22 @@ def test_missing_file(tmp_path):
         load_input(tmp_path / "nope.json", SHAPE)
 
 
+def test_samples_can_carry_their_labels(tmp_path):
+    labelled = write(tmp_path, "l.json", json.dumps(
+        {"input_data": [[1, 2, 3], [4, 5, 6]], "labels": [1, "benign"]}))
+    samples = load_samples(labelled, SHAPE)
+    assert samples.rows.shape == (2, 3) and samples.labels == [1, "benign"]
+    with pytest.raises(InputError, match="2 samples"):
+        load_samples(write(tmp_path, "m.json", json.dumps(
+            {"input_data": [[1, 2, 3], [4, 5, 6]], "labels": [1]})), SHAPE)
+    with pytest.raises(InputError, match="class indices or class names"):
+        load_samples(write(tmp_path, "b.json", json.dumps(
+            {"input_data": [[1, 2, 3]], "labels": [1.5]})), SHAPE)
+
+
 def test_samples_must_be_whole_rows(tmp_path):
     good = write(tmp_path, "s.json", json.dumps([[1, 2, 3], [4, 5, 6]]))
-    assert load_samples(good, SHAPE).shape == (2, 3)
+    assert load_samples(good, SHAPE).rows.shape == (2, 3)
     with pytest.raises(InputError, match="not a whole number of samples"):
         load_samples(write(tmp_path, "t.json", "[1, 2, 3, 4]"), SHAPE)
 
@@ -108,10 +121,10 @@ def test_npz_and_csv_for_several_inputs(tmp_path):
     for name in ("named.npz", "ordered.npz"):
         assert load_input(tmp_path / name, MIXED).tolist() == [[0.5, -1, 2, 1, 0]]
     rows = load_samples(write(tmp_path, "s.csv", "x0,x1,idx,m0,m1\n1,2,3,1,0\n4,5,6,0,1\n"),
-                        MIXED)
+                        MIXED).rows
     assert rows.tolist() == [[1, 2, 3, 1, 0], [4, 5, 6, 0, 1]]
     samples = load_samples(write(tmp_path, "s.json", json.dumps(
-        {"input_data": [[1, 2, 4, 5], [3, 6], [1, 0, 0, 1]]})), MIXED)
+        {"input_data": [[1, 2, 4, 5], [3, 6], [1, 0, 0, 1]]})), MIXED).rows
     assert samples.tolist() == rows.tolist()
 
 
@@ -138,7 +151,7 @@ def test_no_inputs_and_scalar_inputs(tmp_path):
     assert load_input(write(tmp_path, "n.json", "[]"), nothing).shape == (1, 0)
     scalar = Signature((InputSpec("t", (), "float64"),), batch_axis=False)
     assert load_input(write(tmp_path, "t.json", "2.5"), scalar).tolist() == [[2.5]]
-    assert load_samples(write(tmp_path, "ts.json", "[1, 2, 3]"), scalar).shape == (3, 1)
+    assert load_samples(write(tmp_path, "ts.json", "[1, 2, 3]"), scalar).rows.shape == (3, 1)
 def test_excel_csv_utf8_with_a_byte_order_mark(tmp_path):
     path = tmp_path / "x.csv"
     path.write_bytes("\ufeffa,b,c\n1,2,3\n".encode())

@@ -15,6 +15,8 @@ from fake_node import fake_node
 
 from zkml.errors import ChainError
 from zkml.evm import registry
+from zkml.evm.deployments import Deployments
+from zkml.evm.results import duration_text, parse_commitment, utc
 from zkml.evm.verifier import EIP170_LIMIT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,15 +34,15 @@ MAINNET = chain(1, "genesis 0xd4e5")
 
 
 def test_deployments_track_registries_and_versions_per_chain(tmp_path):
-    records = registry.Deployments(tmp_path, ANVIL)
+    records = Deployments(tmp_path, ANVIL)
     assert records.default_registry() is None
     records.registry("0xR")["versions"]["1"] = {"model": "breast_cancer"}
     records.registry("0xR")["versions"]["2"] = {"model": "credit_v2"}
     records.use("0xR")
-    registry.Deployments(tmp_path, MAINNET).use("0xMain")
-    again = registry.Deployments(tmp_path, ANVIL)
+    Deployments(tmp_path, MAINNET).use("0xMain")
+    again = Deployments(tmp_path, ANVIL)
     assert again.default_registry() == "0xR"
-    assert registry.Deployments(tmp_path, MAINNET).default_registry() == "0xMain"
+    assert Deployments(tmp_path, MAINNET).default_registry() == "0xMain"
     assert again.model_of("0xR", 2) == "credit_v2"
     assert again.model_of("0xR", 3) is None
     saved = json.loads((tmp_path / "deployments.json").read_text())
@@ -50,27 +52,27 @@ def test_deployments_track_registries_and_versions_per_chain(tmp_path):
 def test_another_chain_of_the_same_id_sees_no_records_and_replaces_them(tmp_path):
     """A restarted Anvil (same id, another identity) ignores the old chain's records, not an
     error; its first change replaces them. Other chains' records stay."""
-    registry.Deployments(tmp_path, ANVIL).use("0xOld")
-    registry.Deployments(tmp_path, MAINNET).use("0xMain")
-    restarted = registry.Deployments(tmp_path, RESTARTED)
+    Deployments(tmp_path, ANVIL).use("0xOld")
+    Deployments(tmp_path, MAINNET).use("0xMain")
+    restarted = Deployments(tmp_path, RESTARTED)
     assert restarted.default_registry() is None and restarted.registries() == {}
-    assert registry.Deployments(tmp_path, ANVIL).default_registry() == "0xOld"  # unchanged
+    assert Deployments(tmp_path, ANVIL).default_registry() == "0xOld"  # unchanged
     restarted.use("0xNew")
-    assert registry.Deployments(tmp_path, ANVIL).default_registry() is None
-    assert registry.Deployments(tmp_path, RESTARTED).default_registry() == "0xNew"
-    assert registry.Deployments(tmp_path, MAINNET).default_registry() == "0xMain"
+    assert Deployments(tmp_path, ANVIL).default_registry() is None
+    assert Deployments(tmp_path, RESTARTED).default_registry() == "0xNew"
+    assert Deployments(tmp_path, MAINNET).default_registry() == "0xMain"
 
 
 def test_a_throwaway_chain_is_remembered_while_it_lives_never_written(tmp_path):
-    registry.Deployments(tmp_path, ANVIL).use("0xKept")
+    Deployments(tmp_path, ANVIL).use("0xKept")
     gone = chain(identity="", throwaway=True)
-    throwaway = registry.Deployments(tmp_path, gone)
+    throwaway = Deployments(tmp_path, gone)
     assert throwaway.default_registry() is None  # not even the live chain's
     throwaway.registry("0xGone")["versions"]["1"] = {"model": "m"}
     throwaway.use("0xGone")
-    again = registry.Deployments(tmp_path, gone)  # the same chain, later in its call
+    again = Deployments(tmp_path, gone)  # the same chain, later in its call
     assert again.default_registry() == "0xGone" and again.model_of("0xGone", 1) == "m"
-    assert registry.Deployments(tmp_path, ANVIL).default_registry() == "0xKept"
+    assert Deployments(tmp_path, ANVIL).default_registry() == "0xKept"
     assert "0xGone" not in (tmp_path / "deployments.json").read_text()
 
 
@@ -81,8 +83,8 @@ def test_an_older_zkml_file_counts_only_for_chains_that_do_not_restart(tmp_path)
         "31337": {"default": "0xDemo", "registries": {"0xDemo": {}}},
         "1": {"default": "0xMain", "registries": {"0xMain": {"versions": {"1": {
             "model": "credit"}}}}}}))
-    assert registry.Deployments(tmp_path, ANVIL).default_registry() is None
-    mainnet = registry.Deployments(tmp_path, MAINNET)
+    assert Deployments(tmp_path, ANVIL).default_registry() is None
+    mainnet = Deployments(tmp_path, MAINNET)
     assert mainnet.default_registry() == "0xMain" and mainnet.model_of("0xMain", 1) == "credit"
     mainnet.use("0xMain")
     assert json.loads((tmp_path / "deployments.json").read_text())["1"]["identity"] == \
@@ -94,10 +96,10 @@ def test_an_older_zkml_file_counts_only_for_chains_that_do_not_restart(tmp_path)
                                   '{"1": {"default": "0xA", "default": "0xB"}}'])
 def test_malformed_deployments_are_rewritten_not_a_traceback(tmp_path, text):
     (tmp_path / "deployments.json").write_text(text)
-    records = registry.Deployments(tmp_path, MAINNET)  # adopts a record without identity
+    records = Deployments(tmp_path, MAINNET)  # adopts a record without identity
     assert records.default_registry() is None
     records.use("0xR")
-    assert registry.Deployments(tmp_path, MAINNET).default_registry() == "0xR"
+    assert Deployments(tmp_path, MAINNET).default_registry() == "0xR"
 
 
 def test_verifier_choice():
@@ -111,12 +113,12 @@ def test_verifier_choice():
 
 def test_commitments_as_users_type_them():
     key = "0x518b0398d171b36a1eda204ccb496efb10bfdd8aeb088ceec0caa1754d5f1856"
-    assert registry.parse_commitment(key) == int(key, 16)
-    assert registry.parse_commitment(key.upper().replace("0X", "0x")) == int(key, 16)
-    assert registry.parse_commitment("12345") == 12345
+    assert parse_commitment(key) == int(key, 16)
+    assert parse_commitment(key.upper().replace("0X", "0x")) == int(key, 16)
+    assert parse_commitment("12345") == 12345
     for bad in ("0x", "salt", "0xzz", hex(2**256), "-1"):
         with pytest.raises(ChainError):
-            registry.parse_commitment(bad)
+            parse_commitment(bad)
 
 
 def test_registry_errors_named():
@@ -306,6 +308,6 @@ def test_activation_delays_as_users_type_them():
     for bad in ("", "soon", "-1", "2 days", "1.5h", "d", "366d", 365 * day + 1, "h2"):
         with pytest.raises(ChainError):
             registry.parse_activation_delay(bad)
-    assert [registry.duration_text(s) for s in (0, 45, 5_400, 36 * 3_600, 2 * day, day)] == [
+    assert [duration_text(s) for s in (0, 45, 5_400, 36 * 3_600, 2 * day, day)] == [
         "0", "45 s", "90 minutes", "36 hours", "2 days", "1 day"]
-    assert registry.utc(0) == "1970-01-01 00:00:00 UTC"
+    assert utc(0) == "1970-01-01 00:00:00 UTC"

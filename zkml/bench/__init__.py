@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import platform
 import tempfile
 import time
 from contextlib import ExitStack
@@ -44,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from zkml.bench.plain import Side, ezkl_side
+from zkml.bench.prepare import machine, prepare
 from zkml.bench.runner import Measured, measure, step
 from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.export import ExportedModel
@@ -76,28 +75,6 @@ COMMITMENT_MODELS = ["breast_cancer", "credit_mlp", "lenet5"]
 PRIVATE: dict[str, Any] = {"input_visibility": "private"}
 SCHEMES = {"kzg": "zkml, KZG commitment", "poseidon": "zkml, Poseidon commitment"}
 NO_COMMITMENT = "zkml, no commitment"
-
-
-def _machine() -> dict[str, Any]:
-    from zkml._ezkl import ezkl_version
-
-    return {"cpus": os.cpu_count(), "python": platform.python_version(),
-            "ezkl": ezkl_version(), "platform": platform.platform()}
-
-
-def _prepare(spec: Spec, circuits: Path, options: CircuitOptions | None = None,
-             name: str | None = None) -> ModelLayout:
-    """Export, compile and set up a model with zkml (what its steps are then timed against)."""
-    from zkml import keys, pipeline
-    from zkml.export import export
-    from zkml.models import bundled
-
-    model = bundled.load(spec)
-    layout = ModelLayout.for_model(name or spec.name, circuits)
-    export(model, layout)
-    pipeline.compile_model(layout, options)
-    keys.setup(layout)
-    return layout
 
 
 def _first_input(layout: ModelLayout) -> Path:
@@ -198,7 +175,7 @@ def compare(ours: Side, *others: Side) -> dict[str, Any]:
 def _without_commitment(spec: Spec, circuits: Path, repeats: int,
                         rpc_url: str) -> tuple[Side, ModelLayout]:
     """zkml on the same model with `--input-visibility private`: what the commitment costs."""
-    layout = _prepare(spec, circuits, CircuitOptions(**PRIVATE), name=f"{spec.name}_private")
+    layout = prepare(spec, circuits, CircuitOptions(**PRIVATE), name=f"{spec.name}_private")
     return zkml_side(layout, repeats, rpc_url, PRIVATE, NO_COMMITMENT, stages=False), layout
 
 
@@ -222,7 +199,7 @@ def part_models(results: dict[str, Any], circuits: Path, scratch: Path, names: l
     for name in names:
         progress(Progress("bench", f"{name}: zkml and plain ezkl"))
         spec = bundled.SPECS[name]
-        layout = _prepare(spec, circuits)
+        layout = prepare(spec, circuits)
         ours = zkml_side(layout, repeats, rpc_url)
         plain = ezkl_side(layout, scratch, "plain ezkl", repeats, rpc_url=rpc_url)
         bare, bare_layout = _without_commitment(spec, circuits, repeats, rpc_url)
@@ -262,7 +239,7 @@ def part_commitments(results: dict[str, Any], circuits: Path, repeats: int, rpc_
         for scheme, label in SCHEMES.items():
             progress(Progress("bench", f"{name}: {label}"))
             options = CircuitOptions(commitment=scheme)
-            layout = _prepare(spec, circuits, options,
+            layout = prepare(spec, circuits, options,
                               name=name if scheme == "kzg" else f"{name}_{scheme}")
             table[label] = zkml_side(layout, repeats, rpc_url, {"commitment": scheme}, label,
                                      stages=False)
@@ -291,7 +268,7 @@ def part_gas(results: dict[str, Any], circuits: Path, scratch: Path, rpc_url: st
         progress(Progress("bench", f"breast_cancer with {n} subject(s) per proof"
                           + (f", {scheme} commitment" if scheme else "")))
         options = CircuitOptions(subjects=n, commitment=scheme or "auto")
-        layout = _prepare(bundled.SPECS["breast_cancer"], circuits, options,
+        layout = prepare(bundled.SPECS["breast_cancer"], circuits, options,
                           name=f"breast_cancer_n{n}" + (f"_{scheme}" if scheme else ""))
         prove = step("zkml_prove", 1 if n > 4 else repeats, root=layout.root,
                      input=_first_input(layout))
@@ -324,7 +301,7 @@ def part_versions(results: dict[str, Any], circuits: Path, rpc_url: str,
     chain = rpc.connect(rpc_url)
     for name in VERSION_MODELS:
         progress(Progress("bench", f"{name}: a new version, own verifier vs shared"))
-        layout = _prepare(bundled.SPECS[name], circuits)
+        layout = prepare(bundled.SPECS[name], circuits)
         made = proof.prove(layout, json.loads(_first_input(layout).read_text()),
                            layout.bench_proof)
         address, registry_gas = registry.deploy_registry(chain, circuits)
@@ -370,12 +347,12 @@ def part_long(results: dict[str, Any], circuits: Path, repeats: int, rpc_url: st
     from zkml.keys import KeyRecord
     from zkml.models import bundled
 
-    layouts = {("breast_cancer", "zkml, KZG"): lambda: _prepare(bundled.SPECS["breast_cancer"],
+    layouts = {("breast_cancer", "zkml, KZG"): lambda: prepare(bundled.SPECS["breast_cancer"],
                                                                 circuits),
-               ("long_record", "zkml, KZG"): lambda: _prepare(LONG_RECORD, circuits),
+               ("long_record", "zkml, KZG"): lambda: prepare(LONG_RECORD, circuits),
                ("long_record", "KZG, one column per subject"): lambda: _one_column(
-                   _prepare(LONG_RECORD, circuits, name="long_record_one_column")),
-               ("long_record", "zkml, Poseidon"): lambda: _prepare(
+                   prepare(LONG_RECORD, circuits, name="long_record_one_column")),
+               ("long_record", "zkml, Poseidon"): lambda: prepare(
                    LONG_RECORD, circuits, CircuitOptions(commitment="poseidon"),
                    name="long_record_poseidon")}
     for (name, label), make in layouts.items():
@@ -404,7 +381,7 @@ def _one_column(layout: ModelLayout) -> ModelLayout:
 
 def _three_ways(spec: Spec, circuits: Path, scratch: Path, repeats: int, rpc_url: str,
                 hand: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
-    layout = _prepare(spec, circuits)
+    layout = prepare(spec, circuits)
     ours = zkml_side(layout, repeats, rpc_url)
     plain = ezkl_side(layout, scratch, "plain ezkl", repeats, rpc_url=rpc_url)
     tuned = ezkl_side(layout, scratch, "hand-tuned ezkl", repeats, hand[0], hand[1], rpc_url,
@@ -474,7 +451,7 @@ def part_sweep(results: dict[str, Any], circuits: Path, progress: ProgressHook) 
     sweep += [bundled.digits_spec(c) for c in (2, 4, 8)]
     for spec in sweep:
         progress(Progress("bench", f"sweep: {spec.name}"))
-        layout = _prepare(spec, circuits)
+        layout = prepare(spec, circuits)
         setup = step("zkml_setup", root=layout.root)
         prove = step("zkml_prove", root=layout.root, input=_first_input(layout))
         settings = CircuitSettings.load(layout)
@@ -494,7 +471,7 @@ def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats:
     out = BenchLayout(out_dir)
     chosen = parts or list(PARTS)
     started = time.perf_counter()
-    results: dict[str, Any] = {"repeats": repeats, "machine": _machine(), "parts": chosen,
+    results: dict[str, Any] = {"repeats": repeats, "machine": machine(), "parts": chosen,
                                "models": {}, "commitments": {}, "gas": [], "lookups": {},
                                "large": {}, "sweep": [], "versions": [], "long": {}}
     with tempfile.TemporaryDirectory(prefix="zkml-bench-") as tmp, ExitStack() as stack:

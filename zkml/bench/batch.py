@@ -79,13 +79,13 @@ def stream(layout: ModelLayout, scratch: Path, workers: int = 2) -> dict[str, An
 def run(out: BenchLayout, count: int, progress: ProgressHook = ignore) -> dict[str, Any]:
     """Throughput with 1 and 2 workers and on local Ray, a kill and resume, the 200k stream."""
     from zkml import batch
-    from zkml.bench import _machine, _prepare
+    from zkml.bench.prepare import machine, prepare
     from zkml.models import bundled
 
-    results: dict[str, Any] = {"inputs": count, "machine": _machine(), "runs": {}}
+    results: dict[str, Any] = {"inputs": count, "machine": machine(), "runs": {}}
     with tempfile.TemporaryDirectory(prefix="zkml-batch-bench-") as tmp:
         scratch = Path(tmp)
-        layout = _prepare(bundled.SPECS["breast_cancer"], scratch / "circuits")
+        layout = prepare(bundled.SPECS["breast_cancer"], scratch / "circuits")
         inputs = batch_inputs(layout, count, BenchLayout.inputs(scratch, "inputs"))
         for label, kwargs in (("1 worker", {"workers": 1}), ("2 workers", {"workers": 2}),
                               ("ray local (2 CPUs)", {"ray_address": "local"})):

@@ -28,6 +28,19 @@ from typing import Any
 from zkml.circuit import CircuitSettings
 from zkml.errors import ChainError, VerificationFailed, ZkmlError
 from zkml.evm import rpc
+from zkml.evm.deployments import Deployments
+from zkml.evm.results import (
+    MAX_VERSIONS,
+    NOT_A_REGISTRY_HINT,
+    RecordedResult,
+    SubjectResult,
+    VersionAudit,
+    VersionInfo,
+    consistent,
+    duration_text,
+    parse_commitment,
+    utc,
+)
 from zkml.evm.verifier import (
     EIP170_LIMIT,
     Calldata,
@@ -43,16 +56,12 @@ from zkml.evm.verifier import (
 from zkml.export import ExportedModel
 from zkml.felts import felt_to_int
 from zkml.keys import current_keys
-from zkml.layout import ModelLayout, read_json, sha256_file_stat_cached, write_json
+from zkml.layout import ModelLayout, sha256_file_stat_cached
 from zkml.results import StageResult, inert, rounded
 from zkml.subjects import proof_commitments
 
 VERIFIER_CHOICES = ("auto", "own", "shared")
 MAX_COMMITMENT_POINTS = 255  # the registry keeps a subject's point count in one byte
-MAX_SCALE = 63  # the registry's own bound on a fixed-point scale
-MAX_VERSIONS = 10_000  # far more than any registry adds; a node saying more is not believed
-NOT_A_REGISTRY_HINT = ("an InferenceRegistry of this zkml never answers so: check --rpc-url "
-                       "and --registry")
 DEV_CHAIN_ID = 31337  # Anvil's and Hardhat's: a development chain
 DEFAULT_ACTIVATION_DELAY = 2 * 86_400  # seconds, on any other chain
 MAX_ACTIVATION_DELAY = 365 * 86_400  # the registry refuses a longer one
@@ -77,7 +86,7 @@ class NoResult(ChainError):
     """The registry holds no result for this commitment (in that version)."""
 
 
-# ------------------------------------------------------------------------------ records
+# ------------------------------------------------------------------------------ reading
 
 
 @dataclass(frozen=True)
@@ -98,116 +107,6 @@ class Deployment:
     verifier_bytes: int = 0
     activates_at: int = 0  # unix time from which the version counts for currentResultOf
     activation_delay: int = 0  # the registry's, in seconds
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    """A version as the registry records it (`versionInfo`), and the model zkml knows it as."""
-
-    version: int
-    verifier: str
-    vka: str | None
-    active: bool
-    commitments_in_proof: bool
-    subjects: int
-    instance_count: int
-    outputs_per_subject: int
-    result_count: int
-    vk_sha256: str
-    model_digest: str
-    proof_bytes: int
-    added_block: int
-    retired_block: int
-    weights_commitment: list[int]
-    output_lengths: list[int]
-    output_scales: list[int]
-    labels: list[str]
-    activates_at: int  # unix time: pending before (records, but does not count), active after
-    code_hash: str  # the verifier's code hash when the version was added
-    model: str | None = None  # from deployments.json, when zkml added it
-
-    @property
-    def shared(self) -> bool:
-        return self.vka is not None
-
-    @property
-    def retired(self) -> bool:
-        return self.retired_block != 0
-
-    @property
-    def status(self) -> str:
-        """active (counts for currentResultOf), pending (records, counts from activates_at) or
-        retired (records nothing), as the chain's latest block sees it."""
-        return "retired" if self.retired else "active" if self.active else "pending"
-
-    def describe_status(self) -> str:
-        if self.retired:
-            return f"retired at block {self.retired_block}"
-        return "active" if self.active else f"pending until {utc(self.activates_at)}"
-
-    def __str__(self) -> str:
-        kind = "shared verifier" if self.shared else "own verifier"
-        name = f" {self.model}" if self.model else ""
-        return (f"version {self.version}{name}: {self.describe_status()}, {kind} "
-                f"{self.verifier}, {self.result_count} result(s), key sha256 "
-                f"{self.vk_sha256[:16]}…")
-
-
-@dataclass(frozen=True)
-class VersionAudit:
-    """A version's verifying key and verifier as the chain holds them, each compared with
-    zkml's local artifacts of the model when they are there (None: nothing to compare)."""
-
-    version: int
-    status: str  # active, pending or retired
-    activates_at: int
-    vk_sha256: str  # vkHash
-    verifier: str
-    recorded_code_hash: str  # at addVersion
-    code_hash: str | None  # the code at the verifier's address now (None: no code)
-    vka: str | None  # the shared verifier's VKA, as a data contract
-    local_model: str | None = None  # the model folder compared with
-    vk_matches: bool | None = None  # its vk.key's sha256 is vkHash
-    verifier_matches: bool | None = None  # its compiled verifier (own or shared) is the code
-    vka_matches: bool | None = None  # shared: its vka.json is the data contract's code
-
-    @property
-    def code_unchanged(self) -> bool:
-        return self.code_hash == self.recorded_code_hash
-
-
-@dataclass(frozen=True)
-class RecordedResult:
-    """What a registry holds for one subject in one version."""
-
-    chain_id: int
-    registry: str
-    commitment: str  # 0x, 64 hex digits: the registry's key
-    version: int
-    active: bool  # whether that version is still active
-    model: str | None  # as deployments.json knows the version
-    result_id: int  # within its version: 1, 2, ...
-    outputs_fixed_point: list[int]  # all model outputs concatenated, x * 2^scale
-    outputs: list[float]
-    output_lengths: list[int]
-    output_scales: list[int]
-    labels: list[str]  # output 0's class names, or none
-    prediction: str | None  # the label (or index) of output 0's largest element, classifiers
-    block: int
-    transaction: str | None  # from the InferenceVerified event
-    other_versions: list[int] = field(default_factory=list)  # also holding a result for it
-    status: str = "active"  # of its version: active, pending or retired
-    activates_at: int = 0  # its version's activation time
-    current_version: int | None = None  # the version currentResultOf answers with (None: none)
-    audits: list[VersionAudit] = field(default_factory=list)  # this version's, then the others'
-
-    def __str__(self) -> str:
-        status = self.status
-        name = f" ({self.model})" if self.model else ""
-        outputs = ", ".join(f"{v:.4f}" for v in self.outputs)
-        label = f" -> {inert(self.prediction)}" if self.prediction is not None else ""
-        return (f"version {self.version}{name}, {status}: result #{self.result_id} "
-                f"[{outputs}]{label}, block {self.block}")
 
 
 @dataclass(kw_only=True)
@@ -236,26 +135,6 @@ class DeployResult(StageResult):
                          f"{utc(d.activates_at)}")
         parts += [f"retired version {v}" for v in self.retired]
         return f"{'; '.join(parts)} on chain {self.chain_id}, {self.gas:,} gas"
-
-
-def _same_chain(recorded: Any, identity: str) -> bool:
-    if recorded is None:  # an older zkml's record: only a chain that does not restart
-        return identity.startswith("genesis")
-    return bool(recorded == identity)
-
-
-def utc(seconds: int) -> str:
-    """A unix time as people read it: 2030-01-02 03:04:05 UTC."""
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(int(seconds)))
-
-
-def duration_text(seconds: int) -> str:
-    """2 days, 36 hours, 90 minutes, 45 s, or 0."""
-    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{seconds} s" if seconds else "0"
 
 
 def parse_activation_delay(text: str | int) -> int:
@@ -287,76 +166,7 @@ def activation_delay_for(chain: rpc.Chain, given: str | int | None) -> int:
     return 0 if chain.chain_id == DEV_CHAIN_ID else DEFAULT_ACTIVATION_DELAY
 
 
-class Deployments:
-    """deployments.json in the circuits folder, as one chain sees it: the registries zkml
-    deployed or used there with their versions, the shared verifier, and the chain's default
-    registry (the last one deployed or used).
-
-    Records are kept per chain id, each with the chain's identity (`rpc.Chain.identity`): a
-    record made on another chain of the same id (a restarted Anvil) is ignored, not an error,
-    and replaced by the first change. A throwaway chain (zkml's own Anvil, for one call) is
-    not written to the file: its record lives with the chain (`Chain.unrecorded`) and ends with
-    it. A record without identity (written by an older zkml) counts only on a chain known by
-    its genesis block, one that does not restart. Anything unreadable is rewritten on the next
-    change."""
-
-    def __init__(self, circuits_dir: Path, chain: rpc.Chain):
-        self.path = Path(circuits_dir) / "deployments.json"
-        self.throwaway = chain.throwaway
-        self.key = str(chain.chain_id)
-        self.records: dict[str, Any] = {}
-        self.record: dict[str, Any] = chain.unrecorded
-        if not self.throwaway:
-            if self.path.exists():
-                try:
-                    records = read_json(self.path, "deployments")
-                except ZkmlError:
-                    records = None
-                if isinstance(records, dict):
-                    self.records = {k: v for k, v in records.items() if isinstance(v, dict)}
-            record = self.records.get(self.key, {})
-            if not _same_chain(record.get("identity"), chain.identity):
-                record = {}  # another chain's, of the same id: ignored
-            self.record = {**record, "identity": chain.identity}
-        if not isinstance(self.record.get("registries"), dict):
-            self.record["registries"] = {}
-
-    @classmethod
-    def of(cls, layout: ModelLayout, chain: rpc.Chain) -> Deployments:
-        return cls(layout.root.parent, chain)
-
-    def registries(self) -> dict[str, Any]:
-        return self.record["registries"]
-
-    def registry(self, address: str) -> dict[str, Any]:
-        record = self.registries().setdefault(address, {})
-        if not isinstance(record.get("versions"), dict):
-            record["versions"] = {}
-        return record
-
-    def default_registry(self) -> str | None:
-        address = self.record.get("default")
-        return address if isinstance(address, str) else None
-
-    def use(self, address: str) -> None:
-        self.registry(address)
-        self.record["default"] = address
-        self.save()
-
-    def model_of(self, address: str, version: int) -> str | None:
-        record = self.registry(address)["versions"].get(str(version))
-        return record.get("model") if isinstance(record, dict) else None
-
-    def shared_verifier(self) -> dict[str, Any] | None:
-        record = self.record.get("shared_verifier")
-        return record if isinstance(record, dict) else None
-
-    def save(self) -> None:
-        if not self.throwaway:
-            write_json(self.path, {**self.records, self.key: self.record})
-
-
-# ------------------------------------------------------------------------------ the contract
+# ------------------------------------------------------------------------------ reading
 
 
 def contract(chain: rpc.Chain, address: str) -> Any:
@@ -701,7 +511,7 @@ def version_info(chain: rpc.Chain, registry: str, version: int,
     raw = _view(chain, contract(chain, registry).functions.versionInfo(int(version)))
     vka = raw[1] if int(raw[1], 16) else None
     model = deployments.model_of(registry, version) if deployments else None
-    return _consistent(registry, VersionInfo(
+    return consistent(registry, VersionInfo(
         version=int(version), verifier=raw[0], vka=vka, active=bool(raw[2]),
         commitments_in_proof=bool(raw[3]), subjects=int(raw[4]), instance_count=int(raw[5]),
         outputs_per_subject=int(raw[6]), result_count=int(raw[7]), vk_sha256=bytes(raw[8]).hex(),
@@ -710,26 +520,6 @@ def version_info(chain: rpc.Chain, registry: str, version: int,
         output_lengths=[int(v) for v in raw[14]], output_scales=[int(v) for v in raw[15]],
         labels=[str(v) for v in raw[16]], activates_at=int(raw[17]),
         code_hash="0x" + bytes(raw[18]).hex(), model=model))
-
-
-def _consistent(registry: str, info: VersionInfo) -> VersionInfo:
-    """The version, if it is one the registry can hold (addVersion checks all this); else the
-    node (or the contract at that address) is not what it claims: one line saying what."""
-    lengths, scales, labels = info.output_lengths, info.output_scales, info.labels
-    wrong = (
-        "no outputs" if not lengths else
-        f"{len(scales)} output scale(s) for {len(lengths)} output(s)"
-        if len(scales) != len(lengths) else
-        "an output of no elements" if min(lengths) < 1 else
-        f"a scale of 2^{max(scales)} (at most 2^{MAX_SCALE})" if max(scales) > MAX_SCALE else
-        f"outputs of {sum(lengths)} elements, yet {info.outputs_per_subject} per subject"
-        if sum(lengths) != info.outputs_per_subject else
-        f"{len(labels)} label(s) for {lengths[0]} classes" if labels and
-        len(labels) != lengths[0] else "")
-    if wrong:
-        raise ChainError(f"registry {registry} answered versionInfo({info.version}) with "
-                         f"{wrong}", hint=NOT_A_REGISTRY_HINT)
-    return info
 
 
 def _version_count(chain: rpc.Chain, registry: str) -> int:
@@ -793,18 +583,7 @@ def _hex(value: Any) -> str:
     return value if isinstance(value, str) else "0x" + bytes(value).hex()
 
 
-# ------------------------------------------------------------------------------ submitting
-
-
-@dataclass(frozen=True)
-class SubjectResult:
-    """What the registry holds for one subject after the submission."""
-
-    commitment: str  # the subject's input commitment as a 0x number: the registry's key
-    result_id: int
-    outputs_fixed_point: list[int]  # all model outputs concatenated, x * 2^scale
-    outputs: list[float]
-    recorded_now: bool  # False: recorded before (by any proof for this subject); unchanged
+# ------------------------------------------------------------------------------ reading
 
 
 @dataclass(kw_only=True)
@@ -888,19 +667,6 @@ def submit(chain: rpc.Chain, deployment: Deployment, layout: ModelLayout,
 
 
 # ------------------------------------------------------------------------------ reading
-
-
-def parse_commitment(text: str) -> int:
-    """A commitment as the registry keys it: a 0x number (as `zkml prove`, proof.secret.json
-    and the registry print it) below 2^256."""
-    try:
-        value = int(text, 16) if str(text).lower().startswith("0x") else int(text)
-    except (TypeError, ValueError):
-        raise ChainError(f"{text!r} is not a commitment",
-                         hint="give it as 0x… (from `zkml prove` or proof.secret.json)") from None
-    if not 0 <= value < 2**256:
-        raise ChainError("a commitment is a 256-bit number")
-    return value
 
 
 def _transaction_of(chain: rpc.Chain, registry: str, version: int, commitment: int,

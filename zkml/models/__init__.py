@@ -84,6 +84,8 @@ def resolve(
     model.name = name or source_name(source)
     if classes:
         model.classes = list(classes)
+    if model.holdout_labels is not None:
+        model.holdout_labels = _class_indices(model.holdout_labels, model.classes, samples)
     absolute = lambda p: None if p is None else str(Path(p).resolve())  # noqa: E731
     model.origin = ModelSource(canonical_source(source), absolute(weights), absolute(samples),
                                classes and list(classes))
@@ -140,13 +142,14 @@ def _from_python(path: Path, attr: str, weights: Path | None, samples: Path | No
                 for e in (example if isinstance(example, tuple | list) else [example])]
     module.eval()
     signature = _torch_signature(examples)
-    calibration, holdout = _user_samples(samples, signature, examples)
+    calibration, holdout, labels = _user_samples(samples, signature, examples)
     return LoadedModel(
         name=path.stem,
         description=f"{path}:{attr}",
         signature=signature,
         calibration=calibration,
         holdout=holdout,
+        holdout_labels=labels,
         module=module,
         classes=None if classes is None else [str(c) for c in classes],
         files=[path] if weights is None else [path, weights],
@@ -177,22 +180,24 @@ def _from_onnx(path: Path, samples: Path | None) -> LoadedModel:
         raise ModelError(f"{path} is not a readable ONNX model: {exc}") from None
     signature = read_signature(graph, str(path))
     examples = [np.zeros(spec.shape, dtype=spec.dtype) for spec in signature.inputs]
-    calibration, holdout = _user_samples(samples, signature, examples)
+    calibration, holdout, labels = _user_samples(samples, signature, examples)
     return LoadedModel(
         name=path.stem,
         description=str(path),
         signature=signature,
         calibration=calibration,
         holdout=holdout,
+        holdout_labels=labels,
         onnx_path=path,
         files=[path],
     )
 
 
 def _user_samples(samples: Path | None, signature: Signature, examples: list[np.ndarray]
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Split a user's sample file (or, lacking one, the example input) into calibration and
-    holdout: subjects' flat rows (zkml.signature)."""
+    holdout: subjects' flat rows (zkml.signature), and the holdout's labels as the file gives
+    them (class indices or names), if it does."""
     from zkml.inputs import load_samples
 
     if samples is None:
@@ -203,9 +208,29 @@ def _user_samples(samples: Path | None, signature: Signature, examples: list[np.
         count = len(arrays[0]) if signature.batch_axis else 1
         rows = np.concatenate([a.reshape(count, -1) for a in arrays], axis=1) if arrays \
             else np.zeros((1, 0))
-        return rows.copy(), rows.copy()
-    data = load_samples(samples, signature)
+        return rows.copy(), rows.copy(), None
+    loaded = load_samples(samples, signature)
+    data = loaded.rows
+    labels = None if loaded.labels is None else np.asarray(loaded.labels, dtype=object)
     if len(data) < 2:
-        return data, data
+        log.warning("%s holds one sample: the circuit is calibrated on it and its fidelity "
+                    "measured on the same one, which says little; give more rows", samples)
+        return data, data, labels
     cut = max(1, int(len(data) * 0.75))
-    return data[:cut], data[cut:]
+    return data[:cut], data[cut:], None if labels is None else labels[cut:]
+
+
+def _class_indices(labels: np.ndarray, classes: list[str] | None, samples: Path | None
+                   ) -> np.ndarray:
+    """Sample labels as class indices: names looked up in the model's classes."""
+    indices = []
+    for label in labels:
+        if isinstance(label, str):
+            if not classes or label not in classes:
+                raise ModelError(f"{samples}: label {label!r} is not one of the model's "
+                                 f"classes ({', '.join(classes or []) or 'none named'})",
+                                 hint="name the classes with --classes, or give indices")
+            indices.append(classes.index(label))
+        else:
+            indices.append(int(label))
+    return np.asarray(indices, dtype=np.int64)

@@ -76,15 +76,23 @@ def page_config(rpc_url: str | None, registry: str | None,
 
         rpc._parts(rpc_url)  # refused before anything is served
         if circuits_dir is not None:
-            from zkml.evm.registry import Deployments
+            from zkml.evm.deployments import Deployments
 
             deployments = Deployments(circuits_dir, rpc.connect(rpc_url, signing=False))
             registry = registry or deployments.default_registry()
-            if registry is not None and model is None:
-                model = _latest_model(deployments.registries().get(registry, {}))
+            if registry is not None:
+                config["models"] = _models(deployments.registries().get(registry, {}))
+                model = model or _latest_model(deployments.registries().get(registry, {}))
     config["registry"] = registry
     config["model"] = model
     return {k: v for k, v in config.items() if v}
+
+
+def _models(record: dict[str, Any]) -> dict[str, str]:
+    """Each version's model, as zkml added it: the page names the one a result came from."""
+    versions = record.get("versions", {})
+    return {str(v): str(entry["model"]) for v, entry in versions.items()
+            if str(v).isdigit() and isinstance(entry, dict) and entry.get("model")}
 
 
 def _latest_model(record: dict[str, Any]) -> str | None:

@@ -248,6 +248,7 @@
         for (const result of mine) section.appendChild(render(result, infos.get(result.version)));
         results.appendChild(section);
       }
+      showCheckCommand(found);
       status(found.length + " result(s) for your " + commitments.length + " commitment(s) in registry " +
         registry + " on chain " + chainId + " (" + count + " model version(s)).");
     } catch (error) {
@@ -270,6 +271,18 @@
     }
   }
 
+  // The `zkml commitment` line names the model of the version that recorded the subject's
+  // result (the oldest one, where the salt file was made), when the server knows it.
+  let models = {};
+  let latestModel = null;
+
+  function showCheckCommand(found) {
+    const versions = found.map(function (r) { return Number(r.version); }).sort(function (a, b) { return a - b; });
+    const model = versions.length && models[String(versions[0])] ? models[String(versions[0])] : latestModel;
+    if (model) $("check-command").textContent =
+      "zkml commitment " + model + " --input YOUR_INPUT.json --secret YOUR_SALT_FILE.json";
+  }
+
   // ---- wiring ----
 
   async function prefill() {
@@ -283,8 +296,9 @@
     const query = new URLSearchParams(location.search);
     $("rpc-url").value = query.get("rpc") || config.rpcUrl || "";
     $("registry").value = query.get("registry") || config.registry || "";
-    if (config.model) $("check-command").textContent =
-      "zkml commitment " + config.model + " --input YOUR_INPUT.json --secret YOUR_SALT_FILE.json";
+    models = config.models || {};
+    latestModel = config.model || null;
+    showCheckCommand([]);
   }
 
   const zone = $("drop-zone");
