@@ -255,6 +255,34 @@ def lstm(folder: Path) -> Built:
     return Built("lstm", path, samples)
 
 
+def _gemm_tree(tree, path_dtype):
+    """A fitted scikit-learn tree as hummingbird-ml's GEMM strategy holds it: which feature each
+    inner node compares (pick) with its threshold, each root-to-leaf path (+1: went left, -1:
+    right) in `path_dtype` with its count of left turns (depth), and each leaf's class shares."""
+    inner = [i for i in range(tree.node_count) if tree.children_left[i] >= 0]
+    leaves = [i for i in range(tree.node_count) if tree.children_left[i] < 0]
+    pick = np.zeros((tree.n_features, len(inner)), np.float32)
+    for j, i in enumerate(inner):
+        pick[tree.feature[i], j] = 1
+    paths = np.zeros((len(inner), len(leaves)), path_dtype)
+    depth = np.zeros(len(leaves), path_dtype)
+
+    def walk(node, path):
+        if tree.children_left[node] < 0:
+            leaf = leaves.index(node)
+            for j, left in path:
+                paths[j, leaf] = 1 if left else -1
+            depth[leaf] = sum(left for _, left in path)
+            return
+        walk(tree.children_left[node], [*path, (inner.index(node), True)])
+        walk(tree.children_right[node], [*path, (inner.index(node), False)])
+
+    walk(0, [])
+    values = tree.value[leaves, 0, :].astype(np.float32)
+    return (pick, tree.threshold[inner].astype(np.float32), paths, depth,
+            values / values.sum(1, keepdims=True))
+
+
 def tree_gemm(folder: Path) -> Built:
     """A decision tree (scikit-learn) translated to tensor ops as hummingbird-ml's GEMM strategy
     does (compare every feature with every threshold, then match root-to-leaf paths with two
@@ -265,33 +293,12 @@ def tree_gemm(folder: Path) -> Built:
 
     x, y = load_iris(return_X_y=True)
     tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(x, y).tree_
-    inner = [i for i in range(tree.node_count) if tree.children_left[i] >= 0]
-    leaves = [i for i in range(tree.node_count) if tree.children_left[i] < 0]
-    pick = np.zeros((4, len(inner)), np.float32)  # feature of each inner node
-    for j, i in enumerate(inner):
-        pick[tree.feature[i], j] = 1
-    paths = np.zeros((len(inner), len(leaves)), np.float32)  # +1: went left, -1: right
-    depth = np.zeros(len(leaves), np.float32)  # left turns on the path to each leaf
-
-    def walk(node, path):
-        if tree.children_left[node] < 0:
-            leaf = leaves.index(node)
-            for j, left in path:
-                paths[j, leaf] = 1 if left else -1
-            depth[leaf] = sum(left for _, left in path)
-            return
-        j = inner.index(node)
-        walk(tree.children_left[node], [*path, (j, True)])
-        walk(tree.children_right[node], [*path, (j, False)])
-
-    walk(0, [])
-    values = tree.value[leaves, 0, :].astype(np.float32)
-    values = values / values.sum(1, keepdims=True)
+    pick, threshold, paths, depth, values = _gemm_tree(tree, np.float32)
 
     class Gemm(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            for name, value in (("pick", pick), ("threshold", tree.threshold[inner]),
+            for name, value in (("pick", pick), ("threshold", threshold),
                                 ("paths", paths), ("depth", depth), ("values", values)):
                 self.register_buffer(name, torch.tensor(value, dtype=torch.float32))
 
@@ -321,26 +328,7 @@ def tree_int8(folder: Path) -> Built:
 
     x, y = load_iris(return_X_y=True)
     tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(x, y).tree_
-    inner = [i for i in range(tree.node_count) if tree.children_left[i] >= 0]
-    leaves = [i for i in range(tree.node_count) if tree.children_left[i] < 0]
-    pick = np.zeros((4, len(inner)), np.float32)
-    for j, i in enumerate(inner):
-        pick[tree.feature[i], j] = 1
-    paths = np.zeros((len(inner), len(leaves)), np.int8)  # +1: went left, -1: right
-    depth = np.zeros(len(leaves), np.int8)
-
-    def walk(node, path):
-        if tree.children_left[node] < 0:
-            leaf = leaves.index(node)
-            for j, left in path:
-                paths[j, leaf] = 1 if left else -1
-            depth[leaf] = sum(left for _, left in path)
-            return
-        walk(tree.children_left[node], [*path, (inner.index(node), True)])
-        walk(tree.children_right[node], [*path, (inner.index(node), False)])
-
-    walk(0, [])
-    values = tree.value[leaves, 0, :].astype(np.float32)
+    pick, threshold, paths, depth, values = _gemm_tree(tree, np.int8)
     nodes = [
         helper.make_node("MatMul", ["features", "pick"], ["picked"]),
         helper.make_node("LessOrEqual", ["picked", "threshold"], ["left_bool"]),
@@ -352,9 +340,8 @@ def tree_int8(folder: Path) -> Built:
     ]
     model = _graph(nodes, [_io("features", TensorProto.FLOAT, ["n", 4])],
                    [_io("probabilities", TensorProto.FLOAT, ["n", 3])],
-                   {"pick": pick, "threshold": tree.threshold[inner].astype(np.float32),
-                    "paths": paths, "depth": depth,
-                    "values": values / values.sum(1, keepdims=True)}, opset=13)
+                   {"pick": pick, "threshold": threshold, "paths": paths, "depth": depth,
+                    "values": values}, opset=13)
     return _save(model, folder, "tree_int8", x[::12][:SAMPLES].tolist())
 
 
