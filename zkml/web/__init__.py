@@ -33,10 +33,12 @@ FILES = {  # what the page is made of, and nothing else is served
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/registry-abi.js": ("registry-abi.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
+    "/favicon.svg": ("favicon.svg", "image/svg+xml"),
     "/vendor/ethers.umd.min.js": ("vendor/ethers.umd.min.js", "text/javascript; charset=utf-8"),
 }
 VENDORED = {"vendor/ethers.umd.min.js": ("ethers", "dist/ethers.umd.min.js")}  # npm file
-RELAYED = ("eth_chainId", "eth_blockNumber", "eth_call", "eth_getLogs")  # what app.js asks
+# what app.js asks: the chain, the registry's views and events, a verifier's code (its hash)
+RELAYED = ("eth_chainId", "eth_blockNumber", "eth_call", "eth_getLogs", "eth_getCode")
 MAX_REQUEST_BYTES = 2**20  # far above any request app.js makes
 
 
