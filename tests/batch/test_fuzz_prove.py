@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from zkml import circuit, proof
 from zkml.errors import InputError
+from zkml.export import ExportedModel
 from zkml.felts import felts_to_floats
 
 pytestmark = pytest.mark.integration
@@ -25,7 +26,8 @@ def test_prove_is_exact_or_refuses(breast_cancer, tmp_path, sample):
     except InputError as exc:
         assert "\n" not in exc.message
         return
-    witness = circuit.witness(breast_cancer, array, [1])  # the salt does not change outputs
+    signature = ExportedModel.load(breast_cancer).signature
+    witness = circuit.witness(breast_cancer, array, [1], signature)  # the salt changes no output
     scale = circuit.CircuitSettings.load(breast_cancer).output_scales[0]
     assert result.instances.outputs[0] == felts_to_floats(witness["outputs"][0], scale)
     assert proof.verify(breast_cancer, tmp_path / "p.json").instances.outputs == \

@@ -97,10 +97,12 @@ def test_the_report_gives_each_outputs_budget_error_and_margin(circuits):
 def circuit_outputs(layout):
     """The compiled circuit's single output on each held-out sample, as fidelity.json saw it."""
     settings = circuit.CircuitSettings.load(layout)
-    holdout = ExportedModel.load(layout).holdout[:50]
+    exported = ExportedModel.load(layout)
     salts = [0] if settings.salted else None
-    return np.asarray([felts_to_floats(circuit.witness(layout, row[None], salts)["outputs"][0],
-                                       settings.output_scales[0])[0] for row in holdout])
+    return np.asarray([
+        felts_to_floats(circuit.witness(layout, row[None], salts, exported.signature)["outputs"][0],
+                        settings.output_scales[0])[0]
+        for row in exported.holdout[:50]])
 
 
 def test_a_single_output_models_decision_flips(circuits):

@@ -38,8 +38,9 @@ def test_search_finds_values_where_they_are(breast_cancer, tmp_path):
     """Positive control: the same search finds the input in the witness, which holds it."""
     from zkml.circuit import witness
 
-    private = ExportedModel.load(breast_cancer).holdout[:1]
+    exported = ExportedModel.load(breast_cancer)
+    private = exported.holdout[:1]
     scale = CircuitSettings.load(breast_cancer).input_scale
-    witness(breast_cancer, private, [12345], tmp_path / "witness.json")
+    witness(breast_cancer, private, [12345], exported.signature, tmp_path / "witness.json")
     text = (tmp_path / "witness.json").read_text()
     assert all(any(form in text for form in encodings(float(v), scale)) for v in private.ravel())
