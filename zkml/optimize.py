@@ -186,9 +186,11 @@ class Candidate:
             "" if self.logrows is None else f"measured {self.logrows} (area {self.area:,})")
             if p)]
         if self.error_pct is not None:
+            partial = self.samples is not None and self.samples < fidelity.SAMPLES and \
+                self.rejected is not None
             parts.append(f"max |error| {self.error_pct:.3g} % of spread" + (
-                f" on {self.samples} held-out samples" if self.samples is not None and
-                self.samples < fidelity.SAMPLES and self.rejected else ""))
+                f" on {self.samples} held-out sample{'s' if self.samples != 1 else ''}"
+                if partial else ""))
         parts.append("inside the budget" if self.rejected is None else
                      f"outside the budget ({self.excess:.3g}x)" if self.outside_budget and
                      self.excess is not None else self.rejected)
@@ -563,18 +565,26 @@ def choose(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions
         folders: dict[int, ModelLayout] = {}
         best: Candidate | None = None
         higher = options.calibration_scales is not None
+        forced: Candidate | None = None  # built although estimated outside the budget
         stop = "no setting was left to try"
         while True:
             live = [c for c in pool if c.rejected is None and c.excess is None]
-            calibrations = sum(t.built for t in tried)
-            if not live or calibrations >= MAX_BUILDS:
-                if best is None and not higher and calibrations < MAX_BUILDS:
+            if sum(t.built for t in tried) >= MAX_BUILDS:
+                stop = f"stopped after {MAX_BUILDS} builds"
+                break
+            if not live:
+                if best is None and not higher:
                     higher = True  # nothing coarser met the budget: finer scales
                     pool += list(_candidates(options, facts, HIGHER_SCALES))
                     estimated = len(pool)
                     continue
-                if calibrations >= MAX_BUILDS:
-                    stop = f"stopped after {MAX_BUILDS} builds"
+                if best is None and forced is None:  # the finest scale measured, not guessed
+                    finest = [t for t in tried if not t.built and
+                              (t.rejected or "").startswith("estimated outside")]
+                    if finest:
+                        forced = min(finest, key=lambda t: (-t.scale, t.area))
+                        forced.rejected = None
+                        continue
                 break
             candidate = min(live, key=_order)
             if best is not None and _order(candidate) >= _order(best):
@@ -584,7 +594,7 @@ def choose(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions
                 break
             if candidate not in tried:
                 tried.append(candidate)
-            why = _hopeless(candidate, tried)
+            why = None if candidate is forced else _hopeless(candidate, tried)
             if why is not None:
                 candidate.rejected = why
                 continue
@@ -740,11 +750,22 @@ def _nothing_fits(tried: list[Candidate], folders: dict[int, ModelLayout],
     also = "" if smallest is closest else (
         f"; the least area tried, {smallest.label()}, has max |error| "
         f"{smallest.max_abs_error:.3g} ({smallest.error_pct:.3g} % of the spread"
-        + (f" on {smallest.samples} held-out samples" if smallest.samples and
-           smallest.samples < fidelity.SAMPLES else "") + ")")
+        + (f" on {smallest.samples} held-out sample{'s' if smallest.samples != 1 else ''}"
+           if smallest.samples and smallest.samples < len(exported.holdout[:fidelity.SAMPLES])
+           else "") + ")")
+    finer = [c for c in tried if not c.built and c.scale > closest.scale]
+    if finer:
+        top = max(finer, key=lambda c: c.scale)
+        also += f"; finer scales were not built (scale {top.scale}: {top.rejected})"
+    samples = report.lookup_overflows or report.input_overflows
     return fidelity.BudgetExceeded(
         f"no setting meets the error budget: {what} at the closest setting tried, "
-        f"{closest.label()}{also}", report, hint=fidelity.BUDGET_HINT)
+        f"{closest.label()}{also}", report,
+        hint=fidelity.BUDGET_HINT if samples else SEARCH_HINT)
+
+
+SEARCH_HINT = ("raise --max-error-pct or --max-error (or lower --min-agreement) if that is "
+               "acceptable")
 
 
 def _adopt(trial: ModelLayout, layout: ModelLayout) -> None:

@@ -47,6 +47,25 @@ def test_plain_compile_sizes_lookups_to_the_rows(tiny):
     assert high.logrows > result.logrows  # what the search stayed away from
 
 
+def test_a_model_above_a_logrows_step_gets_the_scale_in_between(tiny):
+    """Scale 12's Sigmoid table needs logrows more than the budget does: with a budget scale 10
+    meets (and 9 does not), the search builds the scale in between, which fits fewer logrows
+    than 12, and not a coarser one that misses the budget."""
+    from zkml.fidelity import BudgetExceeded
+
+    ten = pipeline.compile_model(tiny, CircuitOptions(calibration_scales=(10,)), force=True)
+    budget = 1.1 * ten.fidelity.worst.error_pct
+    twelve = pipeline.compile_model(tiny, CircuitOptions(calibration_scales=(12,),
+                                                         max_error_pct=budget), force=True)
+    result = pipeline.compile_model(tiny, CircuitOptions(max_error_pct=budget), force=True)
+    scale = json.loads(tiny.settings.read_text())["run_args"]["input_scale"]
+    assert 8 < scale < 12 and result.fidelity.within_budget
+    assert result.logrows < twelve.logrows
+    with pytest.raises(BudgetExceeded):
+        pipeline.compile_model(tiny, CircuitOptions(calibration_scales=(scale - 1,),
+                                                    max_error_pct=budget), force=True)
+
+
 def test_a_tighter_budget_costs_work_never_error(tiny):
     """The ladder keeps to the budget: a tighter one gives a finer scale (a narrower lookup
     margin or more logrows), never a circuit outside it."""
