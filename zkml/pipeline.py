@@ -99,7 +99,7 @@ def optimize_model(layout: ModelLayout, goal: str, base: CircuitOptions | None =
     report = read_json(layout.optimize_report, "optimize report")
     result = compile_model(layout, CircuitOptions(**report["chosen"]), force)
     result.seconds += searched.seconds
-    result.search = report["reason"]
+    result.search, result.tried = report["reason"], []
     if searched.cached:
         log.info("settings search cached: %s", report["reason"])
     return result
