@@ -81,6 +81,9 @@ MIN_LOOKUP_MARGIN = 1.0  # lookup tables always cover the calibration samples' r
 LOOKUP_MARGIN = 2.0  # ezkl's own
 TABLE_FIT = 0.98  # slack when narrowing a table to fit (ezkl rounds its bounds outwards)
 ERROR_SLACK = 2.0  # settings estimated past this multiple of the budget are not built
+# below this area a proof's fixed costs dominate (a few tenths of a second whatever the area):
+# smaller areas count alike, so the finer scale and fewer columns (less verifier gas) win
+AREA_FLOOR = 2**14
 MAX_BUILDS = 12  # calibrations one search may run
 INNER_COLUMNS = 1  # --optimize: variants with this many inner columns more and fewer
 SHORTLIST = 3  # --optimize: candidates that get keys and timed proofs
@@ -203,11 +206,12 @@ def _rank(candidate: Candidate) -> tuple[int, float]:
     return candidate.area, candidate.excess if candidate.excess is not None else math.inf
 
 
-def _order(candidate: Candidate) -> tuple[int, bool, int, int, int]:
-    """The search's order: less area; at equal area ezkl's lookup margin before a narrowed
-    one, then the finer scale, fewer columns, fewer legs."""
-    return (candidate.area, candidate.narrow, -candidate.scale, candidate.cols,
-            candidate.options.decomp_legs or 0)
+def _order(candidate: Candidate) -> tuple[int, bool, int, int, int, int]:
+    """The search's order: less area (below AREA_FLOOR all alike); at equal area ezkl's lookup
+    margin before a narrowed one, then the finer scale, fewer columns, the less area below
+    the floor, fewer legs."""
+    return (max(candidate.area, AREA_FLOOR), candidate.narrow, -candidate.scale, candidate.cols,
+            candidate.area, candidate.options.decomp_legs or 0)
 
 
 # ------------------------------------------------------------------------------ facts
