@@ -564,6 +564,14 @@ def choose(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions
         data = _extremes(exported, facts)
         scales: Iterable[int] = options.calibration_scales or SCALES
         pool = list(_candidates(options, facts, scales))
+        if not pool:  # only options that fix the decomposition get here
+            scale = min(scales)
+            raise CircuitError(
+                f"no setting fits the options given: values at scale {scale} need "
+                f"{min(facts.bits(scale, r) for r in facts.rebases)} bits, more than "
+                f"{options.decomp_legs or 1} range-check leg(s) of at most {MAX_BASE_BITS} "
+                "bits hold",
+                hint="leave the range-check decomposition to compile, or give more legs")
         estimated = len(pool)
         tried: list[Candidate] = []
         folders: dict[int, ModelLayout] = {}

@@ -11,6 +11,7 @@ one line. A cut costs one gen_settings: about a second for the benchmark's large
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ class Layer:
     node: str
     op: str
     cells: int
-    elements: int  # values the node outputs (what its per-value costs multiply)
+    elements: int  # values the node outputs (what its per-value costs multiply; 0: unknown)
 
 
 def profile(graph: Path, run_args: dict[str, Any]) -> list[Layer]:
@@ -62,10 +63,9 @@ def profile(graph: Path, run_args: dict[str, Any]) -> list[Layer]:
                 continue  # a cut ezkl cannot read alone (e.g. a shape-only tensor): the next
             cells = int(read_json(settings, "settings")["total_assignments"])
             value = typed.get(node.output[0])
-            shape = value.type.tensor_type.shape.dim if value is not None else []
-            elements = 1
-            for dim in shape:
-                elements *= dim.dim_value or 1
+            dims = [d.dim_value for d in value.type.tensor_type.shape.dim] \
+                if value is not None else []
+            elements = math.prod(dims) if dims and all(dims) else 0  # 0: not known
             if node.name.startswith("zkml_"):
                 plumbing += cells - before
             else:
