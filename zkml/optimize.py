@@ -81,9 +81,10 @@ MIN_LOOKUP_MARGIN = 1.0  # lookup tables always cover the calibration samples' r
 LOOKUP_MARGIN = 2.0  # ezkl's own
 TABLE_FIT = 0.98  # slack when narrowing a table to fit (ezkl rounds its bounds outwards)
 ERROR_SLACK = 2.0  # settings estimated past this multiple of the budget are not built
-# below this area a proof's fixed costs dominate (a few tenths of a second whatever the area):
-# smaller areas count alike, so the finer scale and fewer columns (less verifier gas) win
-AREA_FLOOR = 2**14
+# below this area a proof takes about a second or less whatever the area, while every inner
+# column adds verifier gas (digits: 2 columns at logrows 12 cost 129k gas more than 1 at 13):
+# smaller areas count alike, so the finer scale and fewer columns win
+AREA_FLOOR = 2**15
 MAX_BUILDS = 12  # calibrations one search may run
 INNER_COLUMNS = 1  # --optimize: variants with this many inner columns more and fewer
 SHORTLIST = 3  # --optimize: candidates that get keys and timed proofs
