@@ -57,19 +57,19 @@ class CircuitOptions:
     # least area (the range-check table has `base` rows); DECOMPOSITION where nothing chooses
     decomp_base: int | None = None
     decomp_legs: int | None = None
-    # columns per lookup/einsum region: more columns, fewer rows; None: compile measures and
-    # picks the layout (columns and range-check decomposition) with the least proving work
+    # columns per lookup/einsum region: more columns, fewer rows; None: compile's search
+    # (zkml.optimize) picks them with the rest, for the least proving area
     num_inner_cols: int | None = None
     calibration_target: str = "resources"
-    # fixed-point scales (fractional bits) calibration may choose from; None: ezkl's own list.
-    # `--optimize` tries single low scales, which can shrink the circuit by a logrow or two.
+    # fixed-point scales (fractional bits) to choose from; None: the search tries every scale
+    # from 1 to 14, and 15 to 18 when the budget needs them (accuracy target: ezkl's own list)
     calibration_scales: tuple[int, ...] | None = None
-    # rescaling multipliers calibration may choose from; None: ezkl's own. [1] keeps
-    # nonlinearities at the chosen scale, so their lookup tables do not grow
+    # ezkl's rescaling multipliers to choose from; None: the search tries 1, 2 and 10 (1 alone
+    # with lookup tables: it keeps nonlinearities at the chosen scale, their tables small)
     scale_rebase_multiplier: tuple[int, ...] | None = None
     # how far lookup tables reach past the calibration samples' range (ezkl's
-    # lookup_safety_margin); None: ezkl's 2. The scale ladder narrows it (never below 1) when
-    # the error budget needs a finer scale at the same logrows
+    # lookup_safety_margin); None: ezkl's 2, which the search narrows (never below 1) to fit
+    # a finer scale into the same logrows when the error budget needs it
     lookup_margin: float | None = None
     # cap on logrows for calibration: a lookup table taller than 2^max_logrows is split over
     # several columns (--optimize tries it); None: no cap
