@@ -83,7 +83,7 @@ TABLE_FIT = 0.98  # slack when narrowing a table to fit (ezkl rounds its bounds 
 ERROR_SLACK = 2.0  # settings estimated past this multiple of the budget are not built
 # below this area a proof takes about a second or less whatever the area, while every inner
 # column adds verifier gas (digits: 2 columns at logrows 12 cost 129k gas more than 1 at 13):
-# smaller areas count alike, so the finer scale and fewer columns win
+# there fewer columns come first, then less area
 AREA_FLOOR = 2**15
 MAX_BUILDS = 12  # calibrations one search may run
 INNER_COLUMNS = 1  # --optimize: variants with this many inner columns more and fewer
@@ -207,12 +207,14 @@ def _rank(candidate: Candidate) -> tuple[int, float]:
     return candidate.area, candidate.excess if candidate.excess is not None else math.inf
 
 
-def _order(candidate: Candidate) -> tuple[int, bool, int, int, int, int]:
-    """The search's order: less area (below AREA_FLOOR all alike); at equal area ezkl's lookup
-    margin before a narrowed one, then the finer scale, fewer columns, the less area below
-    the floor, fewer legs."""
-    return (max(candidate.area, AREA_FLOOR), candidate.narrow, -candidate.scale, candidate.cols,
-            candidate.area, candidate.options.decomp_legs or 0)
+def _order(candidate: Candidate) -> tuple[int, int, int, bool, int, int, int]:
+    """The search's order: less area, but below AREA_FLOOR fewer columns first; at equal
+    area ezkl's lookup margin before a narrowed one, then the finer scale, fewer columns,
+    fewer legs."""
+    small = candidate.area <= AREA_FLOOR
+    return (max(candidate.area, AREA_FLOOR), candidate.cols if small else 0, candidate.area,
+            candidate.narrow, -candidate.scale, candidate.cols,
+            candidate.options.decomp_legs or 0)
 
 
 # ------------------------------------------------------------------------------ facts

@@ -36,7 +36,7 @@ def tiny(tmp_path):
 
 def test_plain_compile_sizes_lookups_to_the_rows(tiny):
     """A Sigmoid's lookup table at a high scale needs far more rows than the model: the search
-    keeps the area under the floor below which areas count alike (a tiny model has such
+    keeps the area under the floor below which fewer columns come first (a tiny model has such
     settings), and says what it built."""
     result = pipeline.compile_model(tiny)
     settings = json.loads(tiny.settings.read_text())

@@ -83,7 +83,7 @@ def test_the_search_builds_less_area_first_then_the_finer_scale():
     assert sorted([one, coarser, three], key=optimize._order) == [three, coarser, one]
 
 
-def test_below_the_floor_areas_count_alike_and_fewer_columns_win():
+def test_below_the_floor_fewer_columns_come_first():
     small = facts()
     small.cells = {1: (2_000.0, 100.0), 2: (1_800.0, 100.0)}
     one = estimated(12, legs=3, cols=1, known=small)
