@@ -54,8 +54,8 @@ def _save(model, folder: Path, name: str, fields: int) -> Path:
 
 def tail_slice(folder: Path, fields: int = FIELDS) -> Path:
     """record[:, -16:] through a Slice, then a linear layer: what a tabular model that ignores
-    most of a record looks like. Compile gives it 3 inner columns at logrows 11, where a subject
-    spans two commitment columns."""
+    most of a record looks like. With 3 inner columns it compiles at logrows 11, where a
+    subject spans two commitment columns."""
     from onnx import helper
 
     read = helper.make_node("Slice", ["record", "starts", "ends", "axes"], ["fields"])

@@ -27,6 +27,9 @@ from zkml.layout import (
 from zkml.signature import Signature
 
 # ezkl's Python PyRunArgs defaults to *public* inputs; every visibility is set here on purpose.
+# 256^4 range checks where no search chooses (ezkl's own 16384^2 needs a 2^14-row table:
+# logrows 15 on a model of a thousand rows)
+DECOMPOSITION = (256, 4)
 INPUT_VISIBILITY = ("committed", "private")
 COMMITMENT_VISIBILITY = {"kzg": "polycommit", "poseidon": "hashed/public"}
 COMMITMENTS = ("auto", *subjects.SCHEMES)
@@ -49,23 +52,24 @@ class CircuitOptions:
     weights: str = "fixed"
     # private inputs (subjects) per proof; None: the batch of the exported example input
     subjects: int | None = None
-    # decomposition of range checks: 256^4 instead of ezkl's 16384^2 shrinks the lookup tables,
-    # logrows 15 -> 10 and a 138 MB -> 3 MB proving key on the bundled MLP, same outputs
-    decomp_base: int = 256
-    decomp_legs: int = 4
-    # columns per lookup/einsum region: more columns, fewer rows; None: compile measures and
-    # picks the layout (columns and range-check decomposition) with the least proving work
+    # decomposition of range checks (base^legs covers every value the circuit decomposes);
+    # None: compile chooses it with the scale and the columns, by the values' bits and the
+    # least area (the range-check table has `base` rows); DECOMPOSITION where nothing chooses
+    decomp_base: int | None = None
+    decomp_legs: int | None = None
+    # columns per lookup/einsum region: more columns, fewer rows; None: compile's search
+    # (zkml.optimize) picks them with the rest, for the least proving area
     num_inner_cols: int | None = None
     calibration_target: str = "resources"
-    # fixed-point scales (fractional bits) calibration may choose from; None: ezkl's own list.
-    # `--optimize` tries single low scales, which can shrink the circuit by a logrow or two.
+    # fixed-point scales (fractional bits) to choose from; None: the search tries every scale
+    # from 1 to 14, and 15 to 18 when the budget needs them (accuracy target: ezkl's own list)
     calibration_scales: tuple[int, ...] | None = None
-    # rescaling multipliers calibration may choose from; None: ezkl's own. [1] keeps
-    # nonlinearities at the chosen scale, so their lookup tables do not grow
+    # ezkl's rescaling multipliers to choose from; None: the search tries 1, 2 and 10 (1 alone
+    # with lookup tables: it keeps nonlinearities at the chosen scale, their tables small)
     scale_rebase_multiplier: tuple[int, ...] | None = None
     # how far lookup tables reach past the calibration samples' range (ezkl's
-    # lookup_safety_margin); None: ezkl's 2. The scale ladder narrows it (never below 1) when
-    # the error budget needs a finer scale at the same logrows
+    # lookup_safety_margin); None: ezkl's 2, which the search narrows (never below 1) to fit
+    # a finer scale into the same logrows when the error budget needs it
     lookup_margin: float | None = None
     # cap on logrows for calibration: a lookup table taller than 2^max_logrows is split over
     # several columns (--optimize tries it); None: no cap
@@ -122,14 +126,23 @@ class CircuitOptions:
             text += f", no decision flips at {self.decision_threshold:g}"
         return text + f"; a classifier keeps its argmax on >= {self.min_agreement:.0%} of them"
 
+    @property
+    def decomposition(self) -> tuple[int, int]:
+        """(base, legs) of range checks: as given, else DECOMPOSITION."""
+        return (self.decomp_base or DECOMPOSITION[0], self.decomp_legs or DECOMPOSITION[1])
+
     def describe(self) -> str:
         scales = ("calibrated scales" if self.calibration_scales is None
                   else f"scale {', '.join(map(str, self.calibration_scales))}")
         cols = "chosen" if self.num_inner_cols is None else self.num_inner_cols
         extra = "" if self.lookup_margin is None else f", lookup margin {self.lookup_margin:g}"
+        if self.scale_rebase_multiplier is not None:
+            extra += f", rebase x{','.join(map(str, self.scale_rebase_multiplier))}"
         if self.max_logrows is not None:
             extra += f", logrows <= {self.max_logrows}"
-        return (f"decomp {self.decomp_base}^{self.decomp_legs}, {cols} inner "
+        decomposition = "chosen" if self.decomp_base is None else \
+            f"{self.decomp_base}^{self.decomp_legs}"
+        return (f"decomp {decomposition}, {cols} inner "
                 f"columns, {self.calibration_target} calibration, {scales}{extra}")
 
 
@@ -203,8 +216,8 @@ def run_args(options: CircuitOptions, subjects_per_proof: int) -> dict[str, Any]
         "input_visibility": "private" if scheme is None else COMMITMENT_VISIBILITY[scheme],
         "output_visibility": "public",
         "param_visibility": WEIGHT_VISIBILITY[options.weights],
-        "decomp_base": options.decomp_base,
-        "decomp_legs": options.decomp_legs,
+        "decomp_base": options.decomposition[0],
+        "decomp_legs": options.decomposition[1],
         "num_inner_cols": options.num_inner_cols or 1,
         # ezkl's Freivalds matmul check adds advice columns (and verifier gas) for batched
         # circuits; plain constraints are cheaper here

@@ -119,7 +119,7 @@ class FidelityReport:
     def problem(self) -> str | None:
         """Why this circuit cannot be used (None: inside its budget)."""
         if self.input_overflows:
-            return (f"{self.input_overflows} of {self.samples} held-out samples are outside "
+            return (f"{self.input_overflows} held-out samples are outside "
                     "the circuit's input range")
         if self.lookup_overflows:
             return (f"{self.lookup_overflows} of {self.samples} held-out samples drive a "
@@ -168,11 +168,12 @@ def budget(options: CircuitOptions, output_spread: float) -> float:
 
 def compare(circuit: np.ndarray, reference: np.ndarray, options: CircuitOptions,
             index: int = 0, shape: tuple[int, ...] | None = None,
-            labels: np.ndarray | None = None) -> OutputFidelity:
-    """One output's figures: circuit and float values, one row per held-out sample."""
+            labels: np.ndarray | None = None, width: float | None = None) -> OutputFidelity:
+    """One output's figures: circuit and float values, one row per held-out sample (width:
+    the output's spread, when it comes from more samples than these)."""
     error = np.abs(circuit - reference)
     single = reference.shape[1] == 1
-    width = spread(reference)
+    width = spread(reference) if width is None else width
     allowed = budget(options, width)
     flips = None
     threshold = options.decision_threshold if single else None
@@ -204,23 +205,33 @@ def compare(circuit: np.ndarray, reference: np.ndarray, options: CircuitOptions,
     )
 
 
-def measure(layout: ModelLayout, exported: ExportedModel,
-            options: CircuitOptions) -> FidelityReport:
+def measure(layout: ModelLayout, exported: ExportedModel, options: CircuitOptions,
+            stop_outside: bool = False) -> FidelityReport:
     """Run the compiled circuit on the held-out samples, compare every output with the float
-    model's, and write fidelity.json (see `check` for the verdict)."""
+    model's, and write fidelity.json (see `check` for the verdict). stop_outside: stop at the
+    first proof's worth of samples that puts the circuit outside its budget (a search's
+    rejected setting need not run the rest); the report then covers the samples run."""
     from zkml import subjects
     from zkml.circuit import CircuitSettings, input_limits, witness
     from zkml.felts import felts_to_floats
 
     settings = CircuitSettings.load(layout)
     count = min(SAMPLES, len(exported.holdout))
-    held_out = exported.holdout[:count]
-    input_overflows = int((np.abs(held_out) >= input_limits(settings, exported.signature)
-                           ).any(axis=1).sum())
+    limits = input_limits(settings, exported.signature)
+    outside = (np.abs(exported.holdout[:count]) >= limits).any(axis=1)
+    # a search stops at the first sample outside the input range: run the samples from it on
+    order = np.roll(np.arange(count), -int(np.argmax(outside))) if stop_outside else \
+        np.arange(count)
+    held_out = exported.holdout[:count][order]
+    references = [exported.holdout_reference[i][:count].reshape(count, -1)[order]
+                  for i in range(len(exported.output_shapes))]
+    widths = [spread(r) for r in references]
+    input_overflows = int(outside.sum())
+    groups = subjects.groups(held_out, settings.subjects)
     circuit_outputs: list[list[list[float]]] = [[] for _ in exported.output_shapes]
     salts = [0] * settings.subjects if settings.salted else None
     overflows = 0
-    for rows in subjects.groups(exported.holdout[:count], settings.subjects):
+    for rows in groups:
         result = witness(layout, rows, salts, signature=exported.signature)
         overflows += not settings.lookups_fit(result)
         for i, (felts, scale) in enumerate(zip(result["outputs"], settings.output_scales,
@@ -229,21 +240,40 @@ def measure(layout: ModelLayout, exported: ExportedModel,
             per_row = len(values) // settings.subjects
             circuit_outputs[i] += [values[j * per_row:(j + 1) * per_row]
                                    for j in range(settings.subjects)]
+        if stop_outside and (overflows or input_overflows or not _inside(
+                circuit_outputs, references, widths, options)):
+            break
+    done = min(count, len(circuit_outputs[0]))
     outputs = []
     for i, shape in enumerate(exported.output_shapes):
-        reference = exported.holdout_reference[i][:count].reshape(count, -1)
-        labels = exported.holdout_labels[:count] if exported.holdout_labels is not None \
-            and i == 0 else None
-        outputs.append(compare(np.asarray(circuit_outputs[i][:count]), reference, options, i,
-                               tuple(shape), labels))
+        labels = exported.holdout_labels[:count][order][:done] \
+            if exported.holdout_labels is not None and i == 0 else None
+        outputs.append(compare(np.asarray(circuit_outputs[i][:done]), references[i][:done],
+                               options, i, tuple(shape), labels, widths[i]))
     report = FidelityReport(
-        samples=count, logrows=settings.logrows, num_rows=settings.num_rows,
+        samples=done, logrows=settings.logrows, num_rows=settings.num_rows,
         input_scale=settings.input_scale, output_scales=settings.output_scales,
         min_agreement=options.min_agreement, outputs=outputs, lookup_overflows=overflows,
         input_overflows=input_overflows,
     )
     write_json(layout.fidelity, to_json(report))
     return report
+
+
+def _inside(circuit: list[list[list[float]]], references: list[np.ndarray],
+            widths: list[float], options: CircuitOptions) -> bool:
+    """Whether the samples run so far leave every output inside its budget (its argmax
+    agreement judged against all the samples still to come)."""
+    count = len(references[0])
+    for values, reference, width in zip(circuit, references, widths, strict=True):
+        done = min(len(values), count)
+        figures = compare(np.asarray(values[:done]), reference[:done], options, width=width)
+        if not figures.within_budget:
+            return False
+        if figures.agreement_kind == "argmax" and \
+                (1 - figures.agreement) * done > (1 - options.min_agreement) * count:
+            return False
+    return True
 
 
 def validate(options: CircuitOptions, exported: ExportedModel) -> None:

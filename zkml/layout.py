@@ -111,6 +111,7 @@ class ModelLayout:
     compiled = property(lambda self: self.root / "model.compiled")
     fidelity = property(lambda self: self.root / "fidelity.json")
     optimize_report = property(lambda self: self.root / "optimize.json")  # compile --optimize
+    search_report = property(lambda self: self.root / "search.json")  # what compile tried
     key_record = property(lambda self: self.root / "keys.json")  # what the keys were made from
     vk = property(lambda self: self.root / "vk.key")
     pk = property(lambda self: self.root / "pk.key")

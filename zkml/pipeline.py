@@ -1,14 +1,14 @@
 """The compile stage: export -> compile (this module) -> setup (zkml.keys).
 
-Compile builds the ladder's choice (or, with a goal, --optimize's search winner) under the stage
-cache (zkml.stages); proving and verifying (zkml.proof) read what the stages leave.
+Compile builds the search's choice (zkml.optimize; with a goal, --optimize's winner) under the
+stage cache (zkml.stages); proving and verifying (zkml.proof) read what the stages leave.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from zkml import circuit, fidelity, optimize
 from zkml.circuit import CircuitOptions, CircuitSettings
@@ -21,7 +21,7 @@ from zkml.stages import cached_stage
 
 log = logging.getLogger(__name__)
 
-COMPILE_VERSION = 6  # bump when compiling changes for the same options (a new cache key)
+COMPILE_VERSION = 7  # bump when compiling changes for the same options (a new cache key)
 
 
 @dataclass(kw_only=True)
@@ -30,7 +30,8 @@ class CompileResult(StageResult):
     logrows: int
     num_rows: int
     fidelity: FidelityReport
-    search: str | None = None  # the settings chosen (scale ladder or --optimize) and why
+    search: str | None = None  # the settings chosen (the search or --optimize) and why
+    tried: list[str] = field(default_factory=list)  # the search's settings, one line each
 
     def summary(self) -> str:
         return (f"logrows {self.logrows}, {self.num_rows:,} rows; worst "
@@ -40,26 +41,21 @@ class CompileResult(StageResult):
 def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
                   force: bool = False, progress: ProgressHook = ignore) -> CompileResult:
     """Settings, calibration on the model's samples, compiled circuit and fidelity report: the
-    least proving work inside the options' error budget (CircuitError when none is)."""
+    least proving area inside the options' error budget (CircuitError when none is)."""
     options = options or CircuitOptions()
     layout.require(layout.onnx, layout.samples, stage="export")
     from zkml import _ezkl
-
-    chosen: list[str] = []
 
     def work() -> None:
         exported = ExportedModel.load(layout)
         fidelity.validate(options, exported)
         circuit.probe(layout, exported, options)  # unsupported ops, a broken batch axis: now
-        built = options
-        if options.calibration_scales is None and options.calibration_target == "resources":
-            candidate, why = optimize.scale_ladder(layout, exported, options, progress)
-            built = candidate.options
-            chosen.append(why)
-        else:
+        if options.calibration_target == "resources":
+            write_json(layout.search_report,
+                       optimize.choose(layout, exported, options, progress).as_dict())
+        else:  # ezkl's own accuracy calibration, as it is
             fidelity.check(layout, optimize.build(layout, exported, options))
-        if options.num_inner_cols is None:
-            chosen.append(optimize.choose_layout(layout, exported, built, progress)[1])
+            write_json(layout.search_report, {"summary": None, "tried": []})
         if options.weights == "hashed":
             layout.make_private()  # the ONNX and the compiled circuit hold the private weights
 
@@ -69,15 +65,16 @@ def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
         [layout.onnx, layout.samples],
         {**options.as_dict(), "ezkl": _ezkl.ezkl_version(), "zkml": COMPILE_VERSION},
         [layout.circuit_onnx, layout.settings, layout.calibration_data, layout.compiled,
-         layout.fidelity],
+         layout.fidelity, layout.search_report],
         work,
         force,
     )
     settings = CircuitSettings.load(layout)
+    searched = read_json(layout.search_report, "search report")
     return CompileResult(stage="compile", cached=run.cached, seconds=run.seconds,
                          options=options, logrows=settings.logrows, num_rows=settings.num_rows,
-                         fidelity=FidelityReport.load(layout),
-                         search="; ".join(chosen) or None)
+                         fidelity=FidelityReport.load(layout), search=searched.get("summary"),
+                         tried=list(searched.get("tried", [])))
 
 
 def optimize_model(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,
@@ -102,7 +99,7 @@ def optimize_model(layout: ModelLayout, goal: str, base: CircuitOptions | None =
     report = read_json(layout.optimize_report, "optimize report")
     result = compile_model(layout, CircuitOptions(**report["chosen"]), force)
     result.seconds += searched.seconds
-    result.search = report["reason"]
+    result.search, result.tried = report["reason"], []
     if searched.cached:
         log.info("settings search cached: %s", report["reason"])
     return result

@@ -192,7 +192,7 @@ def test_ray_local_leaves_nothing_behind(breast_cancer, tmp_path):
 
 def test_nothing_shareable_holds_private_inputs(breast_cancer, tmp_path):
     lines = holdout_lines(breast_cancer, 3, start=20)
-    lines.append(json.dumps({"id": "huge", "input": [1e6] * 30}))
+    lines.append(json.dumps({"id": "huge", "input": [1e9] * 30}))
     inputs = write_jsonl(tmp_path / "private.jsonl", lines)
     result = CliRunner().invoke(main, ["--circuits-dir", str(breast_cancer.root.parent), "--json",
                                        "prove-batch", "breast_cancer", str(inputs), "--out",

@@ -63,7 +63,7 @@ def test_tampered_instance_fails_verify(model_dir, tmp_path):
         ("nan", ["NaN or infinite"]),
         ("inf", ["NaN or infinite"]),
         ("text", ["holds text where numbers belong"]),
-        ([1e6] * 30, ["outside the circuit's input range"]),
+        ([1e9] * 30, ["outside the circuit's input range"]),
         ([1e5] * 30, ["outside what the circuit can represent"]),
     ],
 )

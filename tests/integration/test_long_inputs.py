@@ -35,8 +35,10 @@ def build(builder, root, **options):
 
 @pytest.fixture(scope="module")
 def long_record(tmp_path_factory):
-    """3,000 fields, the last 16 read through a Slice; compile's own choice of layout."""
-    layout = build(tail_slice, tmp_path_factory.mktemp("long"))
+    """3,000 fields, the last 16 read through a Slice; 3 inner columns, at the logrows compile
+    picks for them (alone, its search gives this small circuit one column at logrows 13, where
+    the subject fits one commitment column)."""
+    layout = build(tail_slice, tmp_path_factory.mktemp("long"), num_inner_cols=3)
     assert keys.KeyRecord.load(layout).commitment_points > 1  # the regime under test
     return layout
 

@@ -1,6 +1,6 @@
-"""Choosing settings: the scale ladder of a plain compile (the least work inside the error
-budget), and `--optimize`, which ranks candidates by cheap figures and gives keys and timed
-proofs to a shortlist only."""
+"""Choosing settings: the search of a plain compile (the least area inside the error budget),
+and `--optimize`, which ranks candidates by cheap figures and gives keys and timed proofs to a
+shortlist only."""
 
 import json
 
@@ -35,18 +35,43 @@ def tiny(tmp_path):
 
 
 def test_plain_compile_sizes_lookups_to_the_rows(tiny):
-    """A Sigmoid's lookup table at a high scale needs far more rows than the model: the ladder
-    steps down until the model's rows, not the table, set logrows, inside the budget."""
+    """A Sigmoid's lookup table at a high scale needs far more rows than the model: the search
+    keeps the area under the floor below which fewer columns come first (a tiny model has such
+    settings), and says what it built."""
     result = pipeline.compile_model(tiny)
-    assert result.logrows <= np.ceil(np.log2(result.num_rows)) + 2
+    settings = json.loads(tiny.settings.read_text())
+    tables = len(settings["required_lookups"]) + len(settings["required_range_checks"])
+    area = (settings["run_args"]["num_inner_cols"] + tables) * 2**result.logrows
+    assert area <= optimize.AREA_FLOOR
     assert result.fidelity.agreement == 1.0 and result.fidelity.within_budget
-    assert result.search.startswith("scale ") and "scale 12, logrows" in result.search
+    assert result.search.startswith("scale ") and "settings estimated" in result.search
+    assert any(line.startswith("chosen: ") for line in result.tried)
+    assert all("estimated logrows" in line for line in result.tried if "scale" in line[:20])
     high = pipeline.compile_model(tiny, CircuitOptions(calibration_scales=(12,)), force=True)
-    assert high.logrows > result.logrows  # what the ladder stepped away from
+    assert high.logrows > result.logrows  # what the search stayed away from
+
+
+def test_a_model_above_a_logrows_step_gets_the_scale_in_between(tiny):
+    """Scale 12's Sigmoid table needs logrows more than the budget does: with a budget scale 10
+    meets (and 9 does not), the search builds the scale in between, which fits fewer logrows
+    than 12, and not a coarser one that misses the budget."""
+    from zkml.fidelity import BudgetExceeded
+
+    ten = pipeline.compile_model(tiny, CircuitOptions(calibration_scales=(10,)), force=True)
+    budget = 1.1 * ten.fidelity.worst.error_pct
+    twelve = pipeline.compile_model(tiny, CircuitOptions(calibration_scales=(12,),
+                                                         max_error_pct=budget), force=True)
+    result = pipeline.compile_model(tiny, CircuitOptions(max_error_pct=budget), force=True)
+    scale = json.loads(tiny.settings.read_text())["run_args"]["input_scale"]
+    assert 8 < scale < 12 and result.fidelity.within_budget
+    assert result.logrows < twelve.logrows
+    with pytest.raises(BudgetExceeded):
+        pipeline.compile_model(tiny, CircuitOptions(calibration_scales=(scale - 1,),
+                                                    max_error_pct=budget), force=True)
 
 
 def test_a_tighter_budget_costs_work_never_error(tiny):
-    """The ladder keeps to the budget: a tighter one gives a finer scale (a narrower lookup
+    """The search keeps to the budget: a tighter one gives a finer scale (a narrower lookup
     margin or more logrows), never a circuit outside it."""
     loose = pipeline.compile_model(tiny, CircuitOptions(max_error_pct=2.0))
     tight = pipeline.compile_model(tiny, CircuitOptions(max_error_pct=0.05))
@@ -78,12 +103,11 @@ def test_a_budget_no_candidate_meets_is_refused(tiny):
 
     trial = [CircuitOptions(calibration_scales=(s,), max_error=1e-9) for s in (6, 8)]
     with pytest.raises(BudgetExceeded, match="output 0 misses it by .* at the closest setting "
-                       r"tried, scale 8, logrows \d+; the fastest tried, scale 6"):
+                       r"tried, scale 8, logrows \d+; the least area tried, scale 6"):
         optimize.search(tiny, "time", CircuitOptions(max_error=1e-9), candidates_to_try=trial)
 
 
 def test_optimize_records_choice_and_compiles_with_it(tiny, monkeypatch):
-    monkeypatch.setattr(optimize, "INNER_COLUMNS", [1, 2])
     monkeypatch.setattr(optimize, "PROVE_REPEATS", 1)
     result = pipeline.optimize_model(tiny, "size")
     report = json.loads(tiny.optimize_report.read_text())

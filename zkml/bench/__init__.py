@@ -26,6 +26,11 @@ Parts (all by default):
 - long: a subject longer than one KZG commitment column (a 3,000-field record) beside the
   default model: zkml's layout (a pair of blinders after every 254 values, the key over every
   column's point), one column per subject (logrows raised until it fits), and Poseidon.
+- search: on every model above (bundled, lookup-heavy, larger) and a 120k-parameter fraud MLP,
+  zkml's compile (its settings search) beside plain ezkl's gen_settings + calibrate + compile,
+  each in its own process: time, the circuit's area ((inner columns + tables) x 2^logrows),
+  rows and error, with whole-process prove time and peak memory of both; and for the larger
+  models where each circuit's cells come from, per layer (zkml.bench.profile).
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from zkml.bench.plain import Side, ezkl_side
+from zkml.bench.plain import Side, ezkl_side, layout_figures, plain_root
 from zkml.bench.prepare import machine, prepare
 from zkml.bench.runner import Measured, measure, step
 from zkml.circuit import CircuitOptions, CircuitSettings
@@ -51,7 +56,8 @@ from zkml.layout import BenchLayout, ModelLayout, ScratchLayout, read_json, writ
 from zkml.models.bundled import Spec
 from zkml.progress import Progress, ProgressHook, ignore
 
-PARTS = ("models", "commitments", "gas", "lookups", "large", "sweep", "versions", "long")
+PARTS = ("models", "commitments", "gas", "lookups", "large", "sweep", "versions", "long",
+         "search")
 VERSION_MODELS = ["breast_cancer", "digits"]
 MODELS = ["breast_cancer", "digits", "digits_mlp"]
 SUBJECTS = [1, 4, 10, 32]
@@ -112,7 +118,8 @@ def zkml_side(layout: ModelLayout, repeats: int, rpc_url: str | None,
     side = Side(label, settings.logrows, settings.num_rows, layout.pk.stat().st_size,
                 layout.vk.stat().st_size, KeyRecord.load(layout).proof_bytes, steps,
                 fidelity.agreement, fidelity.max_abs_error,
-                max(o.error_pct for o in fidelity.outputs))
+                max(o.error_pct for o in fidelity.outputs),
+                **layout_figures(read_json(layout.settings, "settings")))
     if rpc_url:
         gas = _gas(layout, rpc_url)
         side.verify_gas, side.verifier_bytes = gas["transaction_gas"], gas["verifier_bytes"]
@@ -462,6 +469,37 @@ def part_sweep(results: dict[str, Any], circuits: Path, progress: ProgressHook) 
                                  "prove_s": prove.seconds, "prove_peak_mb": prove.peak_mb})
 
 
+def part_search(results: dict[str, Any], circuits: Path, scratch: Path, repeats: int,
+                progress: ProgressHook) -> None:
+    """zkml's compile beside plain ezkl's on every bench model (see the module's docstring);
+    the larger models prove once per side."""
+    from zkml.bench.profile import plain_profile, zkml_profile
+    from zkml.bench.zoo import FRAUD_MLP, LARGE, LOOKUP_HEAVY
+    from zkml.models import bundled
+
+    large = [*LARGE, FRAUD_MLP]
+    for spec in [*(bundled.SPECS[n] for n in MODELS), *LOOKUP_HEAVY, *large]:
+        progress(Progress("bench", f"{spec.name}: zkml's compile and plain ezkl's"))
+        layout = prepare(spec, circuits)
+        times = 1 if spec in large else repeats
+        ours = zkml_side(layout, times, None)
+        plain = ezkl_side(layout, scratch, "plain ezkl", times)
+        row: dict[str, Any] = {"search": read_json(layout.search_report, "search report")}
+        for side in (ours, plain):
+            row[side.label] = {**{k: v for k, v in asdict(side).items() if k != "steps"},
+                               "area": side.area, **{
+                                   f"{name}_{figure}": getattr(side.steps[name], attr)
+                                   for name in ("compile", "whole_prove", "prove")
+                                   for figure, attr in (("s", "seconds"), ("cpu_s", "cpu_seconds"),
+                                                        ("mb", "peak_mb"))}}
+        if spec in large:
+            progress(Progress("bench", f"{spec.name}: where the rows come from"))
+            row["profile"] = {"zkml": [asdict(layer) for layer in zkml_profile(layout)],
+                              "plain ezkl": [asdict(layer) for layer in plain_profile(
+                                  plain_root(scratch, plain.label, layout))]}
+        results["search"][spec.name] = row
+
+
 def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats: int = 3,
         parts: list[str] | None = None, progress: ProgressHook = ignore) -> dict[str, Any]:
     """Run the parts (all by default) and write the results into out_dir."""
@@ -473,7 +511,8 @@ def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats:
     started = time.perf_counter()
     results: dict[str, Any] = {"repeats": repeats, "machine": machine(), "parts": chosen,
                                "models": {}, "commitments": {}, "gas": [], "lookups": {},
-                               "large": {}, "sweep": [], "versions": [], "long": {}}
+                               "large": {}, "sweep": [], "versions": [], "long": {},
+                               "search": {}}
     with tempfile.TemporaryDirectory(prefix="zkml-bench-") as tmp, ExitStack() as stack:
         scratch = Path(tmp)
         circuits = scratch / "circuits"
@@ -492,6 +531,7 @@ def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats:
             "sweep": lambda: part_sweep(results, circuits, progress),
             "versions": lambda: part_versions(results, circuits, rpc_url, progress),
             "long": lambda: part_long(results, circuits, repeats, rpc_url, progress),
+            "search": lambda: part_search(results, circuits, scratch, repeats, progress),
         }
         for part in PARTS:
             if part in chosen:

@@ -45,6 +45,20 @@ class Side:
     verify_gas: int | None = None
     verifier_bytes: int | None = None
     hash_rows: int | None = None  # rows of ezkl's Poseidon chip, when it hashes the input
+    num_inner_cols: int = 1
+    tables: int = 0  # lookup and range-check tables
+
+    @property
+    def area(self) -> int:
+        """Proving work, about (inner columns + tables) x 2^logrows (zkml.optimize)."""
+        return (self.num_inner_cols + self.tables) * 2**self.logrows
+
+
+def layout_figures(settings: dict[str, Any]) -> dict[str, int]:
+    """A settings file's inner columns and tables (a Side's fields)."""
+    return {"num_inner_cols": int(settings["run_args"]["num_inner_cols"]),
+            "tables": len(settings["required_lookups"]) +
+            len(settings["required_range_checks"])}
 
 
 def _input(rows: np.ndarray, salted: bool, exported: ExportedModel) -> dict[str, Any]:
@@ -80,6 +94,11 @@ def _fidelity(root: Path, exported: ExportedModel, scale: int, batch: int = 1,
     return figures.agreement, figures.max_abs_error, figures.error_pct
 
 
+def plain_root(scratch: Path, label: str, layout: ModelLayout) -> Path:
+    """Where ezkl_side builds a side's files."""
+    return scratch / f"{label.replace(' ', '-').replace('=', '')}-{layout.name}"
+
+
 def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
               run_args: dict[str, Any] | None = None,
               calibration: dict[str, Any] | None = None, rpc_url: str | None = None,
@@ -89,7 +108,7 @@ def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
     on zkml's circuit graph of one subject instead, with its input followed by blinders."""
     from zkml import subjects
 
-    root = scratch / f"{label.replace(' ', '-').replace('=', '')}-{layout.name}"
+    root = plain_root(scratch, label, layout)
     plain = ModelLayout(root)  # the same file names as zkml's, written by ezkl's calls
     root.mkdir(parents=True, exist_ok=True)
     exported = ExportedModel.load(layout)
@@ -112,7 +131,9 @@ def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
     compiled = step("ezkl_compile", root=root)
     steps["compile"] = Measured(steps["compile"].seconds + compiled.seconds,
                                 steps["compile"].wall_seconds + compiled.wall_seconds,
-                                max(steps["compile"].peak_mb, compiled.peak_mb))
+                                max(steps["compile"].peak_mb, compiled.peak_mb),
+                                (steps["compile"].cpu_seconds or 0) +
+                                (compiled.cpu_seconds or 0))
     settings = json.loads(plain.settings.read_text())
     logrows = settings["run_args"]["logrows"]
     srs = root / f"kzg{logrows}.srs"
@@ -127,7 +148,7 @@ def ezkl_side(layout: ModelLayout, scratch: Path, label: str, repeats: int,
                                       salted=salted)
     side = Side(label, logrows, settings["num_rows"], plain.pk.stat().st_size,
                 plain.vk.stat().st_size, len(json.loads(plain.proof.read_text())["proof"]),
-                steps, agreement, error, pct)
+                steps, agreement, error, pct, **layout_figures(settings))
     if rpc_url:
         side.verify_gas, side.verifier_bytes = onchain_verify(root, srs, rpc_url)
     return side

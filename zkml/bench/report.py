@@ -71,6 +71,59 @@ def _errors(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _search(results: dict[str, Any]) -> list[str]:
+    """Compile's search beside plain ezkl, per model, with the targets and the larger models'
+    rows per layer."""
+    rows = results.get("search") or {}
+    if not rows:
+        return []
+
+    def circuit(side: dict[str, Any]) -> str:
+        return (f"L{side['logrows']}, {side['num_inner_cols']} col + {side['tables']} tables, "
+                f"{side['num_rows']:,} rows: {side['area']:,}")
+
+    def seconds(side: dict[str, Any], step: str) -> str:
+        cpu = side.get(f"{step}_cpu_s")
+        return f"{side[f'{step}_s']:.2f} s" + (f" ({cpu:.1f} CPU)" if cpu else "")
+
+    lines = ["\n## Compile's search beside plain ezkl\n",
+             "zkml's `compile` (its search; the least area inside the default error budget) "
+             "and plain ezkl's gen_settings + calibrate + compile with its defaults, on the "
+             "same ONNX and calibration samples, each in its own process (time alone, and the "
+             "CPU time of the process and its workers: other jobs stretch the first). Area: "
+             "(inner columns + lookup and range-check tables) x 2^logrows. Whole-process prove: "
+             "a fresh process proves one input (larger models: once).\n",
+             "| model | zkml compile | plain ezkl compile | ratio (goal <= 2) | zkml circuit: area "
+             "| plain ezkl circuit: area | plain / zkml area (goal >= 1) | zkml prove | plain "
+             "ezkl prove | ratio | prove peak MB, zkml / plain | max \\|error\\| % of spread, "
+             "zkml / plain |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, row in rows.items():
+        ours, plain = row["zkml"], row["plain ezkl"]
+        lines.append(
+            f"| {name} | {seconds(ours, 'compile')} | {seconds(plain, 'compile')} | "
+            f"{ours['compile_s'] / plain['compile_s']:.2f} | {circuit(ours)} | "
+            f"{circuit(plain)} | {plain['area'] / ours['area']:.2f} | "
+            f"{ours['whole_prove_s']:.2f} s | {plain['whole_prove_s']:.2f} s | "
+            f"{plain['whole_prove_s'] / ours['whole_prove_s']:.2f}x | "
+            f"{ours['whole_prove_mb']:,.0f} / {plain['whole_prove_mb']:,.0f} | "
+            f"{_fmt(ours['error_pct'])} / {_fmt(plain['error_pct'])} |")
+    lines.append("\nWhat each search chose and built:\n")
+    for name, row in rows.items():
+        lines.append(f"- {name}: {row['search']['summary']}")
+    for name, row in rows.items():
+        if "profile" not in row:
+            continue
+        plain_cells = {layer["node"]: layer["cells"] for layer in row["profile"]["plain ezkl"]}
+        lines += [f"\n**Where {name}'s rows come from** (cells at one inner column, per ONNX "
+                  "node, at each circuit's own scale and decomposition):\n",
+                  "| node | op | values out | zkml cells | plain ezkl cells |",
+                  "|---|---|---|---|---|"]
+        for layer in row["profile"]["zkml"]:
+            lines.append(f"| {layer['node']} | {layer['op']} | {layer['elements'] or '-'} | "
+                         f"{layer['cells']:,} | {_fmt(plain_cells.get(layer['node']))} |")
+    return lines
+
+
 def markdown(results: dict[str, Any]) -> str:
     machine = results["machine"]
     parts = ", ".join(results.get("parts", []))
@@ -180,6 +233,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{own['submit_gas']:,} | {shared['submit_gas']:,} "
                 f"(+{v['extra_gas_per_submit']:,}) | {own['verify_gas']:,} | "
                 f"{shared['verify_gas']:,} | {v['break_even_results']} results |")
+    lines += _search(results)
     lines += _errors(results)
     if results["sweep"]:
         lines += ["\n## Sweep over model size (zkml)\n",

@@ -52,6 +52,17 @@ def _credit(scaling: dict[str, list[float]] | None) -> Dataset:
     return standardized(load)(scaling)
 
 
+def _fraud(scaling: dict[str, list[float]] | None) -> Dataset:
+    """A fraud-scoring stand-in: 120 standardised features, fraud or not."""
+    from sklearn.datasets import make_classification
+
+    def load(return_X_y: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        return make_classification(n_samples=6000, n_features=120, n_informative=30,
+                                   n_redundant=30, class_sep=0.8, random_state=1)
+
+    return standardized(load)(scaling)
+
+
 LONG_FIELDS = 3000  # a record longer than one KZG commitment column at the logrows it gets
 DIGIT_FIELDS = 64
 LONG_READ = 16  # the fields the model reads: the last two pixel rows of the record's digit
@@ -139,3 +150,10 @@ LARGE = [
               lambda nn: nn.ReLU(), lambda nn: nn.Linear(128, 1)),
          epochs=120, lr=3e-3, classes=None),
 ]
+
+# a real-size model, beside the bench's own: compile's search must not grow with it
+FRAUD_MLP = Spec("fraud_mlp", "fraud-score MLP 120-384-192-2 (120,770 parameters)", (1, 120),
+                 _fraud, _net(lambda nn: nn.Linear(120, 384), lambda nn: nn.ReLU(),
+                              lambda nn: nn.Linear(384, 192), lambda nn: nn.ReLU(),
+                              lambda nn: nn.Linear(192, 2)),
+                 epochs=60, lr=3e-3, classes=["legitimate", "fraud"])

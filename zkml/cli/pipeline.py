@@ -77,7 +77,7 @@ def compile_cmd(obj: Context, model: str, force: bool, optimize: str | None,
     from zkml.progress import Progress
 
     def progress(event: Progress) -> None:
-        if event.message and not event.starting and event.result is None:  # the ladder's steps
+        if event.message and not event.starting and event.result is None:  # the search's steps
             err.print(f"  {escape(event.message)}", soft_wrap=True)
 
     m = zkml.Model(None, obj.layout(model))

@@ -27,6 +27,8 @@ def render_compile(obj: Context, result: Any) -> None:
     report = result.fidelity
     if result.search:
         err.print(f"  chose {escape(result.search)}", soft_wrap=True)
+        for line in result.tried:
+            err.print(f"    [dim]{escape(line)}[/]", soft_wrap=True)
     table = Table(title=f"fidelity: circuit vs float model on {report.samples} held-out samples",
                   title_justify="left")
     for column in ("output", "spread", "budget", "max |err|", "margin", "flips", "agrees",
