@@ -120,9 +120,14 @@ class ModelLayout:
     evm_build = property(lambda self: self.root / "evm.json")  # ABIs and bytecode
     vka = property(lambda self: self.root / "vka.json")  # the key for the shared verifier
     run_proof = property(lambda self: self.root / "run-proof.json")  # run's, beside a user's
+    # a segmented circuit (zkml.segments): one folder per segment, each laid out like a model's
+    segments_dir = property(lambda self: self.root / "segments")
     # plain-ezkl baseline folders of the benchmark share this layout, and these files
     bench_input = property(lambda self: self.root / "bench-input.json")
     bench_proof = property(lambda self: self.root / "bench-proof.json")
+
+    def segment(self, index: int) -> ModelLayout:
+        return ModelLayout(self.segments_dir / f"{index:02d}")
 
     def batch_dir(self, inputs: Path) -> Path:
         return self.root / "batch" / inputs.stem
@@ -173,6 +178,12 @@ SECRET_SUFFIX = ".secret.json"
 def secret_path(proof_path: Path) -> Path:
     """Where the private salt of a proof's input commitment is kept, beside the proof."""
     return proof_path.with_name(proof_path.stem + SECRET_SUFFIX)
+
+
+def proof_parts(proof_path: Path) -> Path:
+    """Where a segmented proof's parts wait until the chain is whole (owner-only): a killed
+    prove resumes from them."""
+    return proof_path.with_name(proof_path.stem + ".segments")
 
 
 @dataclass(frozen=True)

@@ -417,8 +417,11 @@ def commitment(layout: Any, row: Any, salt: int) -> str:
     felts = message(flat, salt, settings.input_scale, signature)
     if settings.commitment == "poseidon":
         return felt_hex(str(_ezkl.call("poseidon_hash", felts)[0]))
+    from zkml import segments
+
     keys = current_keys(layout, proving=False)
-    points = _ezkl.call("kzg_commit", felts, str(layout.vk), str(layout.settings),
+    circuit = layout.segment(0) if segments.is_segmented(layout) else layout  # its input's
+    points = _ezkl.call("kzg_commit", felts, str(circuit.vk), str(circuit.settings),
                         str(keys.checked_srs()))
     if len(points) != keys.commitment_points:
         raise CircuitError(f"{layout.name}'s proofs carry {keys.commitment_points} point(s) per "
