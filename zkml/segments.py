@@ -112,9 +112,10 @@ LINK_INPUT = "zkml_link_in"
 LINK_OUTPUT = "zkml_link_out"
 CHAIN_SCALES = (12, 10, 8, 14)  # the chain's scale: the first that runs and meets the budget
 REBASE = (1, 2)  # rescaling multipliers a segment may use: activations stay <= scale 2s
-FILL = 0.9  # of 2^L rows, what the row estimates may plan a segment to fill
+FILL = 0.97  # of 2^L rows, what the row estimates may plan a segment to fill
 RESERVED_ROWS = 8  # ezkl keeps this many of a circuit's rows (RESERVED_BLINDING_ROWS)
 LINK_TAG = b"zkml segment link"
+MAX_CROSSING = 16  # tensors a cut may carry in its link (a split layer's parts, a skip)
 
 
 def link_blinders(salt: int, count: int) -> list[int]:
@@ -162,15 +163,29 @@ def interleave(values: list[Any], blinder_values: list[Any], per: int) -> list[A
 
 @dataclass(frozen=True)
 class Cut:
-    """A tensor boundary of the circuit graph: nodes[:index] before it, one tensor crossing."""
+    """A tensor boundary of the circuit graph: nodes[:index] before it, these tensors (at most
+    MAX_CROSSING, computed, float) crossing to the nodes after it, in the link in this order."""
 
     index: int
-    tensor: str
-    shape: tuple[int, ...]
+    tensors: tuple[str, ...]
+    shapes: tuple[tuple[int, ...], ...]
+
+    @property
+    def sizes(self) -> list[int]:
+        return [math.prod(shape) for shape in self.shapes]
 
     @property
     def values(self) -> int:
-        return math.prod(self.shape)
+        return sum(self.sizes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "tensors": list(self.tensors),
+                "shapes": [list(s) for s in self.shapes]}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Cut:
+        return cls(int(raw["index"]), tuple(str(t) for t in raw["tensors"]),
+                   tuple(tuple(int(d) for d in s) for s in raw["shapes"]))
 
 
 @dataclass
@@ -196,15 +211,13 @@ class SegmentSpec:
 
     def as_dict(self) -> dict[str, Any]:
         raw = dataclasses.asdict(self)
-        raw["cut"] = None if self.cut is None else {**dataclasses.asdict(self.cut),
-                                                    "shape": list(self.cut.shape)}
+        raw["cut"] = None if self.cut is None else self.cut.as_dict()
         return raw
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> SegmentSpec:
         cut = raw.get("cut")
-        return cls(**{**raw, "cut": None if cut is None else Cut(
-            int(cut["index"]), str(cut["tensor"]), tuple(int(d) for d in cut["shape"]))})
+        return cls(**{**raw, "cut": None if cut is None else Cut.from_dict(cut)})
 
 
 @dataclass
@@ -300,8 +313,9 @@ def _whole_graph(layout: ModelLayout, exported: ExportedModel, committed: bool,
     return model
 
 
-def _crossing(model: Any) -> list[tuple[int, str]]:
-    """(index, tensor) for every node boundary that exactly one computed tensor crosses."""
+def _crossing(model: Any) -> list[tuple[int, list[str]]]:
+    """(index, tensors) for every node boundary that 1 to MAX_CROSSING computed tensors cross
+    (none of them a graph input or output), in the order they were computed."""
     graph = model.graph
     constants = {i.name for i in graph.initializer}
     inputs = {i.name for i in graph.input}
@@ -314,16 +328,15 @@ def _crossing(model: Any) -> list[tuple[int, str]]:
     for name in outputs:
         last_use[name] = len(nodes)
     found = []
-    alive: set[str] = set(inputs)
+    alive: list[str] = list(inputs)
     first_model_node = next((k for k, n in enumerate(nodes)
                              if not n.name.startswith("zkml_")), 0)
     for k, node in enumerate(nodes):
-        alive.update(o for o in node.output if o)
-        alive = {t for t in alive if last_use.get(t, -1) > k and t not in constants}
-        if k + 1 >= first_model_node and k + 1 < len(nodes) and len(alive) == 1:
-            (tensor,) = alive
-            if tensor not in inputs and tensor not in outputs:
-                found.append((k + 1, tensor))
+        alive += [o for o in node.output if o]
+        alive = [t for t in alive if last_use.get(t, -1) > k and t not in constants]
+        if first_model_node < k + 1 < len(nodes) and 1 <= len(alive) <= MAX_CROSSING and \
+                not set(alive) & (inputs | outputs):
+            found.append((k + 1, list(alive)))
     return found
 
 
@@ -365,18 +378,21 @@ def _activations(model: Any, exported: ExportedModel, committed: bool, tensors: 
 
 def cuts(model: Any, exported: ExportedModel, committed: bool, scratch: Path
          ) -> tuple[list[Cut], dict[str, np.ndarray]]:
-    """The graph's tensor boundaries where a float tensor of fixed shape crosses, and its
+    """The graph's tensor boundaries where float tensors of fixed shape cross, and their
     values on the calibration samples (what the segment after the cut is calibrated on)."""
     found = _crossing(model)
-    values = _activations(model, exported, committed, [t for _, t in found],
-                          exported.calibration, scratch)
-    usable = []
-    for index, tensor in found:
+    tensors = sorted({t for _, names in found for t in names})
+    values = _activations(model, exported, committed, tensors, exported.calibration, scratch)
+
+    def usable(tensor: str) -> bool:
         sample = values[tensor]
-        if sample.dtype == np.float32 and sample.ndim >= 2 and sample.shape[1] == 1:
-            usable.append(Cut(index, tensor, tuple(int(d) for d in sample.shape[1:])))
-    return usable, {c.tensor: values[c.tensor].reshape(len(exported.calibration), -1)
-                    for c in usable}
+        return sample.dtype == np.float32 and sample.ndim >= 2 and sample.shape[1] == 1
+
+    kept = [Cut(index, tuple(names), tuple(tuple(int(d) for d in values[t].shape[1:])
+                                           for t in names))
+            for index, names in found if all(usable(t) for t in names)]
+    return kept, {t: values[t].reshape(len(exported.calibration), -1)
+                  for t in tensors if usable(t)}
 
 
 def _const(name: str, value: np.ndarray) -> Any:
@@ -409,33 +425,42 @@ def segment_model(whole: Any, chain: Chain, i: int) -> Any:
         inputs = [helper.make_tensor_value_info(LINK_INPUT, TensorProto.FLOAT,
                                                 [1, before.link_width])]
         value_cells = cells(cut.values + before.tail, LINK_BLINDERS)[0]
-        extra += [_const("zkml_link_cells", value_cells[:cut.values]),
-                  _const("zkml_link_shape", np.array(cut.shape, np.int64))]
-        shaped = cut.tensor if not spec.input_shift else "zkml_link_shaped"
-        head += [helper.make_node("Gather", [LINK_INPUT, "zkml_link_cells"],
-                                  ["zkml_link_values"], axis=1, name="zkml_link_gather"),
-                 helper.make_node("Reshape", ["zkml_link_values", "zkml_link_shape"],
-                                  [shaped], name="zkml_link_reshape")]
         if spec.input_shift:
             # the link's values at scale s + shift, read at scale s: times 2^-shift, which is
             # exactly 2^(s - shift) at the chain's scale s (module docstring, Scales)
             extra.append(_const("zkml_link_shift", np.array(2.0**-spec.input_shift,
                                                             np.float32)))
-            head.append(helper.make_node("Mul", [shaped, "zkml_link_shift"], [cut.tensor],
-                                         name="zkml_link_shift"))
+        offset = 0
+        for j, (tensor, shape, size) in enumerate(zip(cut.tensors, cut.shapes, cut.sizes,
+                                                      strict=True)):
+            tag = f"zkml_link_{j}"
+            extra += [_const(f"{tag}_cells", value_cells[offset:offset + size]),
+                      _const(f"{tag}_shape", np.array(shape, np.int64))]
+            offset += size
+            shaped = f"{tag}_shaped" if spec.input_shift else tensor
+            head += [helper.make_node("Gather", [LINK_INPUT, f"{tag}_cells"], [f"{tag}_values"],
+                                      axis=1, name=f"{tag}_gather"),
+                     helper.make_node("Reshape", [f"{tag}_values", f"{tag}_shape"], [shaped],
+                                      name=f"{tag}_reshape")]
+            if spec.input_shift:
+                head.append(helper.make_node("Mul", [shaped, "zkml_link_shift"], [tensor],
+                                             name=f"{tag}_shift"))
         source, source_cells = LINK_INPUT, value_cells[cut.values:]
     if spec.cut is None:
         outputs = list(graph.output)
     else:
         values, carried = spec.cut.values, spec.blinders + spec.tail
-        extra += [_const("zkml_out_shape", np.array([1, values], np.int64)),
-                  _const("zkml_out_tail", np.asarray(source_cells[:carried], np.int64)),
+        extra += [_const("zkml_out_tail", np.asarray(source_cells[:carried], np.int64)),
                   _const("zkml_out_order", _link_order(values, spec.tail, spec.blinders))]
-        nodes += [helper.make_node("Reshape", [spec.cut.tensor, "zkml_out_shape"],
-                                   ["zkml_out_values"], name="zkml_out_flatten"),
-                  helper.make_node("Gather", [source, "zkml_out_tail"], ["zkml_out_carried"],
+        flat = []
+        for j, (tensor, size) in enumerate(zip(spec.cut.tensors, spec.cut.sizes, strict=True)):
+            extra.append(_const(f"zkml_out_{j}_shape", np.array([1, size], np.int64)))
+            flat.append(f"zkml_out_{j}_values")
+            nodes.append(helper.make_node("Reshape", [tensor, f"zkml_out_{j}_shape"],
+                                          [flat[-1]], name=f"zkml_out_{j}_flatten"))
+        nodes += [helper.make_node("Gather", [source, "zkml_out_tail"], ["zkml_out_carried"],
                                    axis=1, name="zkml_out_gather"),
-                  helper.make_node("Concat", ["zkml_out_values", "zkml_out_carried"],
+                  helper.make_node("Concat", [*flat, "zkml_out_carried"],
                                    ["zkml_out_cat"], axis=1, name="zkml_out_concat"),
                   helper.make_node("Gather", ["zkml_out_cat", "zkml_out_order"],
                                    [LINK_OUTPUT], axis=1, name="zkml_out_interleave")]
@@ -448,6 +473,68 @@ def segment_model(whole: Any, chain: Chain, i: int) -> Any:
                               opset_imports=list(whole.opset_import))
     model.ir_version = whole.ir_version
     return model
+
+
+SPLITTABLE = ("Conv", "Gemm", "MatMul")
+
+
+def split_node(model: Any, index: int, parts: int) -> Any | None:
+    """The graph with node `index` (a Conv, Gemm or MatMul with constant weights) computed in
+    `parts` slices of its output features, concatenated: the same values, and tensor
+    boundaries between the slices to cut at. None when the node cannot be split so."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    node = graph.node[index]
+    weights = {i.name: i for i in graph.initializer}
+    attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    if node.op_type not in SPLITTABLE or len(node.input) < 2 or node.input[1] not in weights:
+        return None
+    weight = numpy_helper.to_array(weights[node.input[1]])
+    bias = numpy_helper.to_array(weights[node.input[2]]) \
+        if len(node.input) > 2 and node.input[2] in weights else None
+    if node.op_type == "Conv":
+        if attributes.get("group", 1) != 1:
+            return None
+        axis, out_axis = 0, 1  # weight [M, C, kh, kw]; output [N, M, H, W]
+    elif node.op_type == "Gemm":
+        if attributes.get("transA", 0) or weight.ndim != 2:
+            return None
+        axis, out_axis = (0 if attributes.get("transB", 0) else 1), 1
+    else:
+        if weight.ndim != 2 or len(node.input) != 2:
+            return None
+        axis, out_axis = 1, -1
+    features = weight.shape[axis]
+    if bias is not None and bias.size not in (1, features):
+        return None
+    parts = min(parts, features)
+    if parts < 2:
+        return None
+    bounds = np.linspace(0, features, parts + 1).round().astype(int)
+    split = onnx.ModelProto()
+    split.CopyFrom(model)
+    nodes = list(split.graph.node)
+    pieces, outputs = [], []
+    for p, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        tag = f"{node.name or node.op_type}_zkml_part{p}"
+        split.graph.initializer.append(numpy_helper.from_array(
+            np.take(weight, range(a, b), axis=axis), f"{tag}_weight"))
+        inputs = [node.input[0], f"{tag}_weight"]
+        if bias is not None:
+            split.graph.initializer.append(numpy_helper.from_array(
+                bias.reshape(-1)[a:b].reshape((b - a,) if bias.ndim == 1 else (1, b - a))
+                if bias.size == features else bias, f"{tag}_bias"))
+            inputs.append(f"{tag}_bias")
+        outputs.append(f"{tag}_out")
+        pieces.append(helper.make_node(node.op_type, inputs, [outputs[-1]], name=tag,
+                                       **attributes))
+    pieces.append(helper.make_node("Concat", outputs, [node.output[0]], axis=out_axis,
+                                   name=f"{node.name or node.op_type}_zkml_concat"))
+    del split.graph.node[:]
+    split.graph.node.extend(nodes[:index] + pieces + nodes[index + 1:])
+    return split
 
 
 def _link_order(values: int, tail: int, blinders: int) -> np.ndarray:
@@ -526,12 +613,7 @@ def _plan(whole: Any, found: list[Cut], options: CircuitOptions, scale: int, lim
     segments: list[SegmentSpec] = []
     for block in blocks:
         if block.rows > room:
-            node = whole.graph.node[block.start]
-            need = math.ceil(math.log2(block.rows / FILL))
-            raise CircuitError(
-                f"node {node.name or node.op_type!r} and the nodes up to the next tensor "
-                f"boundary need about {block.rows:,} rows, more than one circuit of 2^{limit} "
-                "holds", hint=f"raise --max-logrows to {need}")
+            raise _TooLarge(block, math.ceil(block.rows / room))
         last = segments[-1] if segments else None
         if last is not None and last.rows + block.rows <= room:
             segments[-1] = SegmentSpec(last.start, block.end, block.cut,
@@ -539,6 +621,56 @@ def _plan(whole: Any, found: list[Cut], options: CircuitOptions, scale: int, lim
         else:
             segments.append(SegmentSpec(block.start, block.end, block.cut, rows=block.rows))
     return segments
+
+
+class _TooLarge(Exception):
+    """The nodes between two cuts need more rows than a segment holds."""
+
+    def __init__(self, block: SegmentSpec, parts: int) -> None:
+        super().__init__(block.rows)
+        self.block, self.parts = block, parts
+
+
+def _splittable(whole: Any, block: SegmentSpec) -> int | None:
+    """The one layer with weights between two cuts, which split_node can slice."""
+    found = [k for k in range(block.start, block.end)
+             if whole.graph.node[k].op_type in SPLITTABLE]
+    return found[0] if len(found) == 1 else None
+
+
+def plan(whole: Any, exported: ExportedModel, options: CircuitOptions, committed: bool,
+         scratch: Path, progress: ProgressHook = ignore
+         ) -> tuple[Any, list[Cut], dict[str, np.ndarray], list[SegmentSpec]]:
+    """The graph's cuts and the segments planned over them (a layer too large for one segment
+    computed in slices first), with the activations every cut carries on the calibration
+    samples."""
+    limit = max_logrows(options)
+    while True:
+        found, activations = cuts(whole, exported, committed, scratch)
+        if not found:
+            raise CircuitError(f"the model needs more than 2^{limit} rows and has no tensor "
+                               "boundary to cut it at", hint="raise --max-logrows")
+        try:
+            planned = _plan(whole, found, options, CHAIN_SCALES[0], limit, scratch,
+                            progress)
+            break
+        except _TooLarge as large:
+            index = _splittable(whole, large.block)
+            split = None if index is None else split_node(whole, index, large.parts + 1)
+            if split is None or large.parts > MAX_CROSSING // 2:
+                node = whole.graph.node[large.block.start]
+                need = math.ceil(math.log2(large.block.rows / FILL))
+                raise CircuitError(
+                    f"node {node.name or node.op_type!r} and the nodes up to the next "
+                    f"tensor boundary need about {large.block.rows:,} rows, more than one "
+                    f"circuit of 2^{limit} holds", hint=f"raise --max-logrows to {need}"
+                ) from None
+            node = whole.graph.node[index]
+            progress(Progress("compile", f"{node.name or node.op_type} needs about "
+                              f"{large.block.rows:,} rows: computing it in "
+                              f"{large.parts + 1} slices of its outputs"))
+            whole = split
+    return whole, found, activations, planned
 
 
 def _split(segments: list[SegmentSpec], i: int, found: list[Cut]) -> list[SegmentSpec]:
@@ -568,7 +700,8 @@ def _calibration_rows(chain: Chain, i: int, exported: ExportedModel, committed: 
     assert before.cut is not None
     value_cells = cells(before.cut.values + before.tail, LINK_BLINDERS)[0][:before.cut.values]
     columns = np.zeros((count, before.link_width))
-    columns[:, value_cells] = activations[before.cut.tensor] * 2.0 ** chain.segments[i].input_shift
+    values = np.concatenate([activations[t] for t in before.cut.tensors], axis=1)
+    columns[:, value_cells] = values * 2.0 ** chain.segments[i].input_shift
     return {"input_data": [columns.ravel().tolist()]}
 
 
@@ -799,12 +932,8 @@ def compile_chain(layout: ModelLayout, exported: ExportedModel, options: Circuit
         whole = _whole_graph(layout, exported, committed, scratch)
         progress(Progress("compile", f"the circuit needs more than 2^{limit} rows: cutting it "
                           "into segments"))
-        found, activations = cuts(whole, exported, committed, scratch)
-        if not found:
-            raise CircuitError(f"{layout.name} needs more than 2^{limit} rows and has no "
-                               "tensor boundary to cut it at (one float tensor crossing)",
-                               hint="raise --max-logrows")
-        planned = _plan(whole, found, options, CHAIN_SCALES[0], limit, scratch, progress)
+        whole, found, activations, planned = plan(whole, exported, options, committed,
+                                                  scratch, progress)
         tried: list[str] = []
         best: tuple[Chain, FidelityReport, Path] | None = None
         for scale in CHAIN_SCALES:
@@ -1490,3 +1619,70 @@ def _ray_jobs(parts: list[ModelLayout], todo: list[int], scratch: Path, srs: Pat
         if started_here:
             ray.shutdown()
     return f"ray ({address})", made
+
+
+# ------------------------------------------------------------------------------ on chain
+
+
+def chain_source() -> Path:
+    """The chain verifier's Solidity source, shipped beside the registry's."""
+    from importlib import resources
+
+    return Path(str(resources.files("zkml.contracts") / "SegmentChain.sol"))
+
+
+def build_verifier(layout: ModelLayout, force: bool = False) -> Any:
+    """Each segment's Solidity verifier (ezkl's, optimizer on) and the SegmentChain contract
+    that the registry's version calls (compiled once per machine); evm.json holds them all,
+    the chain's as "verifier"."""
+    from zkml.evm import verifier as evm
+    from zkml.evm.solc import compile_sources
+    from zkml.keys import current_keys
+    from zkml.stages import cached_stage
+
+    keys = current_keys(layout, proving=False)
+    key = ChainKey.load(layout)
+    parts = _current_parts(layout, key, proving=False)
+
+    def work() -> None:
+        srs = keys.checked_srs()
+        builds = []
+        for i, part in enumerate(parts):
+            log.info("verifier of segment %d of %d", i + 1, len(parts))
+            with atomic_path(part.verifier_sol) as sol:
+                evm.write_verifier_sol(part.vk, part.settings, srs, sol)
+            builds.append(compile_sources({part.verifier_sol.name: part.verifier_sol}
+                                          )["Halo2Verifier"])
+        write_json(layout.evm_build, {"verifier": evm._cached_build(chain_source(),
+                                                                     "SegmentChain"),
+                                      "registry": evm.registry_build(), "segments": builds})
+
+    run = cached_stage(
+        layout, "verifier", [layout.vk, layout.settings, layout.key_record,
+                             evm.registry_source(), chain_source(), *[p.vk for p in parts]],
+        {"segments": len(parts)}, [layout.evm_build, *[p.verifier_sol for p in parts]], work,
+        force)
+    built = read_json(layout.evm_build, "EVM build")
+    warnings = [w for w in (evm.size_warning(b["runtime_size"]) for b in built["segments"]) if w]
+    return evm.VerifierResult(stage="verifier", cached=run.cached, seconds=run.seconds,
+                              warnings=warnings[:1], path=layout.evm_build,
+                              runtime_bytes=int(built["verifier"]["runtime_size"]))
+
+
+def deploy_verifier(chain: Any, layout: ModelLayout) -> tuple[str, int]:
+    """Every segment's verifier, then the SegmentChain over them: its address and the gas of
+    all the deployments."""
+    from zkml.evm import rpc
+
+    key = ChainKey.load(layout)
+    built = read_json(layout.evm_build, "EVM build")
+    addresses, gas = [], 0
+    for build in built["segments"]:
+        address, spent = rpc.deploy(chain, build)
+        addresses.append(address)
+        gas += spent
+    address, spent = rpc.deploy(chain, built["verifier"], addresses,
+                                [s.proof_bytes for s in key.segments],
+                                [s.link_offset for s in key.segments],
+                                [s.link_points for s in key.segments])
+    return address, gas + spent
