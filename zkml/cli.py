@@ -343,7 +343,24 @@ def _classes_of(layout: ModelLayout) -> list[str] | None:
     return ExportedModel.load(layout).classes
 
 
+def _render_segments(result: Any) -> None:
+    """A segmented proof: each segment's witness and proof times, peak memory and worker."""
+    table = Table(title=f"segments ({escape(result.engine)})", title_justify="left")
+    for column in ("segment", "witness", "prove", "peak", "where"):
+        table.add_column(column, justify="right" if column != "where" else "left",
+                         no_wrap=True)
+    for run in result.segments:
+        table.add_row(str(run.segment + 1), f"{run.witness_seconds:.2f} s",
+                      f"{run.prove_seconds:.2f} s",
+                      "-" if run.peak_mb is None else f"{run.peak_mb:,.0f} MB", run.where)
+    err.print(table)
+    err.print(f"  critical path {result.critical_path_seconds:.1f} s (witnesses in order, then "
+              f"the longest proof after its witness), wall {result.wall_seconds:.1f} s")
+
+
 def _render_prove(obj: Context, layout: ModelLayout, result: Any) -> None:
+    if getattr(result, "segments", None):
+        _render_segments(result)
     err.print(f"  proof {result.path} ({result.size / 1e3:.1f} kB), verified before writing")
     if result.secret is not None:
         err.print(f"  salt of the input commitment kept in {result.secret} (owner-only; never "
@@ -461,18 +478,44 @@ def setup_cmd(obj: Context, model: str, srs_file: Path | None, force: bool) -> N
               "skipped), .npy or .npz.")
 @click.option("--output", "-o", type=click.Path(path_type=Path),
               help="Proof file [default: circuits/MODEL/proof.json].")
+@click.option("--workers", type=click.IntRange(1),
+              help="A segmented model: segments proved at once, each by its own ezkl process "
+              "[default: from cores and free memory].")
+@click.option("--ray", "ray_address",
+              help="A segmented model: prove its segments on Ray (`local` or a cluster "
+              "address; RAY_AUTH_TOKEN for token auth).")
 @_common
 @pass_ctx
-def prove_cmd(obj: Context, model: str, input_file: Path, output: Path | None) -> None:
-    """Prove MODEL's inference on a private input; the proof is verified before it is written."""
-    from zkml import _ezkl, proof
+def prove_cmd(obj: Context, model: str, input_file: Path, output: Path | None,
+              workers: int | None, ray_address: str | None) -> None:
+    """Prove MODEL's inference on a private input; the proof is verified before it is written.
+
+    A segmented model's segments are proved as independent jobs; a stopped run resumes from
+    the segments it finished (kept beside the proof until the chain is whole)."""
+    from zkml import _ezkl, proof, segments
     from zkml.inputs import read_private_input
 
     _ezkl.prewarm()  # ezkl's worker starts while the input and the keys are checked
     layout = obj.layout(model)
     private = read_private_input(input_file)
-    _render_prove(obj, layout, _run_stage(obj, "prove", lambda: proof.prove(
-        layout, private.values, output or layout.proof, str(input_file), salts=private.salts)))
+    target = output or layout.proof
+    if not segments.is_segmented(layout):
+        if workers or ray_address:
+            raise ZkmlError(f"{model} is one circuit: --workers and --ray spread a segmented "
+                            "model's proofs", hint="for many inputs, use `zkml prove-batch`")
+        _render_prove(obj, layout, _run_stage(obj, "prove", lambda: proof.prove(
+            layout, private.values, target, str(input_file), salts=private.salts)))
+        return
+
+    def progress(event: Any) -> None:
+        if event.message.startswith("segment"):
+            err.print(f"  {escape(event.message)}", soft_wrap=True)
+
+    with layout.lock(shared=True):
+        result = _run_stage(obj, "prove", lambda: segments.prove(
+            layout, private.values, target, str(input_file), salts=private.salts,
+            workers=workers, ray_address=ray_address, progress=progress))
+    _render_prove(obj, layout, result)
 
 
 @main.command("verify")

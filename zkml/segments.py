@@ -812,13 +812,13 @@ def witnesses(parts: list[ModelLayout], chain: Chain, row: np.ndarray, salt: int
               committed: bool, signature: Any, scratch: Path, keep: bool = False,
               seconds: list[float] | None = None, progress: ProgressHook = ignore
               ) -> list[dict[str, Any]]:
-    """Run the segments in order on one subject's row: each witness (written to scratch/NN
-    .witness.json when keep, its time appended to seconds), each segment's input the previous
-    one's output column."""
+    """Run the segments in order (the chain's first len(parts)) on one subject's row: each
+    witness (written to scratch/NN.witness.json when keep, its time appended to seconds), each
+    segment's input the previous one's output column."""
     found = []
     data: list[Any] = subjects.input_data(np.asarray(row)[None], [salt] if committed else None,
                                           signature)["input_data"]
-    if len(parts) > 1:
+    if len(chain.segments) > 1:
         data.append(salt_column(chain, salt))
     for i, part in enumerate(parts):
         source = scratch / f"{i:02d}.input.json"
