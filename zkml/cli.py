@@ -234,7 +234,7 @@ def circuit_options(fn: Callable) -> Callable:
                       "on which the circuit keeps the float model's argmax.")(fn)
     fn = click.option("--target", type=click.Choice(["resources", "accuracy"]),
                       default="resources", show_default=True, help="ezkl calibration target.")(fn)
-    fn = click.option("--max-logrows", type=click.IntRange(1, 26), default=None,
+    fn = click.option("--max-logrows", type=click.IntRange(9, 26), default=None,
                       help="The largest circuit, 2^L rows: a model that needs more is cut into "
                       "segments of at most 2^L rows each, proved apart and verified as one "
                       "chain [default: 18, whose proofs peak near 4 GB].")(fn)

@@ -808,6 +808,13 @@ def segment_layouts(layout: ModelLayout, chain: Chain) -> list[ModelLayout]:
     return [layout.segment(i) for i in range(len(chain.segments))]
 
 
+def keys_of(layout: ModelLayout, kind: str) -> list[Path]:
+    """The model's proving ("pk") or verifying ("vk") key files: its own, or its segments'."""
+    chain = chain_of(layout)
+    owners = [layout] if chain is None else segment_layouts(layout, chain)
+    return [getattr(owner, kind) for owner in owners]
+
+
 def witnesses(parts: list[ModelLayout], chain: Chain, row: np.ndarray, salt: int,
               committed: bool, signature: Any, scratch: Path, keep: bool = False,
               seconds: list[float] | None = None, progress: ProgressHook = ignore
@@ -989,6 +996,8 @@ def _adopt(layout: ModelLayout, chain: Chain, root: Path, report: FidelityReport
         "run_args": {**first["run_args"], "logrows": chain.logrows,
                      "output_visibility": last["run_args"]["output_visibility"]},
         "num_rows": sum(s.rows for s in chain.segments),
+        "total_assignments": sum(int(read_json(layout.segment(i).settings, "segment settings")
+                                     ["total_assignments"]) for i in range(len(chain.segments))),
         "model_input_scales": first["model_input_scales"][:1],
         "model_output_scales": last["model_output_scales"],
         "segments": chain.as_dict()})

@@ -151,3 +151,32 @@ def test_a_killed_prove_resumes_from_its_finished_segments(chain_mlp, tmp_path):
     assert sorted(r.where == "kept" for r in done.segments) == [False, True]
     assert not parts.exists()
     proof.verify(chain_mlp, target)
+
+
+@pytest.mark.slow
+def test_one_transaction_records_a_segmented_result_under_the_subject(chain_mlp, proved,
+                                                                      tmp_path):
+    """On Anvil: the registry's version points at the SegmentChain contract; one transaction
+    verifies both segments and the link and records the outputs under the subject's input
+    commitment; the same chain again is already recorded; a broken link is rejected."""
+    from zkml import chain
+    from zkml.evm import registry
+    from zkml.evm.verifier import calldata, verify_call
+
+    native = proof.verify(chain_mlp, proved["a"]).instances
+    with chain.deploy(chain_mlp) as deployed:
+        outcome = deployed.submit(proved["a"])
+        (subject,) = outcome.subjects
+        assert subject.commitment == native.input_commitments[0] and subject.recorded_now
+        assert subject.outputs_fixed_point == native.outputs_fixed_point[0]
+        assert 2 * 300_000 < outcome.gas < 30_000_000  # two verifications, one block
+        recorded = deployed.result(subject.commitment)
+        assert recorded.outputs_fixed_point == native.outputs_fixed_point[0]
+        with pytest.raises(registry.AlreadyRecorded):
+            deployed.submit(proved["a"])
+        head, tail = _pieces(chain_mlp, proved["b"])[1]
+        broken = calldata(_with_proof(proved["b"], tmp_path / "t.json",
+                                      head + bytes([tail[0] ^ 1]) + tail[1:]))
+        verifier = outcome.deployment.verifier
+        assert not verify_call(deployed.chain, verifier, broken)
+        assert verify_call(deployed.chain, verifier, calldata(proved["b"]))
