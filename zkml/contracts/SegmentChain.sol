@@ -27,7 +27,7 @@ contract SegmentChain {
     address[] private verifiers;
     /// Per segment: its proof's length in bytes | its output link's first point << 64 | the
     /// link's points << 128 (0 for the last segment).
-    uint256[] private layout;
+    uint256[] private shapes;
     /// The chain's proof length: every segment's, summed.
     uint256 public immutable proofBytes;
 
@@ -53,7 +53,7 @@ contract SegmentChain {
             ) revert BadChain();
             if (!last && 64 * linkPoints[i] > segmentProofBytes[i + 1]) revert BadChain();
             verifiers.push(segmentVerifiers[i]);
-            layout.push(size | (linkOffsets[i] << 64) | (linkPoints[i] << 128));
+            shapes.push(size | (linkOffsets[i] << 64) | (linkPoints[i] << 128));
             total += size;
         }
         proofBytes = total;
@@ -70,7 +70,7 @@ contract SegmentChain {
         uint256[] memory offsets = new uint256[](count);
         uint256[] memory points = new uint256[](count);
         for (uint256 i = 0; i < count; i++) {
-            uint256 word = layout[i];
+            uint256 word = shapes[i];
             (sizes[i], offsets[i], points[i]) =
                 (uint64(word), uint64(word >> 64), uint64(word >> 128));
         }
@@ -83,14 +83,14 @@ contract SegmentChain {
         uint256 count = verifiers.length;
         uint256 start;
         for (uint256 i = 0; i < count; i++) {
-            uint256 word = layout[i];
+            uint256 word = shapes[i];
             uint256 size = uint64(word);
             bytes calldata piece = proof[start:start + size];
             bytes memory verifyCall;
             if (i + 1 < count) {
                 uint256 link = 64 * uint64(word >> 128);
-                uint256 at = 64 * uint64(word >> 64);
-                if (keccak256(piece[at:at + link]) != keccak256(proof[start + size:start + size + link])) {
+                uint256 from = 64 * uint64(word >> 64);
+                if (keccak256(piece[from:from + link]) != keccak256(proof[start + size:start + size + link])) {
                     return false;
                 }
                 verifyCall = abi.encodeCall(ISegmentVerifier.verifyProof, (piece, new uint256[](0)));
