@@ -67,6 +67,7 @@ import logging
 import math
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1153,22 +1154,31 @@ def _probe(layout: ModelLayout, chain: Chain, parts: list[ModelLayout], srs_path
     exported = ExportedModel.load(layout)
     committed = CircuitSettings.load(layout).salted
     salt = PROBE_SALTS[0]
-    proofs = []
+    made: dict[int, str] = {}
     with private_scratch("probe") as scratch:
         chained = witnesses(parts, chain, exported.holdout[0], salt, committed,
                             exported.signature, scratch, keep=True)
+
+        def land(i: int, text: str) -> None:
+            made[i] = text
+            log.info("probe proof of segment %d of %d made", i + 1, len(parts))
+
+        try:
+            _local_jobs(parts, list(range(len(parts))), scratch, srs_path, None, land)
+        except ProofError as exc:
+            raise SetupError(f"the new keys cannot prove a held-out sample: {exc.message}"
+                             ) from exc
+        proofs = []
         for i, part in enumerate(parts):
-            log.info("probe proof of segment %d of %d", i + 1, len(parts))
             target = scratch / f"{i:02d}.proof.json"
+            target.write_text(made[i])
             try:
-                _ezkl.call("prove", str(scratch / f"{i:02d}.witness.json"), str(part.compiled),
-                           str(part.pk), str(target), srs_path=str(srs_path))
                 _ezkl.call("verify", str(target), str(part.settings), str(part.vk),
                            srs_path=str(srs_path))
             except _ezkl.EzklFailure as exc:
-                raise SetupError(f"the new keys cannot prove segment {i + 1} of a held-out "
-                                 f"sample: {exc}") from exc
-            proofs.append(bytes(json.loads(target.read_text())["proof"]))
+                raise SetupError(f"the new keys' proof of segment {i + 1} does not verify: "
+                                 f"{exc}") from exc
+            proofs.append(bytes(json.loads(made[i])["proof"]))
     keys = []
     for i, part in enumerate(parts):
         offset = points = 0
@@ -1454,9 +1464,9 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
                                  "the range its circuit was calibrated for (no proof is "
                                  "possible)", hint="recompile with --samples that cover "
                                  "inputs like this one")
-        engine, made = (_ray_jobs(parts, todo, scratch, srs, ray_address, state, progress)
+        engine, made = (_ray_jobs(parts, todo, scratch, srs, ray_address, state.land, progress)
                         if ray_address else
-                        _local_jobs(parts, todo, scratch, srs, workers, state, progress))
+                        _local_jobs(parts, todo, scratch, srs, workers, state.land, progress))
         for i, seconds, peak, where in made:
             runs[i] = SegmentRun(i, witness_seconds[i], seconds, peak, where)
     pieces = []
@@ -1513,10 +1523,11 @@ def _failed(i: int, exc: BaseException) -> BaseException:
 
 
 def _local_jobs(parts: list[ModelLayout], todo: list[int], scratch: Path, srs: Path,
-                workers: int | None, state: _State, progress: ProgressHook
-                ) -> tuple[str, list[Job]]:
-    """The segments' proofs in worker threads, each driving its own ezkl process (memory
-    decides how many, as for prove-batch)."""
+                workers: int | None, land: Callable[[int, str], None],
+                progress: ProgressHook = ignore) -> tuple[str, list[Job]]:
+    """The segments' proofs (each from scratch/NN.witness.json) in worker threads, each driving
+    its own ezkl process (memory decides how many, as for prove-batch); each proof is handed to
+    land as it is made."""
     import threading
 
     from zkml.batch import plan_workers
@@ -1543,8 +1554,8 @@ def _local_jobs(parts: list[ModelLayout], todo: list[int], scratch: Path, srs: P
                     with lock:
                         errors.append(_failed(i, exc))
                     return
-                state.land(i, target.read_text())
-                target.unlink()
+                land(i, target.read_text())
+                target.unlink(missing_ok=True)
                 with lock:
                     made.append((i, seconds, peak, f"worker {worker + 1}"))
                     progress(Progress("prove", f"segment {i + 1} proved in {seconds:.1f} s",
@@ -1585,7 +1596,8 @@ def _ray_prove(compiled: bytes, pk: bytes, srs: bytes, witness: str
 
 
 def _ray_jobs(parts: list[ModelLayout], todo: list[int], scratch: Path, srs: Path,
-              address: str, state: _State, progress: ProgressHook) -> tuple[str, list[Job]]:
+              address: str, land: Callable[[int, str], None], progress: ProgressHook
+              ) -> tuple[str, list[Job]]:
     """The segments' proofs as Ray tasks (one CPU each): every task gets its segment's
     compiled circuit and proving key, the SRS and its witness through Ray's object store, as
     many in flight as the cluster has CPUs (the keys are large)."""
@@ -1620,7 +1632,7 @@ def _ray_jobs(parts: list[ModelLayout], todo: list[int], scratch: Path, srs: Pat
             except Exception as exc:  # noqa: BLE001 - Ray wraps the task's error
                 raise ProofError(f"proving segment {i + 1} on Ray failed: "
                                  f"{str(exc).strip().splitlines()[-1][:300]}") from None
-            state.land(i, text)
+            land(i, text)
             made.append((i, seconds, peak, where))
             progress(Progress("prove", f"segment {i + 1} proved in {seconds:.1f} s ({where})",
                               len(made), len(todo)))
