@@ -830,7 +830,7 @@ def prove_batch_cmd(obj: Context, model: str, inputs: Path, out: Path | None,
 @click.option("--repeats", type=click.IntRange(1), default=3, show_default=True)
 @click.option("--part", "parts", multiple=True,
               type=click.Choice(["models", "commitments", "gas", "lookups", "large", "sweep",
-                                 "versions", "long"]),
+                                 "versions", "long", "split"]),
               help="Only these parts [default: all].")
 @click.option("--batch", "batch_inputs", type=click.IntRange(1), default=None,
               help="Instead: prove-batch throughput on this many inputs (1, 2 workers, Ray, "
