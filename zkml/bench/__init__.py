@@ -520,7 +520,8 @@ def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats:
             "sweep": lambda: part_sweep(results, circuits, progress),
             "versions": lambda: part_versions(results, circuits, rpc_url, progress),
             "long": lambda: part_long(results, circuits, repeats, rpc_url, progress),
-            "split": lambda: split.part_split(results, circuits, scratch, progress),
+            "split": lambda: split.part_split(results, circuits, scratch, progress,
+                                              lambda: write_json(out.results, results)),
         }
         for part in PARTS:
             if part in chosen:

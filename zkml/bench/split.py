@@ -193,19 +193,21 @@ def _stop_token_processes(token: str) -> None:
         time.sleep(0.5)
 
 
-def zkml(spec: Any, circuits: Path, ray: bool = True, progress: ProgressHook = ignore
-         ) -> dict[str, Any]:
-    """zkml with its defaults on the model: export, compile, setup (each in its own process),
-    then one input proved whole-process: segments one at a time, then on Ray (1 and 2 nodes)."""
+def zkml(spec: Any, circuits: Path, ray: bool = True, max_logrows: int | None = None,
+         progress: ProgressHook = ignore) -> dict[str, Any]:
+    """zkml on the model (its defaults, or --max-logrows): export, compile, setup (each in its
+    own process), then one input proved whole-process: segments one at a time, then on Ray
+    (1 and 2 nodes)."""
     from zkml.export import export
     from zkml.models import bundled
 
     layout = ModelLayout.for_model(spec.name, circuits)
     export(bundled.load(spec), layout)
     found: dict[str, Any] = {"steps": {}}
-    for name in ("compile", "setup"):
+    options = {} if max_logrows is None else {"max_logrows": max_logrows}
+    for name, args in (("compile", {"options": options}), ("setup", {})):
         progress(Progress("bench", f"{spec.name}: zkml {name}"))
-        found["steps"][name] = _figures(step(f"zkml_{name}", root=layout.root))
+        found["steps"][name] = _figures(step(f"zkml_{name}", root=layout.root, **args))
     settings = json.loads(layout.settings.read_text())
     chain = settings.get("segments") or {}
     found.update(logrows=settings["run_args"]["logrows"], num_rows=settings["num_rows"],
@@ -230,7 +232,7 @@ def zkml(spec: Any, circuits: Path, ray: bool = True, progress: ProgressHook = i
             "critical_path_s": stage.get("critical_path_seconds"),
             "wall_s": stage.get("wall_seconds"), "segments": runs}
 
-    prove("one at a time", "--workers", "1")
+    prove("one at a time", *(["--workers", "1"] if found["segments"] else []))
     if ray and found["segments"]:
         for nodes in (1, 2):
             with local_cluster(nodes) as (address, env):
@@ -261,7 +263,9 @@ def targets(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
 
 
 def part_split(results: dict[str, Any], circuits: Path, scratch: Path,
-               progress: ProgressHook = ignore) -> None:
+               progress: ProgressHook = ignore, save: Any = None) -> None:
+    """Every model of the part, each saved (`save()`) as soon as it is measured: the part
+    takes hours."""
     from zkml.bench.zoo import SPLIT
 
     specs = {spec.name: spec for spec in SPLIT}
@@ -273,6 +277,8 @@ def part_split(results: dict[str, Any], circuits: Path, scratch: Path,
         theirs = plain(ModelLayout.for_model(name, circuits), scratch, limited=beyond)
         results["split"][name] = {"description": specs[name].description, "zkml": ours,
                                   "plain_ezkl": theirs, "targets": targets(ours, theirs)}
+        if save is not None:
+            save()
 
 
 # ------------------------------------------------------------------------------ the report
