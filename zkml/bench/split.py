@@ -204,10 +204,10 @@ def zkml(spec: Any, circuits: Path, ray: bool = True, max_logrows: int | None = 
     layout = ModelLayout.for_model(spec.name, circuits)
     export(bundled.load(spec), layout)
     found: dict[str, Any] = {"steps": {}}
-    options = {} if max_logrows is None else {"max_logrows": max_logrows}
+    options: dict[str, Any] = {} if max_logrows is None else {"max_logrows": max_logrows}
     for name, args in (("compile", {"options": options}), ("setup", {})):
         progress(Progress("bench", f"{spec.name}: zkml {name}"))
-        found["steps"][name] = _figures(step(f"zkml_{name}", root=layout.root, **args))
+        found["steps"][name] = _figures(step(f"zkml_{name}", 1, root=layout.root, **args))
     settings = json.loads(layout.settings.read_text())
     chain = settings.get("segments") or {}
     found.update(logrows=settings["run_args"]["logrows"], num_rows=settings["num_rows"],
