@@ -237,7 +237,7 @@ def circuit_options(fn: Callable) -> Callable:
     fn = click.option("--max-logrows", type=click.IntRange(9, 26), default=None,
                       help="The largest circuit, 2^L rows: a model that needs more is cut into "
                       "segments of at most 2^L rows each, proved apart and verified as one "
-                      "chain [default: 18, whose proofs peak near 4 GB].")(fn)
+                      "chain [default: 18: a segment's proof peaks near 2 GB].")(fn)
     fn = click.option("--optimize", type=click.Choice(["time", "size", "accuracy"]),
                       help="Search settings for the fastest proof, smallest key or least error, "
                       "inside the error budget (records why in optimize.json).")(fn)

@@ -102,8 +102,8 @@ from zkml.proof import Proof, Verification
 
 log = logging.getLogger("zkml")
 
-# 2^18 rows: a segment's proof peaks at about 4 GB here (README, Segments), so two segments
-# proving at once stay within a third of a 24 GB machine
+# 2^18 rows: a segment's proof peaks at about 2 GB here (README, Segments), so two segments
+# proving at once (the pool's default on 2 cores) stay near 4 GB of this 24 GB machine
 DEFAULT_MAX_LOGROWS = 18
 LINK_BLINDERS = 3  # per chunk of a link column: it is in two proofs
 SALT_BLINDERS = subjects.BLINDERS  # per chunk of the salt column X: one proof, as a subject
