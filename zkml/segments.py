@@ -261,9 +261,10 @@ class Chain:
 
 def chain_of(layout: ModelLayout) -> Chain | None:
     """The model's chain, if its circuit is segmented (settings.json says so)."""
-    if not layout.settings.is_file():
+    try:
+        raw = read_json(layout.settings, "circuit settings")
+    except ArtifactError:  # missing or unreadable: whoever reads it next says so
         return None
-    raw = read_json(layout.settings, "circuit settings")
     segments = raw.get("segments") if isinstance(raw, dict) else None
     if segments is None:
         return None
