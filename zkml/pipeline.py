@@ -10,7 +10,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 
-from zkml import circuit, fidelity, optimize
+from zkml import circuit, fidelity, optimize, segments
 from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.export import ExportedModel
 from zkml.fidelity import FidelityReport
@@ -21,7 +21,7 @@ from zkml.stages import cached_stage
 
 log = logging.getLogger(__name__)
 
-COMPILE_VERSION = 6  # bump when compiling changes for the same options (a new cache key)
+COMPILE_VERSION = 7  # bump when compiling changes for the same options (a new cache key)
 
 
 @dataclass(kw_only=True)
@@ -31,10 +31,13 @@ class CompileResult(StageResult):
     num_rows: int
     fidelity: FidelityReport
     search: str | None = None  # the settings chosen (scale ladder or --optimize) and why
+    segments: int = 0  # circuits of a segmented model (zkml.segments); 0: one circuit
 
     def summary(self) -> str:
-        return (f"logrows {self.logrows}, {self.num_rows:,} rows; worst "
-                f"{self.fidelity.worst.describe()}")
+        shape = (f"{self.segments} segments of logrows {self.logrows}, {self.num_rows:,} rows "
+                 "in all" if self.segments else
+                 f"logrows {self.logrows}, {self.num_rows:,} rows")
+        return f"{shape}; worst {self.fidelity.worst.describe()}"
 
 
 def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
@@ -46,11 +49,22 @@ def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
     from zkml import _ezkl
 
     chosen: list[str] = []
+    outputs = [layout.circuit_onnx, layout.settings, layout.calibration_data, layout.compiled,
+               layout.fidelity]
+
+    def segmented(exported: ExportedModel) -> None:
+        chain = segments.compile_chain(layout, exported, options, progress)
+        outputs[:] = chain.outputs  # the stage records the chain's files
+        chosen[:] = [chain.reason]
 
     def work() -> None:
         exported = ExportedModel.load(layout)
         fidelity.validate(options, exported)
         circuit.probe(layout, exported, options)  # unsupported ops, a broken batch axis: now
+        if segments.needs_segments(layout, exported, options):
+            segmented(exported)
+            return
+        segments.remove(layout)
         built = options
         if options.calibration_scales is None and options.calibration_target == "resources":
             candidate, why = optimize.scale_ladder(layout, exported, options, progress)
@@ -60,6 +74,9 @@ def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
             fidelity.check(layout, optimize.build(layout, exported, options))
         if options.num_inner_cols is None:
             chosen.append(optimize.choose_layout(layout, exported, built, progress)[1])
+        if not segments.fits(CircuitSettings.load(layout), segments.max_logrows(options)):
+            segmented(exported)  # over 2^L rows after all (lookup tables, another scale)
+            return
         if options.weights == "hashed":
             layout.make_private()  # the ONNX and the compiled circuit hold the private weights
 
@@ -68,16 +85,17 @@ def compile_model(layout: ModelLayout, options: CircuitOptions | None = None,
         "compile",
         [layout.onnx, layout.samples],
         {**options.as_dict(), "ezkl": _ezkl.ezkl_version(), "zkml": COMPILE_VERSION},
-        [layout.circuit_onnx, layout.settings, layout.calibration_data, layout.compiled,
-         layout.fidelity],
+        outputs,
         work,
         force,
     )
     settings = CircuitSettings.load(layout)
+    chain = segments.chain_of(layout)
     return CompileResult(stage="compile", cached=run.cached, seconds=run.seconds,
                          options=options, logrows=settings.logrows, num_rows=settings.num_rows,
                          fidelity=FidelityReport.load(layout),
-                         search="; ".join(chosen) or None)
+                         search="; ".join(chosen) or None,
+                         segments=len(chain.segments) if chain else 0)
 
 
 def optimize_model(layout: ModelLayout, goal: str, base: CircuitOptions | None = None,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zkml import keys, models, pipeline, proof
+from zkml import keys, models, pipeline, proof, segments
 from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.errors import ArtifactError, RegressionFailed, ZkmlError
 from zkml.export import export
@@ -78,7 +78,7 @@ _ENTRY_KEYS: dict[str, type | tuple[type, ...]] = {
     "input-visibility": str, "weights-visibility": str, "target": str,
     "min-agreement": (int, float), "max-error": (int, float), "max-error-pct": (int, float),
     "decision-threshold": (int, float), "abs-tolerance": (int, float),
-    "rel-tolerance": (int, float),
+    "rel-tolerance": (int, float), "max-logrows": int,
 }
 
 
@@ -153,6 +153,7 @@ def _entry(raw: Any, where: Path, config: Path) -> ZooEntry:
             max_error_pct=float(raw.get("max-error-pct", CircuitOptions.max_error_pct)),
             decision_threshold=None if "decision-threshold" not in raw
             else float(raw["decision-threshold"]),
+            max_logrows=raw.get("max-logrows"),
         )
     except ZkmlError as exc:
         raise ConfigError(f"{config}: model {raw['name']}: {exc.message}") from None
@@ -240,8 +241,8 @@ def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]
         "verify_gas": verify_gas,
         "submit_gas": onchain.gas,
         "proof_bytes": keys.KeyRecord.load(layout).proof_bytes,
-        "pk_bytes": layout.pk.stat().st_size,
-        "vk_bytes": layout.vk.stat().st_size,
+        "pk_bytes": sum(p.stat().st_size for p in segments.keys_of(layout, "pk")),
+        "vk_bytes": sum(p.stat().st_size for p in segments.keys_of(layout, "vk")),
         "verifier_bytes": built.runtime_bytes,
         "fidelity_agreement": fidelity.agreement,
         "fidelity_max_abs_error": fidelity.max_abs_error,

@@ -26,6 +26,8 @@ Parts (all by default):
 - long: a subject longer than one KZG commitment column (a 3,000-field record) beside the
   default model: zkml's layout (a pair of blinders after every 254 values, the key over every
   column's point), one column per subject (logrows raised until it fits), and Poseidon.
+- split: models too large for one circuit here, proved in segments beside plain ezkl
+  (zkml.bench.split).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from zkml.bench import split
 from zkml.bench.plain import Side, ezkl_side
 from zkml.bench.prepare import machine, prepare
 from zkml.bench.runner import Measured, measure, step
@@ -51,7 +54,8 @@ from zkml.layout import BenchLayout, ModelLayout, ScratchLayout, read_json, writ
 from zkml.models.bundled import Spec
 from zkml.progress import Progress, ProgressHook, ignore
 
-PARTS = ("models", "commitments", "gas", "lookups", "large", "sweep", "versions", "long")
+PARTS = ("models", "commitments", "gas", "lookups", "large", "sweep", "versions", "long",
+         "split")
 VERSION_MODELS = ["breast_cancer", "digits"]
 MODELS = ["breast_cancer", "digits", "digits_mlp"]
 SUBJECTS = [1, 4, 10, 32]
@@ -473,7 +477,8 @@ def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats:
     started = time.perf_counter()
     results: dict[str, Any] = {"repeats": repeats, "machine": machine(), "parts": chosen,
                                "models": {}, "commitments": {}, "gas": [], "lookups": {},
-                               "large": {}, "sweep": [], "versions": [], "long": {}}
+                               "large": {}, "sweep": [], "versions": [], "long": {},
+                               "split": {}}
     with tempfile.TemporaryDirectory(prefix="zkml-bench-") as tmp, ExitStack() as stack:
         scratch = Path(tmp)
         circuits = scratch / "circuits"
@@ -492,6 +497,8 @@ def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats:
             "sweep": lambda: part_sweep(results, circuits, progress),
             "versions": lambda: part_versions(results, circuits, rpc_url, progress),
             "long": lambda: part_long(results, circuits, repeats, rpc_url, progress),
+            "split": lambda: split.part_split(results, circuits, scratch, progress,
+                                              lambda: write_json(out.results, results)),
         }
         for part in PARTS:
             if part in chosen:

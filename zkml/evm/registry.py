@@ -48,6 +48,7 @@ from zkml.evm.verifier import (
     build_verifier,
     calldata,
     code_hash,
+    deploy_verifier,
     local_shared_verifier_build,
     registry_build,
     shared_verifier_build,
@@ -459,7 +460,7 @@ def add_version(chain: rpc.Chain, registry: str, layout: ModelLayout,
         words = vka_words(layout)
         size = shared_verifier_build(layout)["runtime_size"]
     else:
-        address, verifier_gas = rpc.deploy(chain, own)
+        address, verifier_gas = deploy_verifier(chain, layout)
         words, size = [], int(own["runtime_size"])
     receipt = _transact(chain, target, "addVersion", version_spec(layout, address), words)
     (added,) = _events(target, "VersionAdded", receipt)
