@@ -89,7 +89,7 @@ def chain_mlp(circuits):
     """tests/segment_models.py's MLP at --max-logrows 12: two segments, set up."""
     import segment_models
 
-    from zkml import keys, models, pipeline
+    from zkml import models, pipeline, proving
     from zkml.circuit import CircuitOptions
     from zkml.export import export
     from zkml.layout import ModelLayout
@@ -99,7 +99,7 @@ def chain_mlp(circuits):
     layout = ModelLayout.for_model(model.name, circuits)
     export(model, layout)
     pipeline.compile_model(layout, CircuitOptions(max_logrows=segment_models.MAX_LOGROWS))
-    keys.setup(layout)
+    proving.setup(layout)
     return layout
 
 

@@ -466,12 +466,6 @@ def _ray(layout: ModelLayout, out: BatchLayout, tasks: Iterator[Task | Outcome],
 def run(layout: ModelLayout, inputs: Path, out_dir: Path, workers: int | None = None,
         ray_address: str | None = None, progress: ProgressHook = ignore) -> BatchSummary:
     """Prove every input of `inputs` into out_dir; see the module's docstring."""
-    from zkml import segments
-
-    if segments.is_segmented(layout):
-        raise InputError(f"{layout.name} is proved in segments, one input at a time",
-                         hint=f"run `zkml prove {layout.name}` for each input (--workers or "
-                         "--ray spread its segments)")
     layout.require(layout.pk, layout.key_record, stage="setup")
     current_keys(layout, proving=True)  # stale or foreign keys: refuse before anything starts
     remove_stale_scratch()  # witnesses of a batch that was killed

@@ -151,10 +151,6 @@ class SetupResult(StageResult):
 def setup(layout: ModelLayout, srs_file: Path | None = None, force: bool = False,
           cache_dir: Path | None = None) -> SetupResult:
     """Make the keys (cached: an unchanged circuit and SRS do nothing)."""
-    from zkml import segments
-
-    if segments.is_segmented(layout):
-        return segments.setup(layout, srs_file, force, cache_dir)
     layout.require(layout.compiled, layout.settings, stage="compile")
     settings = CircuitSettings.load(layout)
     chosen = srs.resolve(settings.logrows, srs_file, cache_dir)

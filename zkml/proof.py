@@ -159,10 +159,6 @@ class _Loaded:
 @_reads_model
 def verify(layout: ModelLayout, proof_path: Path, vk: Path | None = None) -> Verification:
     """Natively verify a proof against this model's keys; raise VerificationFailed if invalid."""
-    from zkml import segments
-
-    if segments.is_segmented(layout):
-        return segments.verify(layout, proof_path, vk)
     return _verify(layout, _Loaded.load(layout, proving=False, vk=vk), proof_path, vk)
 
 
@@ -242,10 +238,6 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
     emit a proof (that no verifier accepts) for a witness the circuit does not satisfy;
     verifying here catches that.
     """
-    from zkml import segments
-
-    if segments.is_segmented(layout):
-        return segments.prove(layout, private_input, proof_path, source, salts)
     _check_output(layout, proof_path)
     loaded = _Loaded.load(layout, proving=True)
     settings = loaded.settings

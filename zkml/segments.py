@@ -1420,18 +1420,21 @@ class _State:
 
 
 def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str = "input",
-          salts: list[int] | None = None, workers: int | None = None,
+          salts: list[int] | None = None, reuse_salt: bool = False, workers: int | None = None,
           ray_address: str | None = None, progress: ProgressHook = ignore) -> ChainProof:
     """Prove a segmented model's inference: the witnesses in order, then every segment's proof
     as an independent job (worker processes, or Ray), each landing beside the proof as it is
-    made (a killed run resumes from them), then the chain's proof, verified, written."""
+    made (a killed run resumes from them, with its salt), then the chain's proof, verified,
+    written. The salt is given, kept for the same input (reuse_salt), the stopped run's, or
+    new, and kept in the model's store like zkml.proof.prove's (zkml.salts)."""
     import shutil
 
     from zkml.circuit import check_input
     from zkml.inputs import parse_salt
     from zkml.keys import current_keys
-    from zkml.layout import proof_parts
-    from zkml.proof import _check_output, write_secret
+    from zkml.layout import proof_parts, secret_path
+    from zkml.proof import _check_output
+    from zkml.salts import choose, earlier, keep, repeats, reused
 
     started = time.perf_counter()
     _check_output(layout, proof_path)
@@ -1445,8 +1448,11 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
     (row,) = check_input(settings, exported.signature, private_input, source)
     if salts is not None and (not isinstance(salts, list | tuple) or len(salts) != 1):
         raise InputError(f"{source}: give one salt (a segmented circuit proves one subject)")
-    given = parse_salt(salts[0], source) if salts else None
-    state = _State(proof_parts(proof_path), keys.vk_sha256, row, given, given is not None)
+    given = [parse_salt(salts[0], source)] if salts else None
+    kept = earlier(layout, [row]) if settings.salted else [[]]
+    # a salt given or reused is the proof's; else the stopped run's (_State), or a new one
+    salt = choose(given, kept, reuse_salt)[0] if given or (reuse_salt and kept[0]) else None
+    state = _State(proof_parts(proof_path), keys.vk_sha256, row, salt, salt is not None)
     srs = keys.checked_srs()
     runs: list[SegmentRun | None] = [None] * len(parts)
     with private_scratch("witness") as scratch:  # witnesses hold what the input implies
@@ -1478,7 +1484,8 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
         pieces.append(piece)
     last = json.loads(state.proof(len(parts) - 1).read_text())
     whole = b"".join(pieces)
-    secret = None
+    secret = secret_path(proof_path) if settings.salted else None
+    stored: list[Path] = []
     with atomic_path(proof_path) as tmp:
         tmp.write_text(json.dumps({"proof": list(whole), "instances": last["instances"],
                                    "hex_proof": "0x" + whole.hex(),
@@ -1490,18 +1497,19 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
                              f"written: {exc.message}",
                              hint="recompile with samples that cover this input") from exc
         size = tmp.stat().st_size
-        if settings.salted:
-            from zkml.layout import secret_path
-
-            secret = secret_path(proof_path)
-            write_secret(secret, [state.salt], verification.instances.input_commitments)
+        commitments = verification.instances.input_commitments
+        if secret is not None:  # in the store before the proof lands (and the parts go)
+            stored = keep(layout, [row], [state.salt], commitments, secret)
     shutil.rmtree(state.folder, ignore_errors=True)
     done = [r for r in runs if r is not None]
+    repeated = repeats(kept, commitments) if secret is not None else []
     return ChainProof(
         stage="prove", seconds=sum(r.witness_seconds + r.prove_seconds for r in done),
         model=layout.name, path=proof_path, instances=verification.instances, size=size,
-        secret=secret, segments=done, engine=engine, critical_path_seconds=critical_path(done),
-        wall_seconds=time.perf_counter() - started)
+        secret=secret, kept=stored, repeats=repeated,
+        reused=reused(kept, commitments) if secret is not None else [],
+        warnings=[r.describe(source, 1) for r in repeated], segments=done, engine=engine,
+        critical_path_seconds=critical_path(done), wall_seconds=time.perf_counter() - started)
 
 
 Job = tuple[int, float, "float | None", str]  # segment, prove seconds, peak MB, where

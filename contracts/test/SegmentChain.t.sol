@@ -16,7 +16,7 @@ import {RegistryTestBase} from "./RegistryTestBase.sol";
 /// by the chain and by the registry (ProofRejected).
 ///
 /// Gas: test_Gas_SegmentedSubmit (`forge test -vvvv --match-test test_Gas_Segmented` shows the
-/// Gas events); the figures are in the README's "Segments".
+/// Gas events); the figures are in docs/segments.md.
 contract SegmentChainTest is RegistryTestBase {
     SegmentChain internal chain;
     InferenceRegistry internal registry;
@@ -28,7 +28,7 @@ contract SegmentChainTest is RegistryTestBase {
         verifiers.push(address(new SegmentVerifier0()));
         verifiers.push(address(new SegmentVerifier1()));
         chain = new SegmentChain(verifiers, F.proofBytes(), F.linkOffsets(), F.linkPoints());
-        registry = new InferenceRegistry();
+        registry = new InferenceRegistry(0);
         require(registry.addVersion(F.spec(address(chain)), new bytes32[](0)) == V, "version");
     }
 

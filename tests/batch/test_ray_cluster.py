@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from zkml import proof
+from zkml import proof, proving
 from zkml.evm.anvil import free_port
 from zkml.export import ExportedModel
 from zkml.layout import BatchLayout
@@ -153,4 +153,4 @@ def test_a_segmented_model_is_proved_on_a_two_node_cluster(chain_mlp, tmp_path, 
     assert stage["engine"] == f"ray ({cluster.address})"
     where = {run["where"] for run in stage["segments"]}
     assert len(where) == 2 and all(w.startswith("ray node ") for w in where)
-    proof.verify(chain_mlp, target)
+    proving.verify(chain_mlp, target)

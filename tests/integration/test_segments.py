@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 import segment_models
 
-from zkml import _ezkl, proof, segments
+from zkml import _ezkl, proving, segments
 from zkml.circuit import CircuitSettings
 from zkml.errors import VerificationFailed
 from zkml.export import ExportedModel
 from zkml.layout import proof_parts
-from zkml.subjects import commitment, point_bytes
+from zkml.recompute import commitment
+from zkml.subjects import point_bytes
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +41,7 @@ def test_the_model_is_cut_in_two_and_proved_as_one_chain(chain_mlp, tmp_path):
     assert made.critical_path_seconds > 0 and all(r.prove_seconds > 0 for r in made.segments)
     assert np.allclose(made.outputs[0], exported.holdout_reference[0][2], atol=0.01)
     assert not proof_parts(tmp_path / "p.json").exists()  # the parts go once the chain is whole
-    checked = proof.verify(chain_mlp, tmp_path / "p.json")
+    checked = proving.verify(chain_mlp, tmp_path / "p.json")
     assert checked.instances.outputs == made.outputs
     salt = int(json.loads((tmp_path / "p.secret.json").read_text())["subjects"][0]["salt"], 16)
     assert made.instances.input_commitments == [commitment(chain_mlp, row, salt)]
@@ -81,7 +82,7 @@ def test_a_tampered_chain_does_not_verify(chain_mlp, proved, tmp_path, case):
     else:  # a byte past the link's points: the segment's own verifier refuses it
         raw = head + tail[:-40] + bytes([tail[-40] ^ 1]) + tail[-39:]
     with pytest.raises(VerificationFailed) as failed:
-        proof.verify(chain_mlp, _with_proof(proved["a"], tmp_path / "t.json", raw))
+        proving.verify(chain_mlp, _with_proof(proved["a"], tmp_path / "t.json", raw))
     expected = {"link": "link from segment 1 to segment 2 is broken",
                 "replayed": "link from segment 1 to segment 2 is broken",
                 "swapped": "link from segment 1 to segment 2 is broken",
@@ -150,7 +151,7 @@ def test_a_killed_prove_resumes_from_its_finished_segments(chain_mlp, tmp_path):
     done = segments.prove(chain_mlp, row, target, salts=["0x" + "ab" * 32])
     assert sorted(r.where == "kept" for r in done.segments) == [False, True]
     assert not parts.exists()
-    proof.verify(chain_mlp, target)
+    proving.verify(chain_mlp, target)
 
 
 @pytest.mark.slow
@@ -163,7 +164,7 @@ def test_one_transaction_records_a_segmented_result_under_the_subject(chain_mlp,
     from zkml.evm import registry
     from zkml.evm.verifier import calldata, verify_call
 
-    native = proof.verify(chain_mlp, proved["a"]).instances
+    native = proving.verify(chain_mlp, proved["a"]).instances
     with chain.deploy(chain_mlp) as deployed:
         outcome = deployed.submit(proved["a"])
         (subject,) = outcome.subjects

@@ -78,7 +78,7 @@ def regress_cmd(obj: Context, update_baseline: bool, config: Path | None, baseli
               help="Timed runs of each prove and verify; the median is reported.")
 @click.option("--part", "parts", multiple=True,
               type=click.Choice(["models", "commitments", "gas", "lookups", "large", "sweep",
-                                 "versions", "long"]),
+                                 "versions", "long", "split"]),
               help="Only these parts [default: all].")
 @click.option("--batch", "batch_inputs", type=click.IntRange(1), default=None,
               help="Instead: prove-batch throughput on this many inputs (1, 2 workers, Ray, "

@@ -87,12 +87,6 @@ def write_vka(vk: Path, settings: Path, srs: Path, target: Path) -> None:
 
 def vka_words(layout: ModelLayout) -> list[bytes]:
     """The model's VKA (see write_vka), as addVersion takes it."""
-    from zkml import segments
-
-    if segments.is_segmented(layout):
-        raise ChainError(f"{layout.name} is proved in segments: its verifier is its own chain "
-                         "of segment verifiers, not the shared verifier",
-                         hint="drop --verifier shared")
     layout.require(layout.vka, stage="verifier")
     words = read_json(layout.vka, "verifying-key artifact").get("words")
     try:
@@ -194,10 +188,6 @@ class VerifierResult(StageResult):
 def build_verifier(layout: ModelLayout, force: bool = False) -> VerifierResult:
     """Generate and compile the model's own Solidity verifier (optimizer on, runs=1), and its
     VKA for the shared verifier; the registry is compiled beside it (once per machine)."""
-    from zkml import segments
-
-    if segments.is_segmented(layout):
-        return segments.build_verifier(layout, force)
     keys = current_keys(layout, proving=False)  # the settings and key the setup recorded
 
     def work() -> None:
@@ -218,16 +208,6 @@ def build_verifier(layout: ModelLayout, force: bool = False) -> VerifierResult:
     return VerifierResult(stage="verifier", cached=run.cached, seconds=run.seconds,
                           warnings=[warning] if warning else [], path=layout.verifier_sol,
                           runtime_bytes=size)
-
-
-def deploy_verifier(chain: rpc.Chain, layout: ModelLayout) -> tuple[str, int]:
-    """The model's own verifier on chain (a segmented model's: its segments' and the chain
-    over them): its address and the gas spent."""
-    from zkml import segments
-
-    if segments.is_segmented(layout):
-        return segments.deploy_verifier(chain, layout)
-    return rpc.deploy(chain, EvmBuild.load(layout).verifier)
 
 
 @dataclass
