@@ -11,7 +11,7 @@ beside plain ezkl on the same ONNX and the same private input, in one run.
 - credit_mlp_3m (3,057,729 parameters): plain ezkl tried under the limits one job gets here
   (MEMORY_LIMIT_MB, TIME_LIMIT_S per step), and zkml proving it in segments.
 
-Targets (issue 25), checked in the report: zkml's peak <= 1/3 of plain ezkl's, its summed prove
+Targets, checked in the report: zkml's peak <= 1/3 of plain ezkl's, its summed prove
 time <= plain ezkl's, two Ray nodes' wall <= 0.6 x one node's.
 """
 
