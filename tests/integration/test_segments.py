@@ -45,6 +45,17 @@ def test_the_model_is_cut_in_two_and_proved_as_one_chain(chain_mlp, tmp_path):
     assert checked.instances.outputs == made.outputs
     salt = int(json.loads((tmp_path / "p.secret.json").read_text())["subjects"][0]["salt"], 16)
     assert made.instances.input_commitments == [commitment(chain_mlp, row, salt)]
+    (kept,) = made.kept  # the salt stays in the model's store, as any proof's
+    assert kept == chain_mlp.secrets.salt(made.instances.input_commitments[0])
+    assert json.loads(kept.read_text())["subjects"][0]["salt"] == f"0x{salt:064x}"
+
+    again = segments.prove(chain_mlp, row, tmp_path / "again.json", reuse_salt=True)
+    assert again.instances.input_commitments == made.instances.input_commitments
+    assert again.reused == [kept] and not again.warnings
+    anew = segments.prove(chain_mlp, row, tmp_path / "anew.json")
+    (repeat,) = anew.repeats  # a new commitment of the same input: said, like any proof's
+    assert repeat.earlier == made.instances.input_commitments[0] and repeat.secret == kept
+    assert anew.warnings and "--reuse-salt" in anew.warnings[0]
 
 
 def _pieces(layout, path):

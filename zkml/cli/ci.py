@@ -90,7 +90,8 @@ def bench_cmd(obj: Context, out: Path, models: tuple[str, ...], repeats: int,
     """Benchmark zkml against plain ezkl: times, peak memory, sizes, gas; JSON, Markdown, PNG.
 
     Every part runs by default: about two hours on two cores, and the split part's large
-    models hours more; --part picks some (the models part alone: ~10 minutes). Results go to --out as results.json, results.md and plots.
+    models hours more; --part picks some (the models part alone: ~10 minutes). Results go to
+    --out as results.json, results.md and plots.
     """
     from zkml import bench
 
