@@ -84,6 +84,25 @@ def iris_committed(circuits):
     return build("iris", circuits, rename="iris_committed", weights="hashed")
 
 
+@pytest.fixture(scope="session")
+def chain_mlp(circuits):
+    """tests/segment_models.py's MLP at --max-logrows 12: two segments, set up."""
+    import segment_models
+
+    from zkml import models, pipeline, proving
+    from zkml.circuit import CircuitOptions
+    from zkml.export import export
+    from zkml.layout import ModelLayout
+
+    onnx = segment_models.write(circuits)
+    model = models.resolve(str(onnx), name="chain_mlp", samples=onnx.with_suffix(".samples.json"))
+    layout = ModelLayout.for_model(model.name, circuits)
+    export(model, layout)
+    pipeline.compile_model(layout, CircuitOptions(max_logrows=segment_models.MAX_LOGROWS))
+    proving.setup(layout)
+    return layout
+
+
 @pytest.fixture
 def copy_of(tmp_path):
     """A private copy of a built model directory, for tests that damage artifacts."""

@@ -185,6 +185,30 @@ def prewarm() -> None:
     _worker().ensure_started()
 
 
+def reset_worker_peak() -> None:
+    """Start this thread's worker if it is not running, and reset its peak resident memory to
+    what it holds now (Linux's clear_refs), so that worker_peak_mb measures the next call."""
+    worker = _worker()
+    worker.ensure_started()
+    assert worker.process is not None
+    with contextlib.suppress(OSError):
+        Path(f"/proc/{worker.process.pid}/clear_refs").write_text("5")
+
+
+def worker_peak_mb() -> float | None:
+    """The peak resident memory of this thread's worker since it started or since
+    reset_worker_peak, in MB (None: no worker, or no /proc)."""
+    worker = getattr(_local, "worker", None)
+    if worker is None or worker.process is None:
+        return None
+    try:
+        status = Path(f"/proc/{worker.process.pid}/status").read_text()
+    except OSError:
+        return None
+    peak = next((line for line in status.splitlines() if line.startswith("VmHWM:")), None)
+    return None if peak is None else int(peak.split()[1]) / 1024
+
+
 def stop_thread_worker() -> None:
     """Stop this thread's worker now (threads that prove in parallel call this when done)."""
     worker = getattr(_local, "worker", None)

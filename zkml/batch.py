@@ -359,7 +359,7 @@ def _ray_task(files: dict[str, bytes], name: str, task: Task
 AUTH_REFUSED = ("Unauthenticated", "InvalidAuthToken", "AuthenticationError")
 
 
-def _connect(ray: Any, address: str) -> None:
+def connect_ray(ray: Any, address: str) -> None:
     """ray.init, its failures as one line that says what to do. Ray's native client prints a
     warning a second while it retries (20 s): that goes to the log (-v), not the terminal."""
     local = address == "local"
@@ -424,7 +424,7 @@ def _ray(layout: ModelLayout, out: BatchLayout, tasks: Iterator[Task | Outcome],
         raise ToolMissing("Ray is not installed", hint="pip install 'zkml[ray]'") from None
     started_here = not ray.is_initialized()
     if started_here:
-        _connect(ray, address)
+        connect_ray(ray, address)
     try:
         shared = ray.put(_bundle(layout))  # once: every task gets the same object
         remote = ray.remote(_ray_task)

@@ -33,9 +33,9 @@ from zkml.evm.anvil import Anvil
 from zkml.evm.deployments import Deployments
 from zkml.evm.registry import Deployment, DeployResult, OnchainResult
 from zkml.evm.results import RecordedResult, VersionInfo
-from zkml.evm.verifier import build_verifier
 from zkml.layout import ModelLayout, default_circuits_dir
 from zkml.progress import Progress, ProgressHook, ignore
+from zkml.proving import build_verifier
 
 
 def _layout(model: Any) -> ModelLayout:

@@ -71,8 +71,10 @@ class CircuitOptions:
     # lookup_safety_margin); None: ezkl's 2, which the search narrows (never below 1) to fit
     # a finer scale into the same logrows when the error budget needs it
     lookup_margin: float | None = None
-    # cap on logrows for calibration: a lookup table taller than 2^max_logrows is split over
-    # several columns (--optimize tries it); None: no cap
+    # the largest circuit, 2^max_logrows rows: calibration splits a taller lookup table over
+    # several columns (--optimize tries that), and a model whose circuit still needs more rows
+    # is cut into segments of at most 2^max_logrows rows each (zkml.segments); None: no cap
+    # on calibration, and segments of zkml.segments.DEFAULT_MAX_LOGROWS
     max_logrows: int | None = None
     # the error budget (zkml.fidelity), per output, on held-out samples: max_error (absolute)
     # when given, else max_error_pct % of the output's float spread (p99 - p1)
@@ -102,6 +104,9 @@ class CircuitOptions:
             raise CircuitError("--max-error-pct must be a percentage above 0")
         if not 0 <= self.min_agreement <= 1:
             raise CircuitError("--min-agreement must be between 0 and 1")
+        if self.max_logrows is not None and not 9 <= self.max_logrows <= 26:
+            raise CircuitError("--max-logrows must be between 9 (a range check's table) and 26 "
+                               "(the largest SRS)")
         if self.lookup_margin is not None and not self.lookup_margin >= 1:
             raise CircuitError("the lookup margin must be at least 1 (the calibration range)")
 

@@ -138,10 +138,14 @@ class SetupResult(StageResult):
     logrows: int
     pk_bytes: int
     vk_bytes: int
+    segments: int = 0  # keys of a segmented model's circuits (zkml.segments), summed
 
     def summary(self) -> str:
-        return (f"proving key {self.pk_bytes / 1e6:.1f} MB, verifying key "
-                f"{self.vk_bytes / 1e3:.1f} kB, SRS {self.srs}")
+        keys = (f"proving keys {self.pk_bytes / 1e6:.1f} MB, verifying keys "
+                f"{self.vk_bytes / 1e3:.1f} kB for {self.segments} segments" if self.segments
+                else f"proving key {self.pk_bytes / 1e6:.1f} MB, verifying key "
+                f"{self.vk_bytes / 1e3:.1f} kB")
+        return f"{keys}, SRS {self.srs}"
 
 
 def setup(layout: ModelLayout, srs_file: Path | None = None, force: bool = False,
@@ -215,23 +219,26 @@ def _probe_proof(layout: ModelLayout, srs_path: Path) -> tuple[dict[str, Any], b
         return probe, bytes(json.loads(proof_path.read_text())["proof"])
 
 
-def _commitment_layout(layout: ModelLayout, srs_path: Path, proof: bytes) -> tuple[int, int]:
+def _commitment_layout(layout: ModelLayout, srs_path: Path, proof: bytes,
+                       circuit: ModelLayout | None = None) -> tuple[int, int]:
     """Where the probe proof carries each subject's KZG commitment points: (points per subject,
     stride between subjects), found by recomputing them from the probe's inputs and salts, so
-    the record holds what the circuit does, not what zkml assumes of ezkl."""
+    the record holds what the circuit does, not what zkml assumes of ezkl. `circuit`: whose
+    key and settings commit the input (a segmented model's first segment), else layout's."""
     settings = CircuitSettings.load(layout)
+    circuit = circuit or layout
     if settings.commitment != "kzg":
         return 0, 0
     exported = ExportedModel.load(layout)
     rows = groups(exported.holdout, settings.subjects)[0]
     commit = [_ezkl.call("kzg_commit", message(row, salt, settings.input_scale,
                                                exported.signature),
-                         str(layout.vk), str(layout.settings), str(srs_path))
+                         str(circuit.vk), str(circuit.settings), str(srs_path))
               for row, salt in zip(rows, PROBE_SALTS, strict=False)]
     points = len(commit[0])
     if points > 1:  # spread over columns: each must hold blinders (subjects.commitment_logrows)
         usable = _ezkl.call("kzg_commit", ["0" * 64] * (2**settings.logrows - UNUSABLE_ROWS),
-                            str(layout.vk), str(layout.settings), str(srs_path))
+                            str(circuit.vk), str(circuit.settings), str(srs_path))
         if len(usable) != 1:
             raise SetupError(f"{layout.name}'s commitment columns have fewer than "
                              f"2^{settings.logrows} - {UNUSABLE_ROWS} usable rows",

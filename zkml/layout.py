@@ -123,9 +123,14 @@ class ModelLayout:
     run_proof = property(lambda self: self.root / "run-proof.json")  # run's, beside a user's
     # owner-only: every proof's salts, one file per commitment, never overwritten (zkml.salts)
     secrets = property(lambda self: SecretsLayout(self.root / "secrets"))
+    # a segmented circuit (zkml.segments): one folder per segment, each laid out like a model's
+    segments_dir = property(lambda self: self.root / "segments")
     # plain-ezkl baseline folders of the benchmark share this layout, and these files
     bench_input = property(lambda self: self.root / "bench-input.json")
     bench_proof = property(lambda self: self.root / "bench-proof.json")
+
+    def segment(self, index: int) -> ModelLayout:
+        return ModelLayout(self.segments_dir / f"{index:02d}")
 
     def batch_dir(self, inputs: Path) -> Path:
         return self.root / "batch" / inputs.stem
@@ -178,6 +183,12 @@ def secret_path(proof_path: Path) -> Path:
     """A copy of the salts of a proof's input commitments, beside the proof: the next proof
     written to that path replaces it (the store, SecretsLayout, keeps every salt)."""
     return proof_path.with_name(proof_path.stem + SECRET_SUFFIX)
+
+
+def proof_parts(proof_path: Path) -> Path:
+    """Where a segmented proof's parts wait until the chain is whole (owner-only): a killed
+    prove resumes from them."""
+    return proof_path.with_name(proof_path.stem + ".segments")
 
 
 @dataclass(frozen=True)

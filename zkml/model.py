@@ -104,9 +104,9 @@ class Model:
     def setup(self, srs: Path | str | None = None, force: bool = False,
               progress: ProgressHook | None = None) -> Any:
         """Proving and verifying keys (SetupResult); srs: a ceremony file, else a local one."""
-        from zkml import keys
+        from zkml import proving
 
-        return self._stage("setup", progress, lambda _: keys.setup(
+        return self._stage("setup", progress, lambda _: proving.setup(
             self.layout, None if srs is None else Path(srs), force))
 
     def prove(self, private_input: Any, output: Path | str | None = None,
@@ -117,30 +117,31 @@ class Model:
         a list per input (each input's values of every subject in turn). salts: to reproduce
         earlier input commitments; reuse_salt: an input proved before keeps its first
         commitment (zkml.salts); source: how errors name the input."""
-        from zkml import proof
+        from zkml import proving
 
-        return self._stage("prove", progress, lambda _: proof.prove(
+        return self._stage("prove", progress, lambda _: proving.prove(
             self.layout, private_input, Path(output) if output else self.layout.proof,
             source, salts=salts, reuse_salt=reuse_salt))
 
     def verify(self, proof: Any = None, vk: Path | str | None = None,
                progress: ProgressHook | None = None) -> Any:
         """Verify a Proof or proof file natively (a Verification, or VerificationFailed)."""
-        from zkml import proof as proofs
+        from zkml import proving
         from zkml.errors import ProofError
 
         path = getattr(proof, "path", proof) or self.layout.proof
         if not isinstance(path, str | Path):
             raise ProofError(f"verify takes a Proof or a proof file's path, not "
                              f"{type(path).__name__}")
-        return self._stage("verify", progress, lambda _: proofs.verify(
+        return self._stage("verify", progress, lambda _: proving.verify(
             self.layout, Path(path), None if vk is None else Path(vk)))
 
     def verifier(self, force: bool = False, progress: ProgressHook | None = None) -> Any:
         """The Solidity verifier and registry, compiled (VerifierResult)."""
-        from zkml.evm.verifier import build_verifier
+        from zkml import proving
 
-        return self._stage("verifier", progress, lambda _: build_verifier(self.layout, force))
+        return self._stage("verifier", progress,
+                           lambda _: proving.build_verifier(self.layout, force))
 
     @property
     def holdout(self) -> np.ndarray:

@@ -2,7 +2,7 @@
 who holds the input and the salt, checks a proof's `input_commitments`, the registry's key and a
 salt file against. It reads the settings and, for KZG, the verifying key and SRS (never the
 proving key or a witness), so it sits above the stages that make them; the scheme itself is
-zkml.subjects."""
+zkml.subjects. A segmented model's subject is committed by its first segment's key."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zkml import _ezkl
+from zkml import _ezkl, segments
 from zkml.circuit import CircuitSettings
 from zkml.errors import CircuitError
 from zkml.export import ExportedModel
@@ -38,7 +38,8 @@ def commitment(layout: ModelLayout, row: Any, salt: int) -> str:
     if settings.commitment == "poseidon":
         return felt_hex(str(_ezkl.call("poseidon_hash", felts)[0]))
     keys = current_keys(layout, proving=False)
-    points = _ezkl.call("kzg_commit", felts, str(layout.vk), str(layout.settings),
+    circuit = layout.segment(0) if segments.is_segmented(layout) else layout  # its input's
+    points = _ezkl.call("kzg_commit", felts, str(circuit.vk), str(circuit.settings),
                         str(keys.checked_srs()))
     if len(points) != keys.commitment_points:
         raise CircuitError(f"{layout.name}'s proofs carry {keys.commitment_points} point(s) per "

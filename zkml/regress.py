@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zkml import keys, models, pipeline, proof
+from zkml import keys, models, pipeline, proving, segments
 from zkml.circuit import CircuitOptions, CircuitSettings
 from zkml.errors import ArtifactError, RegressionFailed, ZkmlError
 from zkml.export import export
@@ -78,7 +78,7 @@ _ENTRY_KEYS: dict[str, type | tuple[type, ...]] = {
     "input-visibility": str, "weights-visibility": str, "target": str,
     "min-agreement": (int, float), "max-error": (int, float), "max-error-pct": (int, float),
     "decision-threshold": (int, float), "abs-tolerance": (int, float),
-    "rel-tolerance": (int, float),
+    "rel-tolerance": (int, float), "max-logrows": int,
 }
 
 
@@ -153,6 +153,7 @@ def _entry(raw: Any, where: Path, config: Path) -> ZooEntry:
             max_error_pct=float(raw.get("max-error-pct", CircuitOptions.max_error_pct)),
             decision_threshold=None if "decision-threshold" not in raw
             else float(raw["decision-threshold"]),
+            max_logrows=raw.get("max-logrows"),
         )
     except ZkmlError as exc:
         raise ConfigError(f"{config}: model {raw['name']}: {exc.message}") from None
@@ -187,7 +188,7 @@ RULES: dict[str, tuple[str, float]] = {
 def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]:
     """Run one zoo model through every stage; return its metrics (and, apart, timings)."""
     from zkml import chain
-    from zkml.evm.verifier import build_verifier, calldata, encode_verify_call
+    from zkml.evm.verifier import calldata, encode_verify_call
     from zkml.export import ExportedModel
     from zkml.subjects import groups
 
@@ -204,7 +205,7 @@ def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]
     layout = ModelLayout.for_model(entry.name, circuits_dir)
     timed("export", lambda: export(model, layout))
     timed("compile", lambda: pipeline.compile_model(layout, entry.options))
-    timed("setup", lambda: keys.setup(layout))
+    timed("setup", lambda: proving.setup(layout))
     subjects = CircuitSettings.load(layout).subjects
     fixed = ([read_private_input(p) for p in entry.inputs]
              or [PrivateInput(groups(ExportedModel.load(layout).holdout, subjects)[0])])
@@ -213,12 +214,12 @@ def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]
         for k, private in enumerate(fixed):
             path = ScratchLayout(Path(scratch) / str(k)).proof
             path.parent.mkdir()
-            prove = functools.partial(proof.prove, layout, private.values, path,
+            prove = functools.partial(proving.prove, layout, private.values, path,
                                       f"fixed input {k}", salts=private.salts)
             timed(f"prove{k}", prove)
-            verified.append(timed(f"verify{k}", functools.partial(proof.verify, layout, path)))
+            verified.append(timed(f"verify{k}", functools.partial(proving.verify, layout, path)))
             outputs.append(verified[-1].instances.outputs)
-        built = timed("verifier", lambda: build_verifier(layout))
+        built = timed("verifier", lambda: proving.build_verifier(layout))
         first_proof = ScratchLayout(Path(scratch) / "0").proof
         instance_count = len(calldata(first_proof).instances)
         with chain.deploy(layout, rpc_url) as registry:
@@ -240,8 +241,8 @@ def measure(entry: ZooEntry, circuits_dir: Path, rpc_url: str) -> dict[str, Any]
         "verify_gas": verify_gas,
         "submit_gas": onchain.gas,
         "proof_bytes": keys.KeyRecord.load(layout).proof_bytes,
-        "pk_bytes": layout.pk.stat().st_size,
-        "vk_bytes": layout.vk.stat().st_size,
+        "pk_bytes": sum(p.stat().st_size for p in segments.keys_of(layout, "pk")),
+        "vk_bytes": sum(p.stat().st_size for p in segments.keys_of(layout, "vk")),
         "verifier_bytes": built.runtime_bytes,
         "fidelity_agreement": fidelity.agreement,
         "fidelity_max_abs_error": fidelity.max_abs_error,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from zkml import proof
+from zkml import proof, proving
 from zkml.evm.anvil import free_port
 from zkml.export import ExportedModel
 from zkml.layout import BatchLayout
@@ -134,3 +134,23 @@ def test_prove_batch_on_a_two_node_cluster_with_token_auth(breast_cancer, tmp_pa
     assert f"4/4 valid proofs in {tmp_path / 'out'}/proofs" in result.stdout
     for i in range(4):
         proof.verify(breast_cancer, BatchLayout(tmp_path / "out").proof(f"p{i}"))
+
+
+@pytest.mark.slow
+def test_a_segmented_model_is_proved_on_a_two_node_cluster(chain_mlp, tmp_path, cluster):
+    """Its two segments' proofs are Ray tasks, one CPU each: one on each node."""
+    cluster.start(nodes=2)
+    source = tmp_path / "input.json"
+    source.write_text(json.dumps(ExportedModel.load(chain_mlp).holdout[5].tolist()))
+    target = tmp_path / "p.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "zkml.cli", "--json", "--circuits-dir",
+         str(chain_mlp.root.parent), "prove", chain_mlp.name, "--input", str(source), "-o",
+         str(target), "--ray", cluster.address],
+        env=cluster.env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    (stage,) = json.loads(result.stdout)["stages"]
+    assert stage["engine"] == f"ray ({cluster.address})"
+    where = {run["where"] for run in stage["segments"]}
+    assert len(where) == 2 and all(w.startswith("ray node ") for w in where)
+    proving.verify(chain_mlp, target)

@@ -31,6 +31,8 @@ Parts (all by default):
   each in its own process: time, the circuit's area ((inner columns + tables) x 2^logrows),
   rows and error, with whole-process prove time and peak memory of both; and for the larger
   models where each circuit's cells come from, per layer (zkml.bench.profile).
+- split: models too large for one circuit here, proved in segments beside plain ezkl
+  (zkml.bench.split).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from zkml.bench import split
 from zkml.bench.plain import Side, ezkl_side, layout_figures, plain_root
 from zkml.bench.prepare import machine, prepare
 from zkml.bench.runner import Measured, measure, step
@@ -57,7 +60,7 @@ from zkml.models.bundled import Spec
 from zkml.progress import Progress, ProgressHook, ignore
 
 PARTS = ("models", "commitments", "gas", "lookups", "large", "sweep", "versions", "long",
-         "search")
+         "search", "split")
 VERSION_MODELS = ["breast_cancer", "digits"]
 MODELS = ["breast_cancer", "digits", "digits_mlp"]
 SUBJECTS = [1, 4, 10, 32]
@@ -512,7 +515,7 @@ def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats:
     results: dict[str, Any] = {"repeats": repeats, "machine": machine(), "parts": chosen,
                                "models": {}, "commitments": {}, "gas": [], "lookups": {},
                                "large": {}, "sweep": [], "versions": [], "long": {},
-                               "search": {}}
+                               "search": {}, "split": {}}
     with tempfile.TemporaryDirectory(prefix="zkml-bench-") as tmp, ExitStack() as stack:
         scratch = Path(tmp)
         circuits = scratch / "circuits"
@@ -532,6 +535,8 @@ def run(out_dir: Path = Path("bench"), models: list[str] | None = None, repeats:
             "versions": lambda: part_versions(results, circuits, rpc_url, progress),
             "long": lambda: part_long(results, circuits, repeats, rpc_url, progress),
             "search": lambda: part_search(results, circuits, scratch, repeats, progress),
+            "split": lambda: split.part_split(results, circuits, scratch, progress,
+                                              lambda: write_json(out.results, results)),
         }
         for part in PARTS:
             if part in chosen:

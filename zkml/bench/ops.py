@@ -12,7 +12,7 @@ from typing import Any
 
 
 def _zkml(op: str, args: dict[str, Any]) -> None:
-    from zkml import keys, pipeline, proof
+    from zkml import pipeline, proving
     from zkml.circuit import CircuitOptions
     from zkml.layout import ModelLayout
 
@@ -20,11 +20,11 @@ def _zkml(op: str, args: dict[str, Any]) -> None:
     if op == "zkml_compile":
         pipeline.compile_model(layout, CircuitOptions(**args.get("options", {})), force=True)
     elif op == "zkml_setup":
-        keys.setup(layout, force=args.get("force", True))
+        proving.setup(layout, force=args.get("force", True))
     elif op == "zkml_prove":
-        proof.prove(layout, json.loads(layout.bench_input.read_text()), layout.bench_proof)
+        proving.prove(layout, json.loads(layout.bench_input.read_text()), layout.bench_proof)
     elif op == "zkml_verify":
-        proof.verify(layout, layout.bench_proof)
+        proving.verify(layout, layout.bench_proof)
 
 
 def _plain(op: str, args: dict[str, Any]) -> None:

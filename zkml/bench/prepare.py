@@ -23,7 +23,7 @@ def machine() -> dict[str, Any]:
 def prepare(spec: Spec, circuits: Path, options: CircuitOptions | None = None,
              name: str | None = None) -> ModelLayout:
     """Export, compile and set up a model with zkml (what its steps are then timed against)."""
-    from zkml import keys, pipeline
+    from zkml import pipeline, proving
     from zkml.export import export
     from zkml.models import bundled
 
@@ -31,5 +31,5 @@ def prepare(spec: Spec, circuits: Path, options: CircuitOptions | None = None,
     layout = ModelLayout.for_model(name or spec.name, circuits)
     export(model, layout)
     pipeline.compile_model(layout, options)
-    keys.setup(layout)
+    proving.setup(layout)
     return layout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zkml.bench.split import markdown as split_markdown
 from zkml.layout import BenchLayout
 
 ROWS = [("whole_prove_s", "whole-process prove (s)"), ("prove_s", "prove (s)"),
@@ -234,6 +235,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"(+{v['extra_gas_per_submit']:,}) | {own['verify_gas']:,} | "
                 f"{shared['verify_gas']:,} | {v['break_even_results']} results |")
     lines += _search(results)
+    lines += split_markdown(results)
     lines += _errors(results)
     if results["sweep"]:
         lines += ["\n## Sweep over model size (zkml)\n",

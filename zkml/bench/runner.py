@@ -77,18 +77,47 @@ class Measured:
     cpu_seconds: float | None = None  # user + system time of the process and its descendants
 
 
+class Exceeded(RuntimeError):
+    """A command stopped at its memory or time limit; its figures until then."""
+
+    def __init__(self, message: str, figures: Measured) -> None:
+        super().__init__(message)
+        self.figures = figures
+
+
 def measure(command: list[str], env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> tuple[Measured, str]:
-    """Run a command to the end; its figures and its stdout. A failure raises with stderr."""
+            cwd: Path | None = None, memory_limit_mb: float | None = None,
+            time_limit_s: float | None = None, every: float = SAMPLE_SECONDS
+            ) -> tuple[Measured, str]:
+    """Run a command to the end; its figures and its stdout. A failure raises with stderr;
+    a command over a limit is stopped with its descendants and raises Exceeded. Sampling
+    takes CPU: a long command can be sampled less often (`every` seconds)."""
+    import os
+    import signal
+
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=cwd)
+        limited = memory_limit_mb is not None or time_limit_s is not None
+        # a limited command leads a process group of its own: stopped with its descendants
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=cwd,
+                                   start_new_session=limited)
         peak = 0.0
         cpu: dict[int, float] = {}
+        over = None
         while process.poll() is None:
             peak = max(peak, tree_rss_mb(process.pid))
             tree_cpu_seconds(process.pid, cpu)
-            time.sleep(SAMPLE_SECONDS)
+            elapsed = time.perf_counter() - start
+            if memory_limit_mb is not None and peak > memory_limit_mb:
+                over = f"its memory passed {memory_limit_mb / 1000:.0f} GB"
+            elif time_limit_s is not None and elapsed > time_limit_s:
+                over = f"it ran over {time_limit_s / 60:.0f} minutes"
+            if over:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                raise Exceeded(f"{' '.join(command[:4])} … was stopped: {over}",
+                               Measured(elapsed, elapsed, peak, sum(cpu.values())))
+            time.sleep(every)
         wall = time.perf_counter() - start
         out.seek(0)
         err.seek(0)

@@ -157,3 +157,25 @@ FRAUD_MLP = Spec("fraud_mlp", "fraud-score MLP 120-384-192-2 (120,770 parameters
                               lambda nn: nn.Linear(384, 192), lambda nn: nn.ReLU(),
                               lambda nn: nn.Linear(192, 2)),
                  epochs=60, lr=3e-3, classes=["legitimate", "fraud"])
+
+def _deep_mlp(inputs: int, width: int, hidden: int) -> Callable[[], Any]:
+    layers: list[Callable[[Any], Any]] = [lambda nn: nn.Linear(inputs, width)]
+    for _ in range(hidden - 1):
+        layers += [lambda nn: nn.ReLU(), lambda nn: nn.Linear(width, width)]
+    return _net(*layers, lambda nn: nn.ReLU(), lambda nn: nn.Linear(width, 1))
+
+
+# segments (part split): a model whose every layer fits one circuit of 2^18 rows
+SPLIT = [
+    Spec("credit_mlp_1m", "credit-scoring MLP 96-448x6-1 (1,049,665 parameters), one score",
+         (1, 96), _credit, _deep_mlp(96, 448, 6), epochs=40, lr=1e-3, classes=None),
+    Spec("lenet5_wide", "LeNet-5 with twice the channels (12, 32) on 28x28 digits",
+         (1, 1, 28, 28), _digits28,
+         _net(lambda nn: nn.Conv2d(1, 12, 5), lambda nn: nn.ReLU(), lambda nn: nn.AvgPool2d(2),
+              lambda nn: nn.Conv2d(12, 32, 5), lambda nn: nn.ReLU(), lambda nn: nn.AvgPool2d(2),
+              lambda nn: nn.Flatten(), lambda nn: nn.Linear(512, 120), lambda nn: nn.ReLU(),
+              lambda nn: nn.Linear(120, 84), lambda nn: nn.ReLU(), lambda nn: nn.Linear(84, 10)),
+         epochs=40, lr=5e-3, classes=DIGIT_CLASSES),
+    Spec("credit_mlp_3m", "credit-scoring MLP 96-448x16-1 (3,061,185 parameters), one score",
+         (1, 96), _credit, _deep_mlp(96, 448, 16), epochs=20, lr=1e-3, classes=None),
+]

@@ -34,10 +34,15 @@ def prove_batch_cmd(obj: Context, model: str, inputs: Path, out: Path | None,
     """Prove many private inputs (JSON lines, CSV rows or a folder of files); resumable."""
     from rich.progress import Progress as Bar
 
-    from zkml import batch
+    from zkml import batch, segments
+    from zkml.errors import InputError
     from zkml.progress import Progress
 
     layout = obj.layout(model)
+    if segments.is_segmented(layout):
+        raise InputError(f"{model} is proved in segments, one input at a time",
+                         hint=f"run `zkml prove {model}` for each input (--workers or --ray "
+                         "spread its segments)")
     target = out or layout.batch_dir(inputs)
     with Bar(console=err, transient=True) as bar:
         task = bar.add_task("proving", total=None)

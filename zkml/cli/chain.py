@@ -40,7 +40,7 @@ from zkml.results import inert, split_outputs, to_json
 @pass_ctx
 def verifier_cmd(obj: Context, model: str, force: bool) -> None:
     """Generate and compile MODEL's Solidity verifier and its registry contract."""
-    from zkml.evm.verifier import build_verifier
+    from zkml.proving import build_verifier
 
     result = run_stage(obj, "verifier", lambda: build_verifier(obj.layout(model), force))
     err.print(f"  {escape(result.summary())} (optimizer on, runs=1)", soft_wrap=True)

@@ -69,7 +69,7 @@ def regress_cmd(obj: Context, update_baseline: bool, config: Path | None, baseli
                   f"{report.baseline_path}")
 
 
-@main.command("bench", short_help="Benchmark zkml against plain ezkl (all parts: ~2 h).")
+@main.command("bench", short_help="Benchmark zkml against plain ezkl (all parts: hours).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bench"),
               show_default=True, help="Results folder.")
 @click.option("--model", "models", multiple=True,
@@ -78,7 +78,7 @@ def regress_cmd(obj: Context, update_baseline: bool, config: Path | None, baseli
               help="Timed runs of each prove and verify; the median is reported.")
 @click.option("--part", "parts", multiple=True,
               type=click.Choice(["models", "commitments", "gas", "lookups", "large", "sweep",
-                                 "versions", "long", "search"]),
+                                 "versions", "long", "search", "split"]),
               help="Only these parts [default: all].")
 @click.option("--batch", "batch_inputs", type=click.IntRange(1), default=None,
               help="Instead: prove-batch throughput on this many inputs (1, 2 workers, Ray, "
@@ -89,8 +89,9 @@ def bench_cmd(obj: Context, out: Path, models: tuple[str, ...], repeats: int,
               parts: tuple[str, ...], batch_inputs: int | None) -> None:
     """Benchmark zkml against plain ezkl: times, peak memory, sizes, gas; JSON, Markdown, PNG.
 
-    Every part runs by default, about two hours on two cores; --part picks some (the models
-    part alone: ~10 minutes). Results go to --out as results.json, results.md and plots.
+    Every part runs by default: about two hours on two cores, and the split part's large
+    models hours more; --part picks some (the models part alone: ~10 minutes). Results go to
+    --out as results.json, results.md and plots.
     """
     from zkml import bench
 

@@ -55,6 +55,10 @@ def circuit_options(fn: Callable) -> Callable:
                       "on which the circuit keeps the float model's argmax.")(fn)
     fn = click.option("--target", type=click.Choice(["resources", "accuracy"]),
                       default="resources", show_default=True, help="ezkl calibration target.")(fn)
+    fn = click.option("--max-logrows", type=click.IntRange(9, 26), default=None,
+                      help="The largest circuit, 2^L rows: a model that needs more is cut into "
+                      "segments of at most 2^L rows each, proved apart and verified as one "
+                      "chain [default: 18: a segment's proof peaks near 2 GB].")(fn)
     fn = click.option("--optimize", type=click.Choice(["time", "size", "accuracy"]),
                       help="Search settings for the fastest proof, smallest key or least error, "
                       "inside the error budget (records why in optimize.json).")(fn)
@@ -89,14 +93,14 @@ def activation_delay_option(fn: Callable) -> Callable:
 
 def circuit_from(input_visibility: str, commitment: str, weights_visibility: str, subjects: int,
              max_error_pct: float, max_error: float | None, decision_threshold: float | None,
-             min_agreement: float, target: str) -> Any:
+             min_agreement: float, target: str, max_logrows: int | None) -> Any:
     from zkml.circuit import CircuitOptions
 
     return CircuitOptions(input_visibility=input_visibility, commitment=commitment,
                           weights=weights_visibility, subjects=subjects,
                           max_error=max_error, max_error_pct=max_error_pct,
                           decision_threshold=decision_threshold, min_agreement=min_agreement,
-                          calibration_target=target)
+                          calibration_target=target, max_logrows=max_logrows)
 
 
 def class_names(text: str | None) -> list[str] | None:

@@ -108,21 +108,36 @@ def setup_cmd(obj: Context, model: str, srs_file: Path | None, force: bool) -> N
               "skipped), .npy or .npz.")
 @click.option("--output", "-o", type=click.Path(path_type=Path),
               help="Proof file [default: circuits/MODEL/proof.json].")
+@click.option("--workers", type=click.IntRange(1),
+              help="A segmented model: segments proved at once, each by its own ezkl process "
+              "[default: from cores and free memory].")
+@click.option("--ray", "ray_address",
+              help="A segmented model: prove its segments on Ray (`local` or a cluster "
+              "address; RAY_AUTH_TOKEN for token auth).")
 @reuse_salt_option
 @common
 @pass_ctx
 def prove_cmd(obj: Context, model: str, input_file: Path, output: Path | None,
-              reuse_salt: bool) -> None:
-    """Prove MODEL's inference on a private input; the proof is verified before it is written."""
-    from zkml import _ezkl, proof
+              workers: int | None, ray_address: str | None, reuse_salt: bool) -> None:
+    """Prove MODEL's inference on a private input; the proof is verified before it is written.
+
+    A segmented model's segments are proved as independent jobs; a stopped run resumes from
+    the segments it finished (kept beside the proof until the chain is whole)."""
+    from zkml import _ezkl, proving
     from zkml.inputs import read_private_input
+    from zkml.progress import Progress
 
     _ezkl.prewarm()  # ezkl's worker starts while the input and the keys are checked
     layout = obj.layout(model)
     private = read_private_input(input_file)
-    render_prove(obj, layout, run_stage(obj, "prove", lambda: proof.prove(
+
+    def progress(event: Progress) -> None:
+        if event.message.startswith("segment"):
+            err.print(f"  {escape(event.message)}", soft_wrap=True)
+
+    render_prove(obj, layout, run_stage(obj, "prove", lambda: proving.prove(
         layout, private.values, output or layout.proof, str(input_file), salts=private.salts,
-        reuse_salt=reuse_salt)))
+        reuse_salt=reuse_salt, workers=workers, ray_address=ray_address, progress=progress)))
 
 
 @main.command("verify", short_help="Verify a proof; print its bound public outputs.")
@@ -134,12 +149,13 @@ def prove_cmd(obj: Context, model: str, input_file: Path, output: Path | None,
 @pass_ctx
 def verify_cmd(obj: Context, model: str, proof_file: Path | None, vk: Path | None) -> None:
     """Verify PROOF_FILE against MODEL's key; print its bound public outputs. Exit 1 if invalid."""
-    from zkml import _ezkl, proof
+    from zkml import _ezkl, proving
 
     _ezkl.prewarm()
     layout = obj.layout(model)
     path = proof_file or layout.proof
-    render_verify(obj, layout, run_stage(obj, "verify", lambda: proof.verify(layout, path, vk)))
+    render_verify(obj, layout, run_stage(obj, "verify", lambda: proving.verify(
+        layout, path, vk)))
 
 
 @main.command("run", short_help="Every stage on MODEL, then record the result on chain.")

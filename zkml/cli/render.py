@@ -83,7 +83,24 @@ def classes_of(layout: ModelLayout) -> list[str] | None:
     return ExportedModel.load(layout).classes
 
 
+def render_segments(result: Any) -> None:
+    """A segmented proof: each segment's witness and proof times, peak memory and worker."""
+    table = Table(title=f"segments ({escape(result.engine)})", title_justify="left")
+    for column in ("segment", "witness", "prove", "peak", "where"):
+        table.add_column(column, justify="right" if column != "where" else "left",
+                         no_wrap=True)
+    for run in result.segments:
+        table.add_row(str(run.segment + 1), f"{run.witness_seconds:.2f} s",
+                      f"{run.prove_seconds:.2f} s",
+                      "-" if run.peak_mb is None else f"{run.peak_mb:,.0f} MB", escape(run.where))
+    err.print(table)
+    err.print(f"  critical path {result.critical_path_seconds:.1f} s (witnesses in order, then "
+              f"the longest proof after its witness), wall {result.wall_seconds:.1f} s")
+
+
 def render_prove(obj: Context, layout: ModelLayout, result: Any) -> None:
+    if getattr(result, "segments", None):
+        render_segments(result)
     err.print(f"  proof {result.path} ({result.size / 1e3:.1f} kB), verified before writing")
     for kept in result.reused:
         err.print(escape(f"  reused the salt of {kept.stem} (kept in {kept}): the same "

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from zkml import proving, segments
 from zkml.circuit import CircuitSettings
 from zkml.errors import ChainError, VerificationFailed, ZkmlError
 from zkml.evm import rpc
@@ -45,7 +46,6 @@ from zkml.evm.verifier import (
     EIP170_LIMIT,
     Calldata,
     EvmBuild,
-    build_verifier,
     calldata,
     code_hash,
     local_shared_verifier_build,
@@ -445,9 +445,13 @@ def add_version(chain: rpc.Chain, registry: str, layout: ModelLayout,
                 verifier: str = "auto") -> Deployment:
     """MODEL as a new version of `registry` (the signing account must own it): its own
     verifier deployed, or the shared one (deployed once per chain) with the model's VKA."""
-    build_verifier(layout)  # cached: a no-op when the verifier is built and current
+    proving.build_verifier(layout)  # cached: a no-op when the verifier is built and current
     own = EvmBuild.load(layout).verifier
     shared = choose_verifier(verifier, int(own["runtime_size"]))
+    if shared and segments.is_segmented(layout):
+        raise ChainError(f"{layout.name} is proved in segments: its verifier is its own chain "
+                         "of segment verifiers, not the shared verifier",
+                         hint="drop --verifier shared")
     registry = require_registry(chain, registry)
     target = contract(chain, registry)
     owner = _view(chain, target.functions.owner())
@@ -459,7 +463,7 @@ def add_version(chain: rpc.Chain, registry: str, layout: ModelLayout,
         words = vka_words(layout)
         size = shared_verifier_build(layout)["runtime_size"]
     else:
-        address, verifier_gas = rpc.deploy(chain, own)
+        address, verifier_gas = proving.deploy_verifier(chain, layout)
         words, size = [], int(own["runtime_size"])
     receipt = _transact(chain, target, "addVersion", version_spec(layout, address), words)
     (added,) = _events(target, "VersionAdded", receipt)
@@ -487,7 +491,7 @@ def add_version(chain: rpc.Chain, registry: str, layout: ModelLayout,
 def deploy(chain: rpc.Chain, layout: ModelLayout, verifier: str = "auto",
            activation_delay: str | int | None = None) -> Deployment:
     """A new registry (owned by the signing account) with the model as version 1."""
-    build_verifier(layout)  # a compile error before any transaction
+    proving.build_verifier(layout)  # a compile error before any transaction
     address, gas = deploy_registry(chain, layout.root.parent, activation_delay)
     return replace(add_version(chain, address, layout, verifier), registry_gas=gas)
 
@@ -634,10 +638,8 @@ def submit(chain: rpc.Chain, deployment: Deployment, layout: ModelLayout,
     """Verify natively, simulate registry.submit with eth_call (decoding why it would revert),
     then send it. Native verification first: the registry checks replays before it verifies,
     so only a proof known valid may be called "already recorded"."""
-    from zkml.proof import verify
-
     start = time.perf_counter()
-    verify(layout, proof_path)
+    proving.verify(layout, proof_path)
     call: Calldata = calldata(proof_path)
     target = contract(chain, deployment.registry)
     version = deployment.version
@@ -763,7 +765,11 @@ def _local_model(circuits_dir: Path, info: VersionInfo) -> ModelLayout | None:
 
 def _local_verifier_hash(layout: ModelLayout, shared: bool) -> str | None:
     """The runtime code hash of the verifier compiled here: the model's own (evm.json), or
-    ezkl's reusable one when zkml has rendered it on this machine; None when there is none."""
+    ezkl's reusable one when zkml has rendered it on this machine; None when there is none,
+    or when the code on chain is not the compiled code (a segmented model's SegmentChain holds
+    its segments' verifiers as immutables, written into its code when it is deployed)."""
+    if segments.is_segmented(layout):
+        return None
     try:
         build = local_shared_verifier_build() if shared else \
             EvmBuild.load(layout).verifier if layout.evm_build.is_file() else None
