@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
+
 # SRS files are generated into a per-run cache so tests never depend on a developer's ~/.cache.
 os.environ.setdefault("ZKML_CACHE_DIR", tempfile.mkdtemp(prefix="zkml-test-cache-"))
 
@@ -86,7 +88,8 @@ def iris_committed(circuits):
 
 @pytest.fixture(scope="session")
 def chain_mlp(circuits):
-    """tests/segment_models.py's MLP at --max-logrows 12: two segments, set up."""
+    """tests/segment_models.py's MLP at --max-logrows 12 in its pinned layout: two segments,
+    set up, exactly as the regression zoo builds it."""
     import segment_models
 
     from zkml import models, pipeline, proving
@@ -94,11 +97,12 @@ def chain_mlp(circuits):
     from zkml.export import export
     from zkml.layout import ModelLayout
 
-    onnx = segment_models.write(circuits)
+    onnx = ROOT / "regression" / "models" / "chain_mlp.onnx"  # the zoo's: built once a run
     model = models.resolve(str(onnx), name="chain_mlp", samples=onnx.with_suffix(".samples.json"))
     layout = ModelLayout.for_model(model.name, circuits)
     export(model, layout)
-    pipeline.compile_model(layout, CircuitOptions(max_logrows=segment_models.MAX_LOGROWS))
+    pipeline.compile_model(layout, CircuitOptions(max_logrows=segment_models.MAX_LOGROWS,
+                                                  **segment_models.LAYOUT))
     proving.setup(layout)
     return layout
 

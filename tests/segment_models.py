@@ -3,7 +3,7 @@ training), which needs more than 2^12 rows and is cut into two segments of logro
 --max-logrows 12, and its samples (normal rows, a fixed seed).
 
 `write(folder)` writes `chain_mlp.onnx` and `chain_mlp.samples.json` and returns the ONNX
-file's path.
+file's path (regression/models/ holds the same files, the regression zoo's chain_mlp).
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from pathlib import Path
 import numpy as np
 
 WIDTHS = (16, 24, 24, 24, 2)
-MAX_LOGROWS = 12  # the whole circuit needs 2^13; two segments fit 2^12 each
+MAX_LOGROWS = 12
+# the layout pinned (one inner column, 256^4 range checks), where the whole circuit needs 2^13
+# rows and two segments fit 2^12 each; the search alone fits it into one circuit of 2^12
+LAYOUT = {"num_inner_cols": 1, "decomp_base": 256, "decomp_legs": 4}
 SAMPLES = 80
 
 

@@ -78,7 +78,8 @@ _ENTRY_KEYS: dict[str, type | tuple[type, ...]] = {
     "input-visibility": str, "weights-visibility": str, "target": str,
     "min-agreement": (int, float), "max-error": (int, float), "max-error-pct": (int, float),
     "decision-threshold": (int, float), "abs-tolerance": (int, float),
-    "rel-tolerance": (int, float), "max-logrows": int,
+    "rel-tolerance": (int, float), "max-logrows": int, "inner-cols": int,
+    "decomp-base": int, "decomp-legs": int,
 }
 
 
@@ -154,6 +155,9 @@ def _entry(raw: Any, where: Path, config: Path) -> ZooEntry:
             decision_threshold=None if "decision-threshold" not in raw
             else float(raw["decision-threshold"]),
             max_logrows=raw.get("max-logrows"),
+            num_inner_cols=raw.get("inner-cols"),
+            decomp_base=raw.get("decomp-base"),
+            decomp_legs=raw.get("decomp-legs"),
         )
     except ZkmlError as exc:
         raise ConfigError(f"{config}: model {raw['name']}: {exc.message}") from None

@@ -113,6 +113,7 @@ def prove_batch(layout, source, out, address, env):
         env=env, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow  # a cluster's start alone takes 20 s; the default tier's Ray is local
 def test_a_token_cluster_without_the_token_is_one_line_naming_the_fix(breast_cancer, tmp_path,
                                                                        cluster):
     cluster.start(nodes=1)

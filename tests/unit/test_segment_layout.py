@@ -2,6 +2,8 @@
 and blinders sit in a column, how blinders travel down the chain, and the count that makes a
 link hide its values (every column owns at least as many blinders as it has equations)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -93,3 +95,14 @@ def test_link_blinders_come_from_the_salt_apart_from_the_inputs():
     assert segments.link_blinders(7, 4) == segments.link_blinders(7, 4)
     assert segments.link_blinders(7, 4) != segments.link_blinders(8, 4)
     assert not set(segments.link_blinders(7, 64)) & set(blinders(7, 64))
+
+
+def test_the_zoos_chain_mlp_is_the_one_the_tests_write(tmp_path):
+    """The regression zoo's committed chain_mlp is segment_models' model, byte for byte (the
+    segment tests build the zoo's file, and forge's fixtures write it afresh)."""
+    import segment_models
+
+    written = segment_models.write(tmp_path)
+    committed = Path(__file__).resolve().parents[2] / "regression" / "models"
+    for name in ("chain_mlp.onnx", "chain_mlp.samples.json"):
+        assert (written.parent / name).read_bytes() == (committed / name).read_bytes()
