@@ -359,7 +359,22 @@ def _ray_task(files: dict[str, bytes], name: str, task: Task
 AUTH_REFUSED = ("Unauthenticated", "InvalidAuthToken", "AuthenticationError")
 
 
-def connect_ray(ray: Any, address: str) -> None:
+def ray_session(address: str) -> tuple[Any, bool]:
+    """Ray, connected to `address` (a cluster, or `local` for one on this machine), and whether
+    this call connected it (the caller then shuts it down)."""
+    try:
+        import ray
+    except ImportError:
+        from zkml.errors import ToolMissing
+
+        raise ToolMissing("Ray is not installed", hint="pip install 'zkml[ray]'") from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        _connect_ray(ray, address)
+    return ray, started_here
+
+
+def _connect_ray(ray: Any, address: str) -> None:
     """ray.init, its failures as one line that says what to do. Ray's native client prints a
     warning a second while it retries (20 s): that goes to the log (-v), not the terminal."""
     local = address == "local"
@@ -416,15 +431,7 @@ def _native_stderr() -> Iterator[bytearray]:
 
 def _ray(layout: ModelLayout, out: BatchLayout, tasks: Iterator[Task | Outcome], address: str,
          vk: str) -> Iterator[Outcome]:
-    try:
-        import ray
-    except ImportError:
-        from zkml.errors import ToolMissing
-
-        raise ToolMissing("Ray is not installed", hint="pip install 'zkml[ray]'") from None
-    started_here = not ray.is_initialized()
-    if started_here:
-        connect_ray(ray, address)
+    ray, started_here = ray_session(address)
     try:
         shared = ray.put(_bundle(layout))  # once: every task gets the same object
         remote = ray.remote(_ray_task)

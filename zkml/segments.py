@@ -1610,17 +1610,9 @@ def _ray_jobs(parts: list[ModelLayout], todo: list[int], scratch: Path, srs: Pat
     """The segments' proofs as Ray tasks (one CPU each): every task gets its segment's
     compiled circuit and proving key, the SRS and its witness through Ray's object store, as
     many in flight as the cluster has CPUs (the keys are large)."""
-    try:
-        import ray
-    except ImportError:
-        from zkml.errors import ToolMissing
+    from zkml.batch import ray_session
 
-        raise ToolMissing("Ray is not installed", hint="pip install 'zkml[ray]'") from None
-    from zkml.batch import connect_ray
-
-    started_here = not ray.is_initialized()
-    if started_here:
-        connect_ray(ray, address)
+    ray, started_here = ray_session(address)
     made: list[Job] = []
     try:
         shared = ray.put(srs.read_bytes())
