@@ -32,7 +32,18 @@ from zkml.layout import (
     secret_path,
 )
 from zkml.results import StageResult, rounded
-from zkml.salts import Kept, Repeat, choose, earlier, keep, repeats, reused
+from zkml.salts import (
+    Kept,
+    Repeat,
+    choose,
+    earlier,
+    given_kzg_salt,
+    keep,
+    proved_before,
+    refuse_second_kzg_proof,
+    repeats,
+    reused,
+)
 from zkml.subjects import proof_commitments
 
 T = TypeVar("T")
@@ -244,11 +255,14 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
     srs = loaded.keys.checked_srs()
     rows = check_input(settings, loaded.exported.signature, private_input, source)
     kept: list[list[Kept]] = []
+    given = salts is not None
     if settings.salted:
         if salts is not None and (not isinstance(salts, list | tuple)
                                   or len(salts) != settings.subjects):
             raise InputError(f"{source}: give one salt per subject ({settings.subjects})")
         kept = earlier(layout, rows)
+        if settings.commitment == "kzg":
+            refuse_second_kzg_proof(source, proved_before(kept, reuse_salt and salts is None))
         salts = choose(None if salts is None else [parse_salt(salt, source) for salt in salts],
                        kept, reuse_salt)
     else:
@@ -283,12 +297,15 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
                 ) from exc
             size = tmp.stat().st_size
             commitments = verification.instances.input_commitments
+            if settings.commitment == "kzg":  # a salt given again
+                refuse_second_kzg_proof(source, proved_before(kept, False, commitments))
             stored = [] if salts is None else keep(layout, rows, salts, commitments, secret)
     repeated = repeats(kept, commitments)
     return Proof(stage="prove", seconds=seconds, model=layout.name, path=proof_path,
                  instances=verification.instances, size=size, secret=secret, kept=stored,
                  repeats=repeated, reused=reused(kept, commitments),
-                 warnings=[r.describe(source, settings.subjects) for r in repeated])
+                 warnings=[r.describe(source, settings.subjects) for r in repeated]
+                 + ([given_kzg_salt(source)] if given and settings.commitment == "kzg" else []))
 
 
 def _check_output(layout: ModelLayout, proof_path: Path) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from zkml.errors import ZkmlError
+from zkml.errors import InputError, ZkmlError
 from zkml.inputs import new_salt, parse_salt
 from zkml.layout import ModelLayout, SecretsLayout, read_json, write_json, write_json_once
 
@@ -57,7 +57,7 @@ class Repeat:
         return (f"{what} was proved before under commitment {self.earlier} (its salt stays in "
                 f"{self.secret}); this proof commits to it under a new commitment "
                 f"{self.commitment}, so recording it makes a second result for the same input "
-                "(--reuse-salt proves it under the first commitment)")
+                "(with a Poseidon commitment, --reuse-salt proves it under the first one)")
 
 
 def _digest(key: bytes, row: Any) -> str:
@@ -130,6 +130,38 @@ def repeats(kept: list[list[Kept]], commitments: list[str]) -> list[Repeat]:
     return [Repeat(j, c, found[0].commitment, found[0].path)
             for j, (found, c) in enumerate(zip(kept, commitments, strict=True))
             if found and c not in {k.commitment for k in found}]
+
+
+def proved_before(kept: list[list[Kept]], reuse: bool, commitments: list[str] | None = None
+                  ) -> list[str]:
+    """The KZG commitments a proof would carry again: before proving, the ones --reuse-salt
+    brings back; after, the ones its commitments repeat (a salt given again)."""
+    if commitments is None:
+        return [found[0].commitment for found in kept if reuse and found]
+    return [c for found, c in zip(kept, commitments, strict=True)
+            if c in {k.commitment for k in found}]
+
+
+def refuse_second_kzg_proof(source: str, commitments: list[str]) -> None:
+    """A KZG commitment's column has no random blinding rows: every proof that carries it
+    reveals one evaluation of it at a random point, and its salt's blinders (2 per 254 values)
+    leave every guess of a short input possible given one such evaluation, not two. So zkml
+    never makes a second proof under a KZG commitment it has proved before."""
+    if commitments:
+        raise InputError(
+            f"{source} was proved before under KZG commitment {commitments[0]}: a second "
+            "proof carrying it would let anyone who sees both confirm a guess of the input",
+            hint="prove it under a new commitment (without --reuse-salt or the earlier salt), "
+            "or compile with --commitment poseidon, whose commitment may be proved again")
+
+
+def given_kzg_salt(source: str) -> str:
+    """The warning for a salt given to a KZG commitment: zkml sees the proofs of this model
+    folder, not those made elsewhere (another version's) under the same commitment."""
+    return (f"{source}: a salt given again makes its earlier KZG commitment again; if a proof "
+            "under it is already published (by another model or version), this second one "
+            "lets anyone who sees both confirm a guess of the input (a Poseidon commitment "
+            "may be proved again)")
 
 
 def reused(kept: list[list[Kept]], commitments: list[str]) -> list[Path]:

@@ -1434,7 +1434,16 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
     from zkml.keys import current_keys
     from zkml.layout import proof_parts, secret_path
     from zkml.proof import _check_output
-    from zkml.salts import choose, earlier, keep, repeats, reused
+    from zkml.salts import (
+        choose,
+        earlier,
+        given_kzg_salt,
+        keep,
+        proved_before,
+        refuse_second_kzg_proof,
+        repeats,
+        reused,
+    )
 
     started = time.perf_counter()
     _check_output(layout, proof_path)
@@ -1450,6 +1459,8 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
         raise InputError(f"{source}: give one salt (a segmented circuit proves one subject)")
     given = [parse_salt(salts[0], source)] if salts else None
     kept = earlier(layout, [row]) if settings.salted else [[]]
+    # the links are KZG commitments whatever the input's: never proved again
+    refuse_second_kzg_proof(source, proved_before(kept, reuse_salt and not given))
     # a salt given or reused is the proof's; else the stopped run's (_State), or a new one
     salt = choose(given, kept, reuse_salt)[0] if given or (reuse_salt and kept[0]) else None
     state = _State(proof_parts(proof_path), keys.vk_sha256, row, salt, salt is not None)
@@ -1499,6 +1510,7 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
         size = tmp.stat().st_size
         commitments = verification.instances.input_commitments
         if secret is not None:  # in the store before the proof lands (and the parts go)
+            refuse_second_kzg_proof(source, proved_before(kept, False, commitments))
             stored = keep(layout, [row], [state.salt], commitments, secret)
     shutil.rmtree(state.folder, ignore_errors=True)
     done = [r for r in runs if r is not None]
@@ -1508,7 +1520,9 @@ def prove(layout: ModelLayout, private_input: Any, proof_path: Path, source: str
         model=layout.name, path=proof_path, instances=verification.instances, size=size,
         secret=secret, kept=stored, repeats=repeated,
         reused=reused(kept, commitments) if secret is not None else [],
-        warnings=[r.describe(source, 1) for r in repeated], segments=done, engine=engine,
+        warnings=[r.describe(source, 1) for r in repeated]
+        + ([given_kzg_salt(source)] if given and secret is not None else []),
+        segments=done, engine=engine,
         critical_path_seconds=critical_path(done), wall_seconds=time.perf_counter() - started)
 
 

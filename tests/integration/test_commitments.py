@@ -11,6 +11,7 @@ from conftest import build
 
 from zkml import proof
 from zkml.circuit import CircuitSettings
+from zkml.errors import InputError
 from zkml.export import ExportedModel
 from zkml.recompute import check_secret, commitment
 
@@ -29,8 +30,9 @@ def test_the_subject_recomputes_its_commitment(iris, tmp_path):
     salt = 0x0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF
     made = proof.prove(iris, row, tmp_path / "p.json", salts=[salt])
     assert made.instances.input_commitments == [commitment(iris, row, salt)]
-    again = proof.prove(iris, row, tmp_path / "q.json", salts=[salt])
-    assert again.instances.input_commitments == made.instances.input_commitments
+    with pytest.raises(InputError, match="proved before under KZG commitment") as refused:
+        proof.prove(iris, row, tmp_path / "q.json", salts=[salt])  # one column, two proofs
+    assert "\n" not in refused.value.message and not (tmp_path / "q.json").exists()
     other = proof.prove(iris, row, tmp_path / "r.json", salts=[salt + 1])
     assert other.instances.input_commitments != made.instances.input_commitments
 
@@ -51,6 +53,15 @@ def test_each_subject_of_a_batch_recomputes_its_commitment(scheme, tmp_path):
     (check,) = check_secret(layout, mine, made.kept[1])
     assert check.matches and check.computed == made.instances.input_commitments[1]
     assert not check_secret(layout, mine, made.kept[0])[0].matches
+    # proved again with the salts kept: a Poseidon commitment may be, a KZG one never
+    if scheme == "poseidon":
+        again = proof.prove(layout, rows, tmp_path / "q.json", reuse_salt=True)
+        assert again.instances.input_commitments == made.instances.input_commitments
+        assert again.reused == made.kept and not again.warnings
+    else:
+        with pytest.raises(InputError, match="--commitment poseidon"):
+            proof.prove(layout, rows, tmp_path / "q.json", reuse_salt=True)
+        assert not (tmp_path / "q.json").exists()
 
 
 def test_enumerating_inputs_does_not_find_a_salted_subject(iris, tmp_path):

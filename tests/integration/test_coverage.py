@@ -104,41 +104,41 @@ def test_table():
     print("\n".join(lines))
 
 
-def test_one_subject_many_forms_one_commitment(built, folder, tmp_path):
+def test_one_subject_in_many_forms_is_one_input(built, folder, tmp_path):
     """A model of three inputs (bool, float, float): the same subject given by input name
-    (JSON true/false), as ezkl's input_data and as a .npz proves under the same commitment
-    with the same salt, and zkml.recompute.commitment recomputes it from the named form."""
+    (JSON true/false), as ezkl's input_data and as a .npz proves the same outputs, and each
+    commitment is the one zkml.recompute.commitment makes of the named form with its salt (a
+    KZG commitment is never proved twice, so each form has its own salt)."""
     from zkml import recompute
+    from zkml.layout import ModelLayout
 
     circuits = folder / "circuits"
     if "where_bool" not in TABLE:  # run alone: build it first
         test_model(built, folder, "where_bool")
     named = {"mask": [True, False, True, True], "a": [0.5, -0.25, 1.0, 0.0],
              "b": [-1.0, 0.75, 0.125, 0.5]}
-    salt = "0x" + "5a" * 32
-    files = {"named.json": json.dumps({**named, "salt": salt}),
+    salts = {"named.json": "0x" + "5a" * 32, "ezkl.json": "0x" + "6b" * 32}
+    files = {"named.json": json.dumps({**named, "salt": salts["named.json"]}),
              "ezkl.json": json.dumps({"input_data": [[1, 0, 1, 1], named["a"], named["b"]],
-                                      "salt": salt})}
+                                      "salt": salts["ezkl.json"]})}
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     np.savez(tmp_path / "arrays.npz", **{k: np.asarray(v) for k, v in named.items()})
-    commitments, outputs = set(), []
+    layout = ModelLayout.for_model("where_bool", circuits)
+    outputs = []
     for name in ("named.json", "ezkl.json"):
         result = zkml(circuits, "--json", "prove", "where_bool", "--input", tmp_path / name,
                       "-o", tmp_path / f"{name}.proof.json")
         assert result.exit_code == 0, result.output
         proved = json.loads(result.stdout)["stages"][0]
-        commitments.add(proved["instances"]["input_commitments"][0])
+        assert proved["instances"]["input_commitments"] == [
+            recompute.commitment(layout, named, int(salts[name], 16))]
         outputs.append(proved["instances"]["outputs"])
-    assert len(commitments) == 1 and outputs[0] == outputs[1]
+    assert outputs[0] == outputs[1]
     assert outputs[0][0] == pytest.approx([0.5, 0.75, 1.0, 0.0], abs=1e-3)  # where(mask, a, b)
     npz = zkml(circuits, "prove", "where_bool", "--input", tmp_path / "arrays.npz",
                "-o", tmp_path / "npz.proof.json")
     assert npz.exit_code == 0, npz.output
-    from zkml.layout import ModelLayout
-
-    layout = ModelLayout.for_model("where_bool", circuits)
-    assert recompute.commitment(layout, named, int(salt, 16)) == commitments.pop()
     # true/false belongs to the boolean input only
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({**named, "a": [True, 0, 0, 0]}))

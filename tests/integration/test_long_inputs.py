@@ -136,8 +136,9 @@ def test_two_long_subjects_per_proof_each_get_a_binding_key(long_pair, node, tmp
     assert keys_made == [commitment(long_pair, row, salt)
                          for row, salt in zip(rows, [21, 22], strict=True)]
     assert len(set(keys_made)) == 2
-    swapped = proof.prove(long_pair, rows[::-1], tmp_path / "q.json", salts=[22, 21])
-    assert swapped.instances.input_commitments == keys_made[::-1]
+    swapped = proof.prove(long_pair, rows[::-1], tmp_path / "q.json", salts=[23, 24])
+    assert swapped.instances.input_commitments == [  # each subject keyed by its own points
+        commitment(long_pair, row, salt) for row, salt in zip(rows[::-1], [23, 24], strict=True)]
     build_verifier(long_pair)
     deployed = registry.deploy(node, long_pair)
     outcome = registry.submit(node, deployed, long_pair, made.path)

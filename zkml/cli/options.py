@@ -68,8 +68,9 @@ def circuit_options(fn: Callable) -> Callable:
 def reuse_salt_option(fn: Callable) -> Callable:
     return click.option("--reuse-salt", is_flag=True,
                         help="An input proved before keeps its first commitment: its salt "
-                        "from circuits/MODEL/secrets/ [default: a new salt, and a warning "
-                        "naming the earlier commitment].")(fn)
+                        "from circuits/MODEL/secrets/ (Poseidon commitments only: a KZG one is "
+                        "never proved twice) [default: a new salt, and a warning naming the "
+                        "earlier commitment].")(fn)
 
 
 def force_option(fn: Callable) -> Callable:
