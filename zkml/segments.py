@@ -44,8 +44,9 @@ per value, and the values keep segment i's fixed point exactly. The fidelity rep
 the whole chain, witness by witness, against the float model.
 
 On chain, the registry's verifier for a segmented model is a SegmentChain contract (package
-data beside the registry): it holds the segments' verifiers, checks every link byte for byte in
-the calldata and calls each verifier; the proof it takes is the segments' proofs concatenated,
+data beside the registry): it holds the segments' verifiers (their addresses and code hashes
+and the link layout, pinned in its code by an immutable digest), checks every link byte for byte
+in the calldata and calls each verifier; the proof it takes is the segments' proofs concatenated,
 segment 0 first (so the subject's commitment points are the first points, where the registry
 reads them), with the last segment's public instances.
 

@@ -18,6 +18,7 @@ interface Vm {
         external
         returns (bytes32[] memory reads, bytes32[] memory writes);
     function load(address target, bytes32 slot) external view returns (bytes32 value);
+    function store(address target, bytes32 slot, bytes32 value) external;
     /// Makes an account and its storage cold again, as in a new transaction.
     function cool(address target) external;
     /// Sets block.timestamp.

@@ -8,12 +8,21 @@ import {SegmentVerifier0} from "./fixtures/SegmentVerifier0.sol";
 import {SegmentVerifier1} from "./fixtures/SegmentVerifier1.sol";
 import {RegistryTestBase} from "./RegistryTestBase.sol";
 
+/// A "verifier" that accepts anything.
+contract AcceptAll {
+    function verifyProof(bytes calldata, uint256[] calldata) external pure returns (bool) {
+        return true;
+    }
+}
+
 /// A model proved in two segments (zkml.segments), on real ezkl proofs and verifiers
 /// (contracts/test/fixtures/, made by scripts/forge-fixtures): the SegmentChain contract behind
 /// an unchanged InferenceRegistry version. Chains SA and SB are two subjects' proofs: each the
 /// segments' proofs concatenated, segment 0 (whose first points are the subject's commitment)
 /// first. A reordered, swapped, dropped or replayed segment, or a broken link, is refused both
-/// by the chain and by the registry (ProofRejected).
+/// by the chain and by the registry (ProofRejected). The chain's code pins its segment verifiers
+/// (addresses and code hashes) and link layout, so the code hash a version records names them;
+/// a segment verifier whose code changed, or storage that is not what the code pins, is refused.
 ///
 /// Gas: test_Gas_SegmentedSubmit (`forge test -vvvv --match-test test_Gas_Segmented` shows the
 /// Gas events); the figures are in docs/segments.md.
@@ -134,6 +143,89 @@ contract SegmentChainTest is RegistryTestBase {
         uint256[] memory single = new uint256[](1);
         single[0] = F.PROOF_BYTES;
         new SegmentChain(one, single, new uint256[](1), new uint256[](1));
+    }
+
+    /// Victim SA's real segment 0 (public once SA submitted), a made-up segment 1 that starts
+    /// with the same link points, and outputs of the forger's choice.
+    function _forged() internal pure returns (bytes memory proof, uint256[] memory outs) {
+        bytes memory a = F.proofSA();
+        proof = new bytes(F.PROOF_BYTES);
+        for (uint256 k = 0; k < F.SEGMENT_0_PROOF_BYTES; k++) proof[k] = a[k];
+        uint256 link = 64 * F.linkOffsets()[0];
+        for (uint256 k = 0; k < 64 * F.linkPoints()[0]; k++) {
+            proof[F.SEGMENT_0_PROOF_BYTES + k] = a[link + k];
+        }
+        outs = F.instancesSA();
+        for (uint256 k = 0; k < outs.length; k++) outs[k] = 12345 + k;
+    }
+
+    /// A chain over segment 0's real verifier and an accept-all last one, with the honest key and
+    /// model digest: the version it is added as records another code hash than the honest one's,
+    /// while the same segments deployed again give the same code hash (an auditor can rebuild it).
+    function test_TheCodeHashNamesTheSegmentVerifiers() public {
+        address[] memory fake = new address[](2);
+        fake[0] = verifiers[0];
+        fake[1] = address(new AcceptAll());
+        SegmentChain evil = new SegmentChain(fake, F.proofBytes(), F.linkOffsets(), F.linkPoints());
+        SegmentChain again =
+            new SegmentChain(verifiers, F.proofBytes(), F.linkOffsets(), F.linkPoints());
+        require(address(evil).codehash != address(chain).codehash, "evil chain, same code hash");
+        require(address(again).codehash == address(chain).codehash, "same chain, other code hash");
+        require(evil.segmentsDigest() != chain.segmentsDigest(), "digest");
+        uint256 v2 = registry.addVersion(F.spec(address(evil)), new bytes32[](0));
+        InferenceRegistry.Version memory honest = registry.versionInfo(V);
+        InferenceRegistry.Version memory other = registry.versionInfo(v2);
+        require(honest.vkHash == other.vkHash && honest.modelDigest == other.modelDigest, "spec");
+        require(honest.verifierCodeHash != other.verifierCodeHash, "recorded code hashes");
+        bytes32[] memory hashes = chain.segmentCodeHashes();
+        require(hashes.length == 2 && hashes[0] == verifiers[0].codehash
+            && hashes[1] == verifiers[1].codehash, "segmentCodeHashes");
+        (bytes memory proof, uint256[] memory outs) = _forged();
+        _refused(proof, outs); // the honest version refuses the forgery
+    }
+
+    /// The honest chain's runtime code (so its code hash) over the accept-all chain's storage,
+    /// as other init code could deploy it: verifyProof refuses everything, as the storage is not
+    /// what its code's digest says.
+    function test_StorageOtherThanTheCodePinsIsRefused() public {
+        address[] memory fake = new address[](2);
+        fake[0] = verifiers[0];
+        fake[1] = address(new AcceptAll());
+        SegmentChain evil = new SegmentChain(fake, F.proofBytes(), F.linkOffsets(), F.linkPoints());
+        address forged = address(0xC4A1);
+        VM.etch(forged, address(chain).code);
+        for (uint256 slot = 0; slot < 3; slot++) { // verifiers, codeHashes, shapes
+            VM.store(forged, bytes32(slot), VM.load(address(evil), bytes32(slot)));
+            bytes32 base = keccak256(abi.encode(slot));
+            for (uint256 k = 0; k < 2; k++) {
+                bytes32 element = bytes32(uint256(base) + k);
+                VM.store(forged, element, VM.load(address(evil), element));
+            }
+        }
+        require(forged.codehash == address(chain).codehash, "not the honest code");
+        (address[] memory used,,,) = SegmentChain(forged).segments();
+        require(used[1] == fake[1], "storage not copied");
+        (bytes memory proof, uint256[] memory outs) = _forged();
+        require(evil.verifyProof(proof, outs), "the accept-all chain refused");
+        require(!SegmentChain(forged).verifyProof(proof, outs), "forged storage accepted");
+        require(!SegmentChain(forged).verifyProof(F.proofSA(), F.instancesSA()), "SA accepted");
+        uint256 v2 = registry.addVersion(F.spec(forged), new bytes32[](0));
+        _expectRevert(address(registry), abi.encodeCall(InferenceRegistry.submit, (v2, proof, outs)),
+            abi.encodeWithSelector(InferenceRegistry.ProofRejected.selector));
+    }
+
+    /// A segment verifier whose code changes after deployment (one recreated at its CREATE2
+    /// address with other code; vm.etch stands for that): the chain refuses every proof, a
+    /// forgery and a valid chain alike, and so does the registry's version (ProofRejected).
+    function test_ASegmentVerifierWhoseCodeChangedIsRefused() public {
+        bytes32 before = address(chain).codehash;
+        VM.etch(verifiers[1], address(new AcceptAll()).code);
+        require(address(chain).codehash == before, "the chain's code changed");
+        (bytes memory proof, uint256[] memory outs) = _forged();
+        _refused(proof, outs);
+        _refused(F.proofSA(), F.instancesSA());
+        VM.etch(verifiers[1], address(new SegmentVerifier1()).code); // its code again
+        require(chain.verifyProof(F.proofSA(), F.instancesSA()), "the same code refused");
     }
 
     function test_Gas_SegmentedSubmit() public {

@@ -170,10 +170,16 @@ def test_one_transaction_records_a_segmented_result_under_the_subject(chain_mlp,
                                                                       tmp_path):
     """On Anvil: the registry's version points at the SegmentChain contract; one transaction
     verifies both segments and the link and records the outputs under the subject's input
-    commitment; the same chain again is already recorded; a broken link is rejected."""
+    commitment; the same chain again is already recorded; a broken link is rejected. The
+    result's audit finds the chain, its segments' verifiers and its link layout to be the ones
+    built here; a segment verifier's code replaced (Anvil's setCode standing in for a
+    redeployment at its address) makes the chain refuse and the audit say it differs."""
+    from rich.console import Console
+
     from zkml import chain
+    from zkml.cli.render import render_audit
     from zkml.evm import registry
-    from zkml.evm.verifier import calldata, verify_call
+    from zkml.evm.verifier import EvmBuild, calldata, verify_call
 
     native = proving.verify(chain_mlp, proved["a"]).instances
     with chain.deploy(chain_mlp) as deployed:
@@ -184,6 +190,13 @@ def test_one_transaction_records_a_segmented_result_under_the_subject(chain_mlp,
         assert 2 * 300_000 < outcome.gas < 30_000_000  # two verifications, one block
         recorded = deployed.result(subject.commitment)
         assert recorded.outputs_fixed_point == native.outputs_fixed_point[0]
+        (audit,) = recorded.audits
+        assert audit.local_model == chain_mlp.name and audit.segmented and audit.vk_matches
+        assert audit.code_unchanged and audit.verifier_matches is True
+        shown = Console(record=True, width=400)
+        render_audit(shown, audit)
+        assert f"as recorded at addVersion; matches {chain_mlp.name}'s compiled SegmentChain, " \
+            "its segments' verifiers and link layout" in shown.export_text()
         with pytest.raises(registry.AlreadyRecorded):
             deployed.submit(proved["a"])
         head, tail = _pieces(chain_mlp, proved["b"])[1]
@@ -192,3 +205,11 @@ def test_one_transaction_records_a_segmented_result_under_the_subject(chain_mlp,
         verifier = outcome.deployment.verifier
         assert not verify_call(deployed.chain, verifier, broken)
         assert verify_call(deployed.chain, verifier, calldata(proved["b"]))
+        w3 = deployed.chain.w3
+        on_chain = w3.eth.contract(address=verifier, abi=EvmBuild.load(chain_mlp).verifier["abi"])
+        first, second = on_chain.functions.segments().call()[0]
+        w3.provider.make_request("anvil_setCode",
+                                 [second, "0x" + bytes(w3.eth.get_code(first)).hex()])
+        assert not verify_call(deployed.chain, verifier, calldata(proved["b"]))
+        (audit,) = deployed.result(subject.commitment).audits
+        assert audit.code_unchanged and audit.verifier_matches is False

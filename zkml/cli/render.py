@@ -186,7 +186,9 @@ def render_audit(console: Console, a: Any) -> None:
     else:
         code = (f"code hash {a.code_hash}, [bold red]CHANGED[/] since addVersion recorded "
                 f"{a.recorded_code_hash}")
-    compiled = "the reusable verifier compiled here" if a.vka else f"{model}'s compiled verifier"
+    compiled = ("the reusable verifier compiled here" if a.vka else
+                f"{model}'s compiled SegmentChain, its segments' verifiers and link layout"
+                if a.segmented else f"{model}'s compiled verifier")
     console.print(f"             verifier {a.verifier}: {code}"
                   + (verdict(a.verifier_matches, compiled) if model else ""), soft_wrap=True)
     if a.vka:

@@ -18,18 +18,30 @@ interface ISegmentVerifier {
 /// proof starts with the same points: its input. It accepts only when the proof has the
 /// chain's exact length, every link's points are byte for byte the same in both of its proofs,
 /// and every segment's verifier accepts its part (calling it with exactly one 32-byte return of
-/// 1). A swapped, reordered, dropped or replayed segment fails one of these. Nothing about it
-/// changes after deployment.
+/// 1). A swapped, reordered, dropped or replayed segment fails one of these.
+///
+/// What it verifies with is pinned in its own runtime code, so the code hash a registry records
+/// at addVersion names it: the immutable `segmentsDigest` is the keccak256 of every segment
+/// verifier's address, its code hash at construction and the link layout. Two chains over
+/// different segment verifiers (or the same ones with another layout) have different code.
+/// verifyProof refuses (returns false) when the storage it reads is not what the digest says
+/// (a contract given this runtime code by other init code) or when a segment verifier's code
+/// is no longer the code it had at construction (one recreated at its CREATE2 address with
+/// other code, say). Nothing about it changes after deployment.
 contract SegmentChain {
     error BadChain();
 
     /// Per segment: its verifier.
     address[] private verifiers;
+    /// Per segment: its verifier's code hash at construction.
+    bytes32[] private codeHashes;
     /// Per segment: its proof's length in bytes | its output link's first point << 64 | the
     /// link's points << 128 (0 for the last segment).
     uint256[] private shapes;
     /// The chain's proof length: every segment's, summed.
     uint256 public immutable proofBytes;
+    /// keccak256(abi.encode(verifiers, codeHashes, shapes)): the segments, in the code.
+    bytes32 public immutable segmentsDigest;
 
     constructor(
         address[] memory segmentVerifiers,
@@ -42,6 +54,8 @@ contract SegmentChain {
             count < 2 || segmentProofBytes.length != count || linkOffsets.length != count
                 || linkPoints.length != count
         ) revert BadChain();
+        bytes32[] memory hashes = new bytes32[](count);
+        uint256[] memory words = new uint256[](count);
         uint256 total;
         for (uint256 i = 0; i < count; i++) {
             uint256 size = segmentProofBytes[i];
@@ -52,11 +66,15 @@ contract SegmentChain {
                     || (last ? linkPoints[i] != 0 : linkPoints[i] == 0) || end > size
             ) revert BadChain();
             if (!last && 64 * linkPoints[i] > segmentProofBytes[i + 1]) revert BadChain();
+            hashes[i] = segmentVerifiers[i].codehash;
+            words[i] = size | (linkOffsets[i] << 64) | (linkPoints[i] << 128);
             verifiers.push(segmentVerifiers[i]);
-            shapes.push(size | (linkOffsets[i] << 64) | (linkPoints[i] << 128));
+            codeHashes.push(hashes[i]);
+            shapes.push(words[i]);
             total += size;
         }
         proofBytes = total;
+        segmentsDigest = keccak256(abi.encode(segmentVerifiers, hashes, words));
     }
 
     /// The segments: their verifiers, proof lengths, link offsets and link points.
@@ -77,9 +95,16 @@ contract SegmentChain {
         return (verifiers, sizes, offsets, points);
     }
 
-    /// True only if every link holds and every segment's verifier accepts its proof.
+    /// Per segment: its verifier's code hash at construction, which verifyProof requires.
+    function segmentCodeHashes() external view returns (bytes32[] memory) {
+        return codeHashes;
+    }
+
+    /// True only if the segments are the ones the code pins (storage and every verifier's code),
+    /// every link holds and every segment's verifier accepts its proof.
     function verifyProof(bytes calldata proof, uint256[] calldata instances) external returns (bool) {
         if (proof.length != proofBytes) return false;
+        if (keccak256(abi.encode(verifiers, codeHashes, shapes)) != segmentsDigest) return false;
         uint256 count = verifiers.length;
         uint256 start;
         for (uint256 i = 0; i < count; i++) {
@@ -88,24 +113,38 @@ contract SegmentChain {
             bytes calldata piece = proof[start:start + size];
             bytes memory verifyCall;
             if (i + 1 < count) {
-                uint256 link = 64 * uint64(word >> 128);
-                uint256 from = 64 * uint64(word >> 64);
-                if (keccak256(piece[from:from + link]) != keccak256(proof[start + size:start + size + link])) {
-                    return false;
-                }
+                if (!_linked(piece, proof[start + size:], word)) return false;
                 verifyCall = abi.encodeCall(ISegmentVerifier.verifyProof, (piece, new uint256[](0)));
             } else {
                 verifyCall = abi.encodeCall(ISegmentVerifier.verifyProof, (piece, instances));
             }
-            address target = verifiers[i];
-            bool accepted;
-            assembly ("memory-safe") {
-                let ok := call(gas(), target, 0, add(verifyCall, 0x20), mload(verifyCall), 0, 0x20)
-                accepted := and(ok, and(eq(returndatasize(), 0x20), eq(mload(0), 1)))
-            }
-            if (!accepted) return false;
+            if (!_accepts(verifiers[i], codeHashes[i], verifyCall)) return false;
             start += size;
         }
         return true;
+    }
+
+    /// Whether segment i's output link (`piece`'s points where `word` says) is the start of
+    /// `rest`, the proofs after it.
+    function _linked(bytes calldata piece, bytes calldata rest, uint256 word)
+        private
+        pure
+        returns (bool)
+    {
+        uint256 link = 64 * uint64(word >> 128);
+        uint256 from = 64 * uint64(word >> 64);
+        return keccak256(piece[from:from + link]) == keccak256(rest[:link]);
+    }
+
+    /// Whether `target` still has the code hash recorded for it and returns exactly true.
+    function _accepts(address target, bytes32 codeHash, bytes memory verifyCall)
+        private
+        returns (bool accepted)
+    {
+        if (target.codehash != codeHash) return false;
+        assembly ("memory-safe") {
+            let ok := call(gas(), target, 0, add(verifyCall, 0x20), mload(verifyCall), 0, 0x20)
+            accepted := and(ok, and(eq(returndatasize(), 0x20), eq(mload(0), 1)))
+        }
     }
 }

@@ -763,27 +763,55 @@ def _local_model(circuits_dir: Path, info: VersionInfo) -> ModelLayout | None:
     return None
 
 
-def _local_verifier_hash(layout: ModelLayout, shared: bool) -> str | None:
-    """The runtime code hash of the verifier compiled here: the model's own (evm.json), or
-    ezkl's reusable one when zkml has rendered it on this machine; None when there is none,
-    or when the code on chain is not the compiled code (a segmented model's SegmentChain holds
-    its segments' verifiers as immutables, written into its code when it is deployed)."""
-    if segments.is_segmented(layout):
-        return None
+def _verifier_matches(chain: rpc.Chain, layout: ModelLayout, info: VersionInfo,
+                      code: str | None) -> bool | None:
+    """Whether the version's verifier (its code hash on chain: `code`) is the one compiled
+    here: the model's own (evm.json), or ezkl's reusable one when zkml has rendered it on this
+    machine; None when there is none. A segmented model's SegmentChain matches when every
+    segment verifier it names has, now and as the chain recorded it, the code of that
+    segment's verifier built here, its link layout is the local chain key's (vk.key), and its
+    own code is what the SegmentChain built here deploys to over those verifiers (its immutable
+    digest pins exactly them)."""
     try:
-        build = local_shared_verifier_build() if shared else \
-            EvmBuild.load(layout).verifier if layout.evm_build.is_file() else None
+        if info.shared:
+            shared = local_shared_verifier_build()
+            return None if shared is None else shared["runtime_keccak"] == code
+        if not layout.evm_build.is_file():
+            return None
+        build = EvmBuild.load(layout)
+        if not segments.is_segmented(layout):
+            return bool(build.verifier["runtime_keccak"] == code)
+        key = segments.ChainKey.load(layout)
     except ZkmlError:
         return None
-    return str(build["runtime_keccak"]) if build else None
+    shapes = [[s.proof_bytes for s in key.segments], [s.link_offset for s in key.segments],
+              [s.link_points for s in key.segments]]
+    built = [str(b.get("runtime_keccak")) for b in build.segments]
+    target = chain.w3.eth.contract(address=info.verifier, abi=build.verifier["abi"])
+    try:
+        addresses, *named = target.functions.segments().call()
+        recorded = ["0x" + bytes(h).hex() for h in target.functions.segmentCodeHashes().call()]
+        now = [code_hash("0x" + _code(chain, a).hex()) for a in addresses]
+        if [[int(v) for v in values] for values in named] != shapes or recorded != built \
+                or now != built:
+            return False
+        creation = chain.w3.eth.contract(abi=build.verifier["abi"],
+                                         bytecode=build.verifier["bytecode"]) \
+            .constructor(addresses, *shapes).data_in_transaction
+        return code_hash("0x" + bytes(chain.w3.eth.call({"data": creation})).hex()) == code
+    except ZkmlError:
+        raise
+    except Exception:  # noqa: BLE001 - no answer or a revert: not the SegmentChain built here
+        return False
 
 
 def audit_version(chain: rpc.Chain, info: VersionInfo,
                   circuits_dir: Path | None) -> VersionAudit:
     """A version's key and verifier on chain: its verifier's code now against the code hash
     recorded by addVersion, and, when the circuits folder has the model, its vk.key against
-    vkHash, its compiled verifier against the code on chain and (shared) its vka.json against
-    the VKA's data contract."""
+    vkHash, its compiled verifier (a segmented model's: its SegmentChain and segment
+    verifiers, see _verifier_matches) against the code on chain and (shared) its vka.json
+    against the VKA's data contract."""
     code = _code(chain, info.verifier)
     audit = VersionAudit(
         version=info.version, status=info.status, activates_at=info.activates_at,
@@ -792,7 +820,6 @@ def audit_version(chain: rpc.Chain, info: VersionInfo,
     layout = _local_model(circuits_dir, info) if circuits_dir is not None else None
     if layout is None:
         return audit
-    local_code = _local_verifier_hash(layout, info.shared)
     vka_matches = None
     if info.vka is not None and layout.vka.is_file():
         try:
@@ -800,9 +827,9 @@ def audit_version(chain: rpc.Chain, info: VersionInfo,
         except ZkmlError:
             vka_matches = False  # an unreadable vka.json is not the VKA on chain
     return replace(
-        audit, local_model=layout.name,
+        audit, local_model=layout.name, segmented=segments.is_segmented(layout),
         vk_matches=sha256_file_stat_cached(layout.vk) == info.vk_sha256,
-        verifier_matches=None if local_code is None else local_code == audit.code_hash,
+        verifier_matches=_verifier_matches(chain, layout, info, audit.code_hash),
         vka_matches=vka_matches)
 
 

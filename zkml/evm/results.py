@@ -102,7 +102,8 @@ class VersionAudit:
     vka: str | None  # the shared verifier's VKA, as a data contract
     local_model: str | None = None  # the model folder compared with
     vk_matches: bool | None = None  # its vk.key's sha256 is vkHash
-    verifier_matches: bool | None = None  # its compiled verifier (own or shared) is the code
+    segmented: bool = False  # the local model is proved in segments: the verifier is its chain
+    verifier_matches: bool | None = None  # its compiled verifier (own, shared or chain) is it
     vka_matches: bool | None = None  # shared: its vka.json is the data contract's code
 
     @property

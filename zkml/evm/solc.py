@@ -48,8 +48,8 @@ def compile_sources(sources: dict[str, Path], optimizer_runs: int = OPTIMIZER_RU
                 "abi": contract["abi"],
                 "bytecode": "0x" + contract["evm"]["bytecode"]["object"],
                 "runtime_size": len(runtime),
-                # what a node's code at its address hashes to (no immutables in it: zkml
-                # compares it only for the shared verifier, which has none)
+                # what a node's code at its address hashes to when the contract has no
+                # immutables (ezkl's verifiers; a SegmentChain's code holds its own)
                 "runtime_keccak": "0x" + keccak.new(digest_bits=256, data=runtime).hexdigest(),
             }
     return contracts

@@ -17,7 +17,7 @@ end of that calldata proves nothing; zkml encodes `verifyProof(bytes,uint256[])`
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -159,19 +159,22 @@ def code_hash(runtime_hex: str) -> str:
 
 @dataclass(frozen=True)
 class EvmBuild:
-    """evm.json: ABI, bytecode and runtime size of the model's own verifier, and of the
-    registry it was built beside."""
+    """evm.json: ABI, bytecode and runtime size of the model's own verifier (a segmented
+    model's: its SegmentChain), of the registry it was built beside and, segmented, of each
+    segment's verifier."""
 
     verifier: dict[str, Any]
     registry: dict[str, Any]
+    segments: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def load(cls, layout: ModelLayout) -> EvmBuild:
         layout.require(layout.evm_build, stage="verifier")
         raw = read_json(layout.evm_build, "EVM build")
         try:
-            return cls(raw["verifier"], raw["registry"])
-        except (KeyError, TypeError):
+            return cls(raw["verifier"], raw["registry"],
+                       [dict(b) for b in raw.get("segments", [])])
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise ArtifactError(f"{layout.evm_build} is incomplete",
                                 hint=f"run `zkml verifier {layout.name} --force`") from None
 
