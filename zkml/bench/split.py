@@ -8,7 +8,7 @@ beside plain ezkl on the same ONNX and the same private input, in one run.
   workers), zkml's summed per-segment witness and prove time against plain ezkl's, and zkml on
   a local Ray cluster of one node and of two, each node pinned to one core (taskset): the wall
   time of the whole prove.
-- credit_mlp_3m (3,057,729 parameters): plain ezkl tried under the limits one job gets here
+- credit_mlp_3m (3,249,153 parameters): plain ezkl tried under the limits one job gets here
   (MEMORY_LIMIT_MB, TIME_LIMIT_S per step), and zkml proving it in segments.
 
 Targets, checked in the report: zkml's peak <= 1/3 of plain ezkl's, its summed prove
