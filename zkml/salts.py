@@ -158,10 +158,10 @@ def refuse_second_kzg_proof(source: str, commitments: list[str]) -> None:
 def given_kzg_salt(source: str) -> str:
     """The warning for a salt given to a KZG commitment: zkml sees the proofs of this model
     folder, not those made elsewhere (another version's) under the same commitment."""
-    return (f"{source}: a salt given again makes its earlier KZG commitment again; if a proof "
-            "under it is already published (by another model or version), this second one "
-            "lets anyone who sees both confirm a guess of the input (a Poseidon commitment "
-            "may be proved again)")
+    return (f"{source}: a given salt makes the same KZG commitment in every proof of this "
+            "input; if one is already published (by another model or version), this one lets "
+            "anyone who sees both confirm a guess of the input (a Poseidon commitment may be "
+            "proved again)")
 
 
 def reused(kept: list[list[Kept]], commitments: list[str]) -> list[Path]:
